@@ -1,0 +1,486 @@
+//! The on-disk dataset: one folder per table of hive-partitioned, zstd-compressed Parquet
+//! files (`runs/date=2026-11-22/part-<commit>-<n>.parquet`), written atomically.
+//!
+//! Commit protocol (what makes a crash harmless and a re-run idempotent):
+//! 1. A writer holds the exclusive lock on `<root>/.lock` for its whole session.
+//! 2. Data files are written under `<root>/.staging/<commit>/` and fsynced.
+//! 3. They are renamed into their table folders; the commit's `ingest_log` file is renamed
+//!    **last**. That file is the commit record.
+//! 4. On the next open, [`WriteSession::recover`] deletes `.staging/` and every data file
+//!    whose commit has no `ingest_log` file: a crash mid-commit leaves nothing behind that a
+//!    re-run would count twice. Readers never look inside `.staging/`.
+
+use std::collections::HashSet;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use arrow::array::{Array, StringArray};
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::ProjectionMask;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+
+use crate::error::{IngestError, Result};
+use crate::schema::{
+    IngestLogRow, SCHEMA_VERSION, SCHEMA_VERSION_KEY, Table, TableRow, TableRows, Timestamp,
+};
+
+const STAGING: &str = ".staging";
+const LOCK_FILE: &str = ".lock";
+
+/// A dataset directory (it may not exist yet).
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    root: PathBuf,
+}
+
+impl Dataset {
+    /// The dataset rooted at `root`.
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Dataset { root: root.into() }
+    }
+
+    /// The dataset's root directory.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The folder holding `table`'s files.
+    pub fn table_dir(&self, table: Table) -> PathBuf {
+        self.root.join(table.name())
+    }
+
+    /// Committed Parquet files of `table`, sorted.
+    pub fn table_files(&self, table: Table) -> Result<Vec<PathBuf>> {
+        let dir = self.table_dir(table);
+        let mut files = Vec::new();
+        if !dir.is_dir() {
+            return Ok(files);
+        }
+        for partition in read_dir_sorted(&dir)? {
+            if !partition.is_dir() {
+                continue;
+            }
+            for file in read_dir_sorted(&partition)? {
+                if file.extension().is_some_and(|e| e == "parquet") {
+                    files.push(file);
+                }
+            }
+        }
+        Ok(files)
+    }
+
+    /// Content hashes of every file already stored (`ingested` or `partial`).
+    pub fn known_hashes(&self) -> Result<HashSet<String>> {
+        let mut hashes = HashSet::new();
+        for path in self.table_files(Table::IngestLog)? {
+            read_stored_hashes(&path, &mut hashes)?;
+        }
+        Ok(hashes)
+    }
+
+    /// Takes the writer lock, waiting for another runlens process if one holds it.
+    /// `on_wait` is called once if the lock is busy.
+    pub fn lock(&self, on_wait: &dyn Fn(&Path)) -> Result<WriteSession> {
+        fs::create_dir_all(&self.root).map_err(|e| IngestError::io("creating", &self.root, e))?;
+        let path = self.root.join(LOCK_FILE);
+        let file = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| IngestError::io("opening", &path, e))?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => {
+                on_wait(&path);
+                file.lock()
+                    .map_err(|e| IngestError::io("locking", &path, e))?;
+            }
+            Err(fs::TryLockError::Error(e)) => return Err(IngestError::io("locking", &path, e)),
+        }
+        Ok(WriteSession {
+            dataset: self.clone(),
+            _lock: file,
+        })
+    }
+}
+
+/// What [`WriteSession::recover`] cleaned up.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Recovery {
+    /// Data files of commits that never completed, deleted.
+    pub orphan_files: usize,
+    /// Whether a staging folder of an interrupted writer was removed.
+    pub staging_removed: bool,
+}
+
+/// Exclusive write access to a dataset, for as long as the value lives.
+#[derive(Debug)]
+pub struct WriteSession {
+    dataset: Dataset,
+    _lock: File,
+}
+
+impl WriteSession {
+    /// The dataset being written.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// Removes what an interrupted writer left: its staging folder and uncommitted files.
+    pub fn recover(&self) -> Result<Recovery> {
+        let mut recovery = Recovery::default();
+        let staging = self.dataset.root.join(STAGING);
+        if staging.exists() {
+            fs::remove_dir_all(&staging).map_err(|e| IngestError::io("removing", &staging, e))?;
+            recovery.staging_removed = true;
+        }
+        let committed: HashSet<String> = self
+            .dataset
+            .table_files(Table::IngestLog)?
+            .iter()
+            .filter_map(|p| commit_of(p))
+            .collect();
+        for table in Table::ALL.into_iter().filter(|t| *t != Table::IngestLog) {
+            for file in self.dataset.table_files(table)? {
+                if commit_of(&file).is_none_or(|c| !committed.contains(&c)) {
+                    fs::remove_file(&file).map_err(|e| IngestError::io("removing", &file, e))?;
+                    recovery.orphan_files += 1;
+                }
+            }
+        }
+        Ok(recovery)
+    }
+
+    /// Starts a commit named `commit_id` (unique within the dataset).
+    pub fn begin(&self, commit_id: &str) -> Result<Commit<'_>> {
+        let staging = self.dataset.root.join(STAGING).join(commit_id);
+        fs::create_dir_all(&staging).map_err(|e| IngestError::io("creating", &staging, e))?;
+        Ok(Commit {
+            session: self,
+            id: commit_id.to_string(),
+            staging,
+            staged: Mutex::new(Vec::new()),
+            counter: AtomicUsize::new(1),
+        })
+    }
+}
+
+/// A file written to staging, waiting for its commit.
+#[derive(Debug, Clone)]
+pub struct StagedFile {
+    staged: PathBuf,
+    target: PathBuf,
+}
+
+/// One atomic unit of writing: data files of any tables plus their `ingest_log` rows.
+#[derive(Debug)]
+pub struct Commit<'s> {
+    session: &'s WriteSession,
+    id: String,
+    staging: PathBuf,
+    staged: Mutex<Vec<StagedFile>>,
+    counter: AtomicUsize,
+}
+
+impl Commit<'_> {
+    /// Writes `rows` to staging, one file per day partition; returns the staged files.
+    /// Rows without a timestamp of their own are filed under `fallback`'s day.
+    pub fn stage<R: TableRow>(&self, rows: &[R], fallback: Timestamp) -> Result<Vec<StagedFile>> {
+        let mut by_day: std::collections::BTreeMap<String, Vec<&R>> = Default::default();
+        for row in rows {
+            by_day
+                .entry(row.partition_ts().unwrap_or(fallback).utc_day())
+                .or_default()
+                .push(row);
+        }
+        let mut staged = Vec::new();
+        for (day, day_rows) in by_day {
+            let owned: Vec<R> = day_rows.into_iter().cloned().collect();
+            let n = self.counter.fetch_add(1, Ordering::Relaxed);
+            let name = format!("part-{}-{n}.parquet", self.id);
+            let staged_path = self.staging.join(&name);
+            let target = self
+                .session
+                .dataset
+                .table_dir(R::TABLE)
+                .join(format!("date={day}"))
+                .join(&name);
+            write_parquet(&staged_path, &owned)?;
+            staged.push(StagedFile {
+                staged: staged_path,
+                target,
+            });
+        }
+        self.lock_staged().extend(staged.iter().cloned());
+        Ok(staged)
+    }
+
+    /// Stages every table of `rows`.
+    pub fn stage_all(&self, rows: &TableRows, fallback: Timestamp) -> Result<Vec<StagedFile>> {
+        let mut staged = self.stage(&rows.runs, fallback)?;
+        staged.extend(self.stage(&rows.phases, fallback)?);
+        staged.extend(self.stage(&rows.samples, fallback)?);
+        staged.extend(self.stage(&rows.llm_calls, fallback)?);
+        staged.extend(self.stage(&rows.sessions, fallback)?);
+        staged.extend(self.stage(&rows.tool_calls, fallback)?);
+        staged.extend(self.stage(&rows.bench_results, fallback)?);
+        staged.extend(self.stage(&rows.artifacts, fallback)?);
+        Ok(staged)
+    }
+
+    /// Drops staged files that must not be committed (their input was rejected).
+    pub fn discard(&self, files: &[StagedFile]) -> Result<()> {
+        let doomed: HashSet<&Path> = files.iter().map(|f| f.staged.as_path()).collect();
+        self.lock_staged()
+            .retain(|f| !doomed.contains(f.staged.as_path()));
+        for file in files {
+            fs::remove_file(&file.staged)
+                .map_err(|e| IngestError::io("removing", &file.staged, e))?;
+        }
+        Ok(())
+    }
+
+    /// Publishes the staged files and then `log` (the commit record).
+    pub fn finish(self, log: &[IngestLogRow], now: Timestamp) -> Result<()> {
+        let log_files = self.stage(log, now)?;
+        let staged = std::mem::take(&mut *self.lock_staged());
+        let (log_files, data_files): (Vec<_>, Vec<_>) = staged
+            .into_iter()
+            .partition(|f| log_files.iter().any(|l| l.staged == f.staged));
+        for file in data_files.iter().chain(log_files.iter()) {
+            publish(file)?;
+        }
+        fs::remove_dir_all(&self.staging)
+            .map_err(|e| IngestError::io("removing", &self.staging, e))?;
+        Ok(())
+    }
+
+    /// Ends a commit that wrote nothing (every file was skipped).
+    pub fn finish_empty(self) -> Result<()> {
+        fs::remove_dir_all(&self.staging).map_err(|e| IngestError::io("removing", &self.staging, e))
+    }
+
+    fn lock_staged(&self) -> std::sync::MutexGuard<'_, Vec<StagedFile>> {
+        // A poisoned lock only means another thread panicked while pushing; the list is intact.
+        self.staged.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn publish(file: &StagedFile) -> Result<()> {
+    let dir = file.target.parent().unwrap_or(Path::new("."));
+    fs::create_dir_all(dir).map_err(|e| IngestError::io("creating", dir, e))?;
+    fs::rename(&file.staged, &file.target)
+        .map_err(|e| IngestError::io("renaming", &file.staged, e))?;
+    // Make the rename durable before the commit record is published after it.
+    if let Ok(d) = File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// The commit id in a part file's name (`part-<commit>-<n>.parquet`).
+fn commit_of(path: &Path) -> Option<String> {
+    let stem = path.file_stem()?.to_str()?;
+    let rest = stem.strip_prefix("part-")?;
+    let (commit, n) = rest.rsplit_once('-')?;
+    n.parse::<usize>().ok().map(|_| commit.to_string())
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(|e| IngestError::io("reading", dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| !n.starts_with('.'))
+        })
+        .collect();
+    entries.sort();
+    Ok(entries)
+}
+
+/// Writes rows as one zstd Parquet file carrying the schema version, fsynced.
+pub fn write_parquet<R: TableRow>(path: &Path, rows: &[R]) -> Result<()> {
+    let batch = R::to_batch(rows).map_err(|source| IngestError::Arrow {
+        table: R::TABLE.name(),
+        source,
+    })?;
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            SCHEMA_VERSION_KEY.to_string(),
+            SCHEMA_VERSION.to_string(),
+        )]))
+        .build();
+    let file = File::create(path).map_err(|e| IngestError::io("creating", path, e))?;
+    let parquet_err = |source| IngestError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut writer =
+        ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(parquet_err)?;
+    writer.write(&batch).map_err(parquet_err)?;
+    let file = writer.into_inner().map_err(parquet_err)?;
+    file.sync_all()
+        .map_err(|e| IngestError::io("syncing", path, e))?;
+    Ok(())
+}
+
+fn read_stored_hashes(path: &Path, hashes: &mut HashSet<String>) -> Result<()> {
+    let parquet_err = |source| IngestError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(|e| IngestError::io("opening", path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
+    check_schema_version(
+        path,
+        builder.metadata().file_metadata().key_value_metadata(),
+    )?;
+    let schema = builder.parquet_schema();
+    let wanted: Vec<usize> = ["content_hash", "status"]
+        .iter()
+        .filter_map(|name| schema.columns().iter().position(|c| c.name() == *name))
+        .collect();
+    let mask = ProjectionMask::leaves(schema, wanted);
+    let reader = builder.with_projection(mask).build().map_err(parquet_err)?;
+    for batch in reader {
+        let batch = batch.map_err(|source| IngestError::Arrow {
+            table: "ingest_log",
+            source,
+        })?;
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+        };
+        let (Some(hash), Some(status)) = (column("content_hash"), column("status")) else {
+            continue;
+        };
+        for i in 0..batch.num_rows() {
+            let stored = matches!(status.value(i), "ingested" | "partial");
+            if stored && hash.is_valid(i) {
+                hashes.insert(hash.value(i).to_string());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_schema_version(path: &Path, metadata: Option<&Vec<KeyValue>>) -> Result<()> {
+    let found = metadata
+        .and_then(|kv| kv.iter().find(|k| k.key == SCHEMA_VERSION_KEY))
+        .and_then(|k| k.value.clone())
+        .unwrap_or_else(|| "none".into());
+    if found == SCHEMA_VERSION.to_string() {
+        Ok(())
+    } else {
+        Err(IngestError::SchemaVersion {
+            path: path.to_path_buf(),
+            found,
+            expected: SCHEMA_VERSION,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::RunRow;
+
+    fn log_row(hash: &str, status: &str) -> IngestLogRow {
+        IngestLogRow {
+            content_hash: Some(hash.into()),
+            status: status.into(),
+            ingest_id: "i".into(),
+            ..IngestLogRow::default()
+        }
+    }
+
+    #[test]
+    fn commit_publishes_data_then_log_and_hashes_read_back() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ds = Dataset::new(dir.path());
+        let session = ds.lock(&|_| {}).expect("lock");
+        let commit = session.begin("c1").expect("begin");
+        let run = RunRow {
+            run_id: "r".into(),
+            start_ts: Some(Timestamp(1_795_343_025_123_000)),
+            ..RunRow::default()
+        };
+        commit.stage(&[run], Timestamp(0)).expect("stage");
+        commit
+            .finish(
+                &[log_row("aa", "ingested"), log_row("bb", "rejected")],
+                Timestamp(0),
+            )
+            .expect("finish");
+        assert!(
+            dir.path()
+                .join("runs/date=2026-11-22/part-c1-1.parquet")
+                .exists()
+        );
+        assert_eq!(ds.table_files(Table::IngestLog).expect("files").len(), 1);
+        let hashes = ds.known_hashes().expect("hashes");
+        assert!(hashes.contains("aa") && !hashes.contains("bb"));
+        assert!(!dir.path().join(".staging/c1").exists());
+    }
+
+    #[test]
+    fn recovery_removes_uncommitted_files_and_staging() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ds = Dataset::new(dir.path());
+        let session = ds.lock(&|_| {}).expect("lock");
+        // A crash after publishing a data file but before the commit record:
+        let commit = session.begin("crashed").expect("begin");
+        let staged = commit
+            .stage(&[RunRow::default()], Timestamp(0))
+            .expect("stage");
+        publish(&staged[0]).expect("publish");
+        drop(commit);
+        let recovery = session.recover().expect("recover");
+        assert_eq!(recovery.orphan_files, 1);
+        assert!(recovery.staging_removed);
+        assert!(ds.table_files(Table::Runs).expect("files").is_empty());
+    }
+
+    #[test]
+    fn a_second_writer_waits_for_the_lock() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ds = Dataset::new(dir.path());
+        let first = ds.lock(&|_| {}).expect("lock");
+        let waited = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let handle = {
+            let ds = ds.clone();
+            let waited = waited.clone();
+            std::thread::spawn(move || {
+                let _second = ds
+                    .lock(&|_| waited.store(true, Ordering::SeqCst))
+                    .expect("second lock");
+            })
+        };
+        while !waited.load(Ordering::SeqCst) {
+            std::thread::yield_now();
+        }
+        drop(first);
+        handle
+            .join()
+            .expect("second writer finishes once the first is gone");
+    }
+
+    #[test]
+    fn part_names_carry_their_commit() {
+        assert_eq!(
+            commit_of(Path::new("x/part-20261122T1000Z-42-c3-7.parquet")).as_deref(),
+            Some("20261122T1000Z-42-c3")
+        );
+        assert_eq!(commit_of(Path::new("x/other.parquet")), None);
+    }
+}

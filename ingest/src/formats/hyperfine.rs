@@ -1,0 +1,128 @@
+//! hyperfine `--export-json` files.
+//!
+//! `{"results": [{"command", "mean", "stddev", "median", "user", "system", "min", "max",
+//! "times": [...], "exit_codes": [...], "parameters": {...}?, "memory_usage_byte": [...]?}]}`
+//! Times are seconds (converted to ms). `stddev` is null for a single run; `exit_codes`
+//! holds null for a run killed by a signal; `memory_usage_byte` exists from hyperfine 1.19.
+//! Every run's time is kept in `times_ms`, so statistics can be recomputed.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use serde::Deserialize;
+
+use super::json_input::{decode_entry, read_document};
+use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
+use crate::redact::redact_command;
+use crate::schema::BenchResultRow;
+
+#[derive(Debug, Deserialize)]
+struct Entry {
+    command: String,
+    mean: Option<f64>,
+    stddev: Option<f64>,
+    median: Option<f64>,
+    user: Option<f64>,
+    system: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+    times: Option<Vec<f64>>,
+    exit_codes: Option<Vec<Option<i64>>>,
+    parameters: Option<BTreeMap<String, serde_json::Value>>,
+    memory_usage_byte: Option<Vec<Option<i64>>>,
+}
+
+fn ms(seconds: Option<f64>) -> Option<f64> {
+    seconds.map(|s| s * 1000.0)
+}
+
+/// The `hyperfine` format.
+pub struct Hyperfine;
+
+impl Format for Hyperfine {
+    fn name(&self) -> &'static str {
+        "hyperfine"
+    }
+
+    fn description(&self) -> &'static str {
+        "hyperfine --export-json results (every run's time, exit codes, memory)"
+    }
+
+    fn detect(&self, sniff: &Sniff<'_>) -> bool {
+        let head = sniff.head;
+        head.trim_start_matches('\u{feff}')
+            .trim_start()
+            .starts_with('{')
+            && head.contains("\"results\"")
+            && head.contains("\"command\"")
+            && (head.contains("\"mean\"") || head.contains("\"times\""))
+    }
+
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &ParseContext<'_>,
+        sink: &mut RowSink<'_>,
+    ) -> Result<(), ParseError> {
+        let mut doc = read_document(input)?;
+        let results = match doc.get_mut("results").map(serde_json::Value::take) {
+            Some(serde_json::Value::Array(r)) => r,
+            _ => return Err(Rejection::file("results is missing or not an array").into()),
+        };
+        for (index, value) in results.into_iter().enumerate() {
+            let entry: Entry = match decode_entry(value, &format!("results[{index}]")) {
+                Ok(e) => e,
+                Err(reason) => {
+                    sink.issue(Rejection::file(reason));
+                    continue;
+                }
+            };
+            sink.rows
+                .bench_results
+                .push(to_row(entry, index, ctx.file_id));
+        }
+        if sink.rows.bench_results.is_empty() {
+            return Err(Rejection::file("results holds no readable entry").into());
+        }
+        sink.checkpoint()?;
+        Ok(())
+    }
+}
+
+fn to_row(entry: Entry, index: usize, file_id: &str) -> BenchResultRow {
+    let times_ms: Option<Vec<f64>> = entry.times.map(|t| t.iter().map(|s| s * 1000.0).collect());
+    let parameters = entry.parameters.filter(|p| !p.is_empty()).map(|p| {
+        p.iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => format!("{k}={s}"),
+                other => format!("{k}={other}"),
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    });
+    let memory_peak_bytes = entry
+        .memory_usage_byte
+        .as_ref()
+        .and_then(|m| m.iter().flatten().max().copied());
+    BenchResultRow {
+        bench_id: format!("{file_id}-b{index}"),
+        source_format: "hyperfine".into(),
+        name: redact_command(&entry.command),
+        iterations: times_ms.as_ref().map(|t| t.len() as i64),
+        sample_count: times_ms.as_ref().map(|t| t.len() as i64),
+        mean_ms: ms(entry.mean),
+        stddev_ms: ms(entry.stddev),
+        p50_ms: ms(entry.median),
+        min_ms: ms(entry.min),
+        max_ms: ms(entry.max),
+        user_ms: ms(entry.user),
+        sys_ms: ms(entry.system),
+        memory_peak_bytes,
+        times_ms,
+        exit_codes: entry.exit_codes,
+        memory_usage_bytes: entry.memory_usage_byte,
+        parameters,
+        result_index: index as i32,
+        ..BenchResultRow::default()
+    }
+}

@@ -1,0 +1,304 @@
+//! Per-model latency baselines in CSV, one LLM call (or one measurement) per row.
+//!
+//! Header-driven: columns are found by name, in any order and several spellings
+//! (normalised: lower case, spaces/dashes/brackets to `_`). Recognised columns:
+//!
+//! | runlens column | header spellings |
+//! | --- | --- |
+//! | `start_ts` | timestamp, time, ts, date, datetime, created_at, start_time |
+//! | `provider` | provider, vendor, backend |
+//! | `request_model` | model, model_name, model_id, request_model |
+//! | `ttft_ms` | first_token_ms, ttft_ms, time_to_first_token_ms, ttft (ms); `*_s` spellings ×1000 |
+//! | `output_tokens_per_s` | tokens_per_s, tokens_per_sec, tokens_per_second, tok_s, tps, output_tokens_per_s |
+//! | `total_ms` | total_ms, latency_ms, duration_ms, e2e_ms, total_latency_ms; `*_s` ×1000 |
+//! | `tpot_ms` | tpot_ms, inter_token_ms, itl_ms |
+//! | `input_tokens` | input_tokens, prompt_tokens |
+//! | `output_tokens` | output_tokens, completion_tokens |
+//!
+//! A model column and at least one metric column are required (else the file is rejected,
+//! naming the columns it has). Every other column is kept as a label of the row. A row with
+//! a non-numeric or negative metric, or the wrong number of fields, is skipped and
+//! reported with its line; empty cells are null.
+
+use std::collections::BTreeMap;
+use std::io::BufRead;
+
+use super::timestamps::parse_timestamp;
+use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff, parse_number};
+use crate::schema::{Labels, LlmCallRow};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Column {
+    Timestamp,
+    Provider,
+    Model,
+    TtftMs,
+    TtftS,
+    TokensPerS,
+    TotalMs,
+    TotalS,
+    TpotMs,
+    InputTokens,
+    OutputTokens,
+}
+
+fn normalise(header: &str) -> String {
+    let mut out = String::new();
+    for c in header.trim().trim_start_matches('\u{feff}').chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('_') {
+            out.push('_');
+        }
+    }
+    out.trim_matches('_').to_string()
+}
+
+fn classify(normalised: &str) -> Option<Column> {
+    Some(match normalised {
+        "timestamp" | "time" | "ts" | "date" | "datetime" | "created_at" | "start_time" => {
+            Column::Timestamp
+        }
+        "provider" | "vendor" | "backend" => Column::Provider,
+        "model" | "model_name" | "model_id" | "request_model" => Column::Model,
+        "first_token_ms"
+        | "ttft_ms"
+        | "time_to_first_token_ms"
+        | "ttft"
+        | "first_token_latency_ms" => Column::TtftMs,
+        "first_token_s" | "ttft_s" | "time_to_first_token_s" | "first_token_latency_s" => {
+            Column::TtftS
+        }
+        "tokens_per_s"
+        | "tokens_per_sec"
+        | "tokens_per_second"
+        | "tokens_s"
+        | "tok_s"
+        | "tps"
+        | "output_tokens_per_s"
+        | "throughput_tokens_per_s" => Column::TokensPerS,
+        "total_ms" | "latency_ms" | "duration_ms" | "e2e_ms" | "total_latency_ms" => {
+            Column::TotalMs
+        }
+        "total_s" | "latency_s" | "duration_s" | "e2e_s" | "total_latency_s" => Column::TotalS,
+        "tpot_ms" | "inter_token_ms" | "itl_ms" => Column::TpotMs,
+        "input_tokens" | "prompt_tokens" => Column::InputTokens,
+        "output_tokens" | "completion_tokens" => Column::OutputTokens,
+        _ => return None,
+    })
+}
+
+fn is_metric(c: Column) -> bool {
+    !matches!(c, Column::Timestamp | Column::Provider | Column::Model)
+}
+
+/// Maps header positions to runlens columns or label names.
+struct Layout {
+    known: Vec<(usize, Column)>,
+    labels: Vec<(usize, String)>,
+    width: usize,
+}
+
+impl Layout {
+    fn from_headers(headers: &csv::StringRecord) -> Result<Self, Rejection> {
+        let mut known = Vec::new();
+        let mut labels = Vec::new();
+        let mut taken = BTreeMap::new();
+        for (i, header) in headers.iter().enumerate() {
+            let norm = normalise(header);
+            match classify(&norm) {
+                Some(col) if !taken.contains_key(&col) => {
+                    taken.insert(col, i);
+                    known.push((i, col));
+                }
+                _ if !norm.is_empty() => labels.push((i, norm)),
+                _ => {}
+            }
+        }
+        let have = || headers.iter().collect::<Vec<_>>().join(", ");
+        if !taken.contains_key(&Column::Model) {
+            return Err(Rejection::at(
+                1,
+                format!("missing column: model (have: {})", have()),
+            ));
+        }
+        if !taken.keys().any(|c| is_metric(*c)) {
+            return Err(Rejection::at(
+                1,
+                format!(
+                    "missing column: no latency or throughput column such as first_token_ms, tokens_per_s, total_ms (have: {})",
+                    have()
+                ),
+            ));
+        }
+        Ok(Layout {
+            known,
+            labels,
+            width: headers.len(),
+        })
+    }
+}
+
+/// The `latency_csv` format.
+pub struct LatencyCsv;
+
+impl Format for LatencyCsv {
+    fn name(&self) -> &'static str {
+        "latency_csv"
+    }
+
+    fn description(&self) -> &'static str {
+        "per-model latency baseline CSV (timestamp, model, first_token_ms, tokens_per_s, ...)"
+    }
+
+    fn detect(&self, sniff: &Sniff<'_>) -> bool {
+        let Some(first) = sniff.head.lines().next() else {
+            return false;
+        };
+        if !first.contains(',') {
+            return false;
+        }
+        let columns: Vec<Option<Column>> =
+            first.split(',').map(|h| classify(&normalise(h))).collect();
+        columns.contains(&Some(Column::Model)) && columns.iter().flatten().any(|c| is_metric(*c))
+    }
+
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &ParseContext<'_>,
+        sink: &mut RowSink<'_>,
+    ) -> Result<(), ParseError> {
+        let mut reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .trim(csv::Trim::All)
+            .from_reader(input);
+        let headers = reader
+            .headers()
+            .map_err(|e| Rejection::at(1, format!("unreadable CSV header: {e}")))?
+            .clone();
+        let layout = Layout::from_headers(&headers)?;
+        let mut record = csv::StringRecord::new();
+        let mut rows = 0usize;
+        loop {
+            match reader.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let line = e.position().map(|p| p.line()).unwrap_or(0);
+                    let reason = match e.kind() {
+                        csv::ErrorKind::Utf8 { .. } => "invalid UTF-8 in this row".to_string(),
+                        _ => format!("unreadable CSV row: {e}"),
+                    };
+                    sink.issue(Rejection::at(line, reason));
+                    continue;
+                }
+            }
+            let line = record.position().map(|p| p.line()).unwrap_or(0);
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
+            if record.len() != layout.width {
+                sink.issue(Rejection::at(
+                    line,
+                    format!(
+                        "{} fields where the header has {}",
+                        record.len(),
+                        layout.width
+                    ),
+                ));
+                continue;
+            }
+            match to_row(&layout, &headers, &record, line, ctx.file_id) {
+                Ok(row) => {
+                    sink.rows.llm_calls.push(row);
+                    rows += 1;
+                }
+                Err(reason) => sink.issue(Rejection::at(line, reason)),
+            }
+            sink.checkpoint()?;
+        }
+        if rows == 0 {
+            return Err(Rejection::file("no readable data row").into());
+        }
+        Ok(())
+    }
+}
+
+fn to_row(
+    layout: &Layout,
+    headers: &csv::StringRecord,
+    record: &csv::StringRecord,
+    line: u64,
+    file_id: &str,
+) -> Result<LlmCallRow, String> {
+    let mut row = LlmCallRow {
+        call_id: format!("{file_id}-l{line}"),
+        source: "latency_csv".into(),
+        usage_source: Some("reported".into()),
+        source_line: Some(line as i64),
+        ..LlmCallRow::default()
+    };
+    for &(i, column) in &layout.known {
+        let cell = record.get(i).unwrap_or("");
+        if cell.is_empty() {
+            continue;
+        }
+        let header = headers.get(i).unwrap_or("?");
+        let number = || -> Result<f64, String> {
+            match parse_number(cell) {
+                Some(v) if v >= 0.0 => Ok(v),
+                Some(_) => Err(format!("column {header}: negative value {cell}")),
+                None => Err(format!("column {header}: '{cell}' is not a number")),
+            }
+        };
+        match column {
+            Column::Timestamp => {
+                row.start_ts = Some(
+                    parse_timestamp(cell)
+                        .ok_or_else(|| format!("column {header}: '{cell}' is not a timestamp"))?,
+                )
+            }
+            Column::Provider => row.provider = Some(cell.to_string()),
+            Column::Model => row.request_model = Some(cell.to_string()),
+            Column::TtftMs => row.ttft_ms = Some(number()?),
+            Column::TtftS => row.ttft_ms = Some(number()? * 1000.0),
+            Column::TokensPerS => row.output_tokens_per_s = Some(number()?),
+            Column::TotalMs => row.total_ms = Some(number()?),
+            Column::TotalS => row.total_ms = Some(number()? * 1000.0),
+            Column::TpotMs => row.tpot_ms = Some(number()?),
+            Column::InputTokens => row.input_tokens = Some(number()? as i64),
+            Column::OutputTokens => row.output_tokens = Some(number()? as i64),
+        }
+    }
+    if row.request_model.is_none() {
+        return Err("empty model cell".into());
+    }
+    let mut labels = Labels::default();
+    for (i, name) in &layout.labels {
+        if let Some(value) = record.get(*i).filter(|v| !v.is_empty()) {
+            labels.0.insert(name.clone(), value.to_string());
+        }
+    }
+    row.labels = labels;
+    Ok(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_normalise_to_known_columns() {
+        assert_eq!(
+            classify(&normalise("First Token (ms)")),
+            Some(Column::TtftMs)
+        );
+        assert_eq!(classify(&normalise("first-token-ms")), Some(Column::TtftMs));
+        assert_eq!(classify(&normalise(" Tokens/s ")), Some(Column::TokensPerS));
+        assert_eq!(
+            classify(&normalise("\u{feff}timestamp")),
+            Some(Column::Timestamp)
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! A line reader with bounded memory for text inputs of any size.
+//!
+//! `BufRead::read_line` would allocate the whole of a 200 MB line. This reader keeps at
+//! most `max_len` bytes of a line and skips the rest, telling the caller how long the line
+//! really was, so one absurd line costs a warning, not the machine's memory. Invalid UTF-8
+//! is replaced (U+FFFD) and flagged, never fatal.
+
+use std::borrow::Cow;
+use std::io::{self, BufRead};
+
+/// Longest line kept whole; longer lines are reported and skipped.
+pub const MAX_LINE_BYTES: usize = 1 << 20;
+
+/// One line of text, without its line terminator.
+#[derive(Debug)]
+pub struct Line<'a> {
+    /// 1-based line number.
+    pub number: u64,
+    /// The text, invalid UTF-8 replaced.
+    pub text: Cow<'a, str>,
+    /// Whether the raw bytes were not valid UTF-8.
+    pub invalid_utf8: bool,
+    /// `Some(total length)` when the line exceeded the limit and `text` is empty.
+    pub too_long: Option<usize>,
+}
+
+/// Reads lines of at most `max_len` bytes from a `BufRead`.
+pub struct LineReader<R> {
+    inner: R,
+    buf: Vec<u8>,
+    number: u64,
+    max_len: usize,
+    /// Bytes consumed so far (for progress and throughput).
+    pub bytes_read: u64,
+}
+
+impl<R: BufRead> LineReader<R> {
+    /// A reader keeping lines of up to [`MAX_LINE_BYTES`].
+    pub fn new(inner: R) -> Self {
+        Self::with_limit(inner, MAX_LINE_BYTES)
+    }
+
+    /// A reader keeping lines of up to `max_len` bytes.
+    pub fn with_limit(inner: R, max_len: usize) -> Self {
+        LineReader {
+            inner,
+            buf: Vec::new(),
+            number: 0,
+            max_len,
+            bytes_read: 0,
+        }
+    }
+
+    /// The next line, or `None` at the end of the input.
+    pub fn next_line(&mut self) -> io::Result<Option<Line<'_>>> {
+        self.buf.clear();
+        let mut total = 0usize;
+        let mut saw_any = false;
+        loop {
+            let chunk = match self.inner.fill_buf() {
+                Ok(c) => c,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if chunk.is_empty() {
+                break;
+            }
+            saw_any = true;
+            let (take, found_newline) = match memchr_newline(chunk) {
+                Some(i) => (i + 1, true),
+                None => (chunk.len(), false),
+            };
+            let content = if found_newline { take - 1 } else { take };
+            let room = self.max_len.saturating_sub(self.buf.len());
+            self.buf.extend_from_slice(&chunk[..content.min(room)]);
+            total += content;
+            self.inner.consume(take);
+            self.bytes_read += take as u64;
+            if found_newline {
+                break;
+            }
+        }
+        if !saw_any {
+            return Ok(None);
+        }
+        self.number += 1;
+        if self.buf.last() == Some(&b'\r') {
+            self.buf.pop();
+        }
+        if total > self.max_len {
+            return Ok(Some(Line {
+                number: self.number,
+                text: Cow::Borrowed(""),
+                invalid_utf8: false,
+                too_long: Some(total),
+            }));
+        }
+        let invalid_utf8 = std::str::from_utf8(&self.buf).is_err();
+        Ok(Some(Line {
+            number: self.number,
+            text: String::from_utf8_lossy(&self.buf),
+            invalid_utf8,
+            too_long: None,
+        }))
+    }
+}
+
+fn memchr_newline(bytes: &[u8]) -> Option<usize> {
+    bytes.iter().position(|&b| b == b'\n')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8], limit: usize) -> Vec<(u64, String, bool, Option<usize>)> {
+        let mut reader = LineReader::with_limit(io::BufReader::with_capacity(4, input), limit);
+        let mut out = Vec::new();
+        while let Some(line) = reader.next_line().expect("read") {
+            out.push((
+                line.number,
+                line.text.into_owned(),
+                line.invalid_utf8,
+                line.too_long,
+            ));
+        }
+        out
+    }
+
+    #[test]
+    fn splits_lines_across_small_buffers_and_strips_crlf() {
+        let lines = collect(b"alpha\r\nbeta\ngamma", 100);
+        let texts: Vec<_> = lines.iter().map(|l| l.1.as_str()).collect();
+        assert_eq!(texts, ["alpha", "beta", "gamma"]);
+        assert_eq!(lines[2].0, 3);
+    }
+
+    #[test]
+    fn overlong_line_is_skipped_and_measured() {
+        let mut input = vec![b'x'; 50];
+        input.extend_from_slice(b"\nnext\n");
+        let lines = collect(&input, 10);
+        assert_eq!(lines[0].3, Some(50));
+        assert_eq!(lines[1].1, "next");
+        assert_eq!(lines[1].0, 2);
+    }
+
+    #[test]
+    fn invalid_utf8_is_replaced_and_flagged() {
+        let lines = collect(b"ok\nbad \xff byte\n", 100);
+        assert!(!lines[0].2);
+        assert!(lines[1].2);
+        assert_eq!(lines[1].1, "bad \u{fffd} byte");
+    }
+}

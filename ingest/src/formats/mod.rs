@@ -1,0 +1,290 @@
+//! Input formats: one parser module per format behind the [`Format`] trait, and the
+//! registry that detects a file's format from its content.
+//!
+//! Adding a format is one module and one line in [`REGISTRY`]. A parser streams its input
+//! and pushes rows into a [`RowSink`]; it reports bad lines as [`LineIssue`]s and keeps
+//! going, and rejects the whole file (a [`Rejection`]) only when nothing in it can be
+//! trusted (wrong format, a required column missing, nothing recognisable).
+
+pub mod bench_suite;
+pub mod hyperfine;
+mod json_input;
+pub mod latency_csv;
+pub mod lines;
+pub mod run_log;
+pub mod time_output;
+pub mod timestamps;
+
+use std::io::BufRead;
+use std::path::Path;
+
+use regex::Regex;
+
+use crate::error::IngestError;
+use crate::schema::TableRows;
+
+/// Why a whole file was rejected: one line, naming the input line where there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejection {
+    /// 1-based line the problem was found on, if any.
+    pub line: Option<u64>,
+    /// What is wrong, in one line.
+    pub reason: String,
+}
+
+impl Rejection {
+    /// A rejection at a given line.
+    pub fn at(line: u64, reason: impl Into<String>) -> Self {
+        Rejection {
+            line: Some(line),
+            reason: reason.into(),
+        }
+    }
+
+    /// A rejection of the file as a whole.
+    pub fn file(reason: impl Into<String>) -> Self {
+        Rejection {
+            line: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A line or entry of a file that was skipped while the rest was kept.
+pub type LineIssue = Rejection;
+
+/// Why a parse stopped: the file is bad, or runlens could not store its rows.
+#[derive(Debug)]
+pub enum ParseError {
+    /// The file cannot be ingested; the batch goes on.
+    Rejected(Rejection),
+    /// runlens's own storage failed; the batch stops.
+    Dataset(IngestError),
+}
+
+impl From<Rejection> for ParseError {
+    fn from(r: Rejection) -> Self {
+        ParseError::Rejected(r)
+    }
+}
+
+impl From<IngestError> for ParseError {
+    fn from(e: IngestError) -> Self {
+        ParseError::Dataset(e)
+    }
+}
+
+/// Options that change how formats are read (from the command line).
+#[derive(Debug, Clone, Default)]
+pub struct ParseOptions {
+    /// Regex with a `name` group (and optional `ts`, `number`, `duration`) marking phase starts.
+    pub phase_regex: Option<Regex>,
+    /// A GNU `time -f` format string the time outputs were written with.
+    pub time_format: Option<time_output::CustomFormat>,
+}
+
+/// What a parser knows about the file it reads.
+#[derive(Debug)]
+pub struct ParseContext<'a> {
+    /// Short content hash of the file, the stem of every id derived from it.
+    pub file_id: &'a str,
+    /// The file's path as shown to the user.
+    pub path: &'a Path,
+    /// Format options from the command line.
+    pub options: &'a ParseOptions,
+}
+
+/// Receives a parser's rows and line issues; hands rows on in bounded portions.
+pub struct RowSink<'a> {
+    /// Rows not yet handed on.
+    pub rows: TableRows,
+    issues: Vec<LineIssue>,
+    issue_count: u64,
+    spill: &'a mut dyn FnMut(TableRows) -> Result<(), IngestError>,
+    spill_threshold: usize,
+}
+
+/// Issues kept verbatim per file; the rest are only counted.
+const MAX_KEPT_ISSUES: usize = 100;
+
+impl<'a> RowSink<'a> {
+    /// A sink handing rows to `spill` whenever more than `spill_threshold` are pending.
+    pub fn new(
+        spill: &'a mut dyn FnMut(TableRows) -> Result<(), IngestError>,
+        spill_threshold: usize,
+    ) -> Self {
+        RowSink {
+            rows: TableRows::default(),
+            issues: Vec::new(),
+            issue_count: 0,
+            spill,
+            spill_threshold,
+        }
+    }
+
+    /// Records a skipped line or entry.
+    pub fn issue(&mut self, issue: LineIssue) {
+        self.issue_count += 1;
+        if self.issues.len() < MAX_KEPT_ISSUES {
+            self.issues.push(issue);
+        }
+    }
+
+    /// Hands pending rows on if there are many; parsers call this between records.
+    pub fn checkpoint(&mut self) -> Result<(), IngestError> {
+        if self.rows.len() >= self.spill_threshold {
+            (self.spill)(std::mem::take(&mut self.rows))?;
+        }
+        Ok(())
+    }
+
+    /// The pending rows, the kept issues and the number of issues in all.
+    pub fn finish(self) -> (TableRows, Vec<LineIssue>, u64) {
+        (self.rows, self.issues, self.issue_count)
+    }
+}
+
+/// The first bytes of a file, for format detection.
+#[derive(Debug)]
+pub struct Sniff<'a> {
+    /// The file's first bytes as text (invalid UTF-8 replaced).
+    pub head: &'a str,
+    /// The file's path (its extension is a hint, never decisive).
+    pub path: &'a Path,
+    /// Format options from the command line (a custom time format changes detection).
+    pub options: &'a ParseOptions,
+}
+
+/// One input format.
+pub trait Format: Sync {
+    /// The format's name, as `--format` takes it and the summary shows it.
+    fn name(&self) -> &'static str;
+    /// One line saying what the format is.
+    fn description(&self) -> &'static str;
+    /// Whether the file's first bytes look like this format.
+    fn detect(&self, sniff: &Sniff<'_>) -> bool;
+    /// Reads the whole input, pushing rows into `sink`.
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &ParseContext<'_>,
+        sink: &mut RowSink<'_>,
+    ) -> Result<(), ParseError>;
+}
+
+/// Every format, in detection order: the most specific first.
+pub static REGISTRY: &[&dyn Format] = &[
+    &hyperfine::Hyperfine,
+    &bench_suite::BenchSuite,
+    &latency_csv::LatencyCsv,
+    &run_log::RunLog,
+    &time_output::TimeOutput,
+];
+
+/// Bytes read from the start of a file for detection.
+pub const SNIFF_BYTES: usize = 64 * 1024;
+
+/// The format whose name is `name`.
+pub fn by_name(name: &str) -> Result<&'static dyn Format, IngestError> {
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|f| f.name() == name)
+        .ok_or_else(|| IngestError::UnknownFormat {
+            name: name.to_string(),
+            valid: format_names().join(", "),
+        })
+}
+
+/// Names of every format.
+pub fn format_names() -> Vec<&'static str> {
+    REGISTRY.iter().map(|f| f.name()).collect()
+}
+
+/// The first format that recognises the file, or why none did.
+pub fn detect(
+    head: &[u8],
+    path: &Path,
+    options: &ParseOptions,
+) -> Result<&'static dyn Format, Rejection> {
+    if head.is_empty() {
+        return Err(Rejection::file("empty file"));
+    }
+    if head.contains(&0) {
+        return Err(Rejection::file(
+            "binary file (contains NUL bytes): not a text format runlens reads",
+        ));
+    }
+    let text = String::from_utf8_lossy(head);
+    let sniff = Sniff {
+        head: &text,
+        path,
+        options,
+    };
+    REGISTRY
+        .iter()
+        .copied()
+        .find(|f| f.detect(&sniff))
+        .ok_or_else(|| {
+            Rejection::file(format!(
+                "format not recognised (looked for: {}); name it with --format if it is one of them",
+                format_names().join(", ")
+            ))
+        })
+}
+
+/// Parses a number the way logs print it: `1,234`, `1_234`, surrounding spaces.
+pub fn parse_number(text: &str) -> Option<f64> {
+    let cleaned: String = text
+        .trim()
+        .chars()
+        .filter(|c| *c != ',' && *c != '_')
+        .collect();
+    let value: f64 = cleaned.parse().ok()?;
+    value.is_finite().then_some(value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detection_rejects_empty_and_binary_files() {
+        let p = Path::new("x");
+        let o = ParseOptions::default();
+        assert_eq!(
+            detect(b"", p, &o).err().map(|r| r.reason),
+            Some("empty file".into())
+        );
+        assert!(
+            detect(b"\x00\x01abc", p, &o)
+                .err()
+                .is_some_and(|r| r.reason.starts_with("binary"))
+        );
+        assert!(
+            detect(b"hello world\n", p, &o)
+                .err()
+                .is_some_and(|r| r.reason.starts_with("format not recognised"))
+        );
+    }
+
+    #[test]
+    fn unknown_format_lists_the_valid_ones() {
+        let err = by_name("nope")
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.contains("hyperfine") && err.contains("run_log"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn numbers_accept_log_spellings() {
+        assert_eq!(parse_number(" 1,234 "), Some(1234.0));
+        assert_eq!(parse_number("2.5"), Some(2.5));
+        assert_eq!(parse_number("abc"), None);
+        assert_eq!(parse_number("NaN"), None);
+    }
+}

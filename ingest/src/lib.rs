@@ -1,0 +1,13 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod dataset;
+pub mod error;
+pub mod formats;
+pub mod pipeline;
+pub mod redact;
+pub mod schema;
+
+pub use dataset::Dataset;
+pub use error::{IngestError, Result};
+pub use pipeline::{FileOutcome, FileStatus, IngestOptions, IngestSummary, Progress, ingest};

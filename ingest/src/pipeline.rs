@@ -1,0 +1,562 @@
+//! `runlens ingest`: expands the inputs, detects each file's format, parses files in
+//! parallel and commits their rows with one `ingest_log` row per offered file.
+//!
+//! Files are handled in chunks; each chunk is one commit (see [`crate::dataset`]), so an
+//! interrupted batch keeps every finished chunk and a re-run picks up the rest: files whose
+//! content hash is already stored are skipped, never counted twice. A bad file becomes a
+//! `rejected` outcome with its reason and the batch goes on; only runlens's own storage
+//! failing stops it.
+
+use std::collections::HashSet;
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use globset::GlobBuilder;
+use rayon::prelude::*;
+
+use crate::dataset::{Commit, Dataset, Recovery, StagedFile};
+use crate::error::{IngestError, Result};
+use crate::formats::{self, Format, LineIssue, ParseContext, ParseError, ParseOptions, RowSink};
+use crate::schema::{IngestLogRow, Labels, Table, TableRows, Timestamp};
+
+/// Files parsed and committed together.
+const FILES_PER_COMMIT: usize = 1024;
+/// Rows a single file may hold in memory before they are staged to disk.
+const SPILL_ROWS: usize = 100_000;
+
+/// What to ingest and how.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// Files, directories (recursive) and glob patterns.
+    pub inputs: Vec<String>,
+    /// Read every file as this format instead of detecting it.
+    pub format: Option<String>,
+    /// Labels added to every row written.
+    pub labels: Labels,
+    /// Parse and report, write nothing.
+    pub dry_run: bool,
+    /// Format options (phase regex, time format).
+    pub parse: ParseOptions,
+}
+
+/// The outcome of one offered file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum FileStatus {
+    /// All of the file was stored.
+    Ingested,
+    /// The file was stored but some lines or entries were rejected.
+    Partial,
+    /// Nothing of the file was stored.
+    Rejected,
+    /// The file's content was already in the dataset (or earlier in this batch).
+    Skipped,
+}
+
+impl FileStatus {
+    /// The status as written in `ingest_log.status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileStatus::Ingested => "ingested",
+            FileStatus::Partial => "partial",
+            FileStatus::Rejected => "rejected",
+            FileStatus::Skipped => "skipped",
+        }
+    }
+}
+
+/// What happened to one input file.
+#[derive(Debug, Clone)]
+pub struct FileOutcome {
+    /// The file as offered.
+    pub path: PathBuf,
+    /// Format it was read as, if one applied.
+    pub format: Option<&'static str>,
+    /// Outcome.
+    pub status: FileStatus,
+    /// Size, bytes.
+    pub size_bytes: u64,
+    /// BLAKE3 of the content, hex.
+    pub content_hash: Option<String>,
+    /// Rows per table.
+    pub rows: Vec<(Table, usize)>,
+    /// Lines or entries rejected inside the file.
+    pub bad_lines: u64,
+    /// The first problems (file-level reason first), each with its line.
+    pub issues: Vec<LineIssue>,
+}
+
+impl FileOutcome {
+    fn new(path: PathBuf) -> Self {
+        FileOutcome {
+            path,
+            format: None,
+            status: FileStatus::Rejected,
+            size_bytes: 0,
+            content_hash: None,
+            rows: Vec::new(),
+            bad_lines: 0,
+            issues: Vec::new(),
+        }
+    }
+
+    fn rejected(path: PathBuf, issue: LineIssue) -> Self {
+        let mut outcome = FileOutcome::new(path);
+        outcome.issues.push(issue);
+        outcome
+    }
+
+    /// Total rows written from the file.
+    pub fn row_count(&self) -> usize {
+        self.rows.iter().map(|(_, n)| n).sum()
+    }
+
+    /// The main problem as `reason` with `:line` where known.
+    pub fn first_issue(&self) -> Option<&LineIssue> {
+        self.issues.first()
+    }
+}
+
+/// Everything one ingest did.
+#[derive(Debug, Clone)]
+pub struct IngestSummary {
+    /// Id of this ingest; every row it wrote carries it.
+    pub ingest_id: String,
+    /// One outcome per offered file, in input order.
+    pub outcomes: Vec<FileOutcome>,
+    /// What was cleaned up from an earlier interrupted writer.
+    pub recovery: Recovery,
+    /// Whether anything was written (false for dry runs and all-skipped batches).
+    pub wrote: bool,
+    /// Whether this was a dry run.
+    pub dry_run: bool,
+}
+
+impl IngestSummary {
+    /// Whether any file (or line of a file) was rejected: the exit status is then 1.
+    pub fn has_rejections(&self) -> bool {
+        self.outcomes
+            .iter()
+            .any(|o| matches!(o.status, FileStatus::Rejected | FileStatus::Partial))
+    }
+}
+
+/// Progress callbacks (the CLI draws a bar; tests ignore them).
+pub trait Progress: Sync {
+    /// The batch holds `files` files of `bytes` bytes in all.
+    fn start(&self, files: u64, bytes: u64);
+    /// One more file of `bytes` bytes is done.
+    fn advance(&self, bytes: u64);
+    /// A note for the user (waiting for the lock, recovery).
+    fn note(&self, message: &str);
+    /// The batch is done.
+    fn finish(&self);
+}
+
+/// A [`Progress`] that shows nothing.
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn start(&self, _: u64, _: u64) {}
+    fn advance(&self, _: u64) {}
+    fn note(&self, _: &str) {}
+    fn finish(&self) {}
+}
+
+/// Ingests `options.inputs` into the dataset at `data_dir`.
+pub fn ingest(
+    data_dir: &Path,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+) -> Result<IngestSummary> {
+    let forced = options
+        .format
+        .as_deref()
+        .map(formats::by_name)
+        .transpose()?;
+    let ingest_id = new_ingest_id();
+    let (files, mut missing) = expand_inputs(&options.inputs);
+    let dataset = Dataset::new(data_dir);
+    let session = if options.dry_run {
+        None
+    } else {
+        Some(dataset.lock(&|path| {
+            progress.note(&format!(
+                "waiting for another runlens process to release {}",
+                path.display()
+            ))
+        })?)
+    };
+    let recovery = match &session {
+        Some(s) => s.recover()?,
+        None => Recovery::default(),
+    };
+    if recovery.orphan_files > 0 || recovery.staging_removed {
+        progress.note(&format!(
+            "removed {} file(s) of an interrupted earlier write",
+            recovery.orphan_files
+        ));
+    }
+    let mut known = dataset.known_hashes()?;
+    let total_bytes = files
+        .iter()
+        .filter_map(|p| p.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    progress.start(files.len() as u64, total_bytes);
+
+    let mut outcomes = Vec::with_capacity(files.len());
+    let mut wrote = false;
+    for (chunk_index, chunk) in files.chunks(FILES_PER_COMMIT).enumerate() {
+        let commit_id = format!("{ingest_id}-c{chunk_index}");
+        let commit = session.as_ref().map(|s| s.begin(&commit_id)).transpose()?;
+        let ctx = ChunkContext {
+            forced,
+            options,
+            ingest_id: &ingest_id,
+            commit: commit.as_ref(),
+            progress,
+        };
+        let (chunk_outcomes, rows) = process_chunk(chunk, &mut known, &ctx)?;
+        let now = Timestamp::now();
+        let log: Vec<IngestLogRow> = chunk_outcomes
+            .iter()
+            .filter(|o| o.status != FileStatus::Skipped)
+            .map(|o| log_row(o, &ingest_id, &options.labels, now))
+            .collect();
+        if let Some(commit) = commit {
+            if log.is_empty() {
+                commit.finish_empty()?;
+            } else {
+                commit.stage_all(&rows, now)?;
+                commit.finish(&log, now)?;
+                wrote = true;
+            }
+        }
+        outcomes.extend(chunk_outcomes);
+    }
+    if !missing.is_empty() {
+        let now = Timestamp::now();
+        let log: Vec<IngestLogRow> = missing
+            .iter()
+            .map(|o| log_row(o, &ingest_id, &options.labels, now))
+            .collect();
+        if let Some(session) = &session {
+            let commit = session.begin(&format!("{ingest_id}-missing"))?;
+            commit.finish(&log, now)?;
+            wrote = true;
+        }
+        outcomes.append(&mut missing);
+    }
+    progress.finish();
+    Ok(IngestSummary {
+        ingest_id,
+        outcomes,
+        recovery,
+        wrote,
+        dry_run: options.dry_run,
+    })
+}
+
+struct ChunkContext<'a> {
+    forced: Option<&'static dyn Format>,
+    options: &'a IngestOptions,
+    ingest_id: &'a str,
+    commit: Option<&'a Commit<'a>>,
+    progress: &'a dyn Progress,
+}
+
+/// Hashes, de-duplicates and parses one chunk of files; returns outcomes and pending rows.
+fn process_chunk(
+    chunk: &[PathBuf],
+    known: &mut HashSet<String>,
+    ctx: &ChunkContext<'_>,
+) -> Result<(Vec<FileOutcome>, TableRows)> {
+    let hashed: Vec<(FileOutcome, Option<String>)> =
+        chunk.par_iter().map(|path| hash_file(path)).collect();
+    let mut to_parse = Vec::new();
+    let mut outcomes: Vec<Option<FileOutcome>> = Vec::with_capacity(chunk.len());
+    for (i, (mut outcome, hash)) in hashed.into_iter().enumerate() {
+        match hash {
+            Some(h) if known.contains(&h) => {
+                outcome.status = FileStatus::Skipped;
+                outcome.content_hash = Some(h);
+                ctx.progress.advance(outcome.size_bytes);
+                outcomes.push(Some(outcome));
+            }
+            Some(h) => {
+                known.insert(h.clone());
+                outcome.content_hash = Some(h);
+                to_parse.push((i, outcome));
+                outcomes.push(None);
+            }
+            None => {
+                ctx.progress.advance(outcome.size_bytes);
+                outcomes.push(Some(outcome));
+            }
+        }
+    }
+    let parsed: Vec<Result<(usize, FileOutcome, TableRows)>> = to_parse
+        .into_par_iter()
+        .map(|(i, outcome)| {
+            let size = outcome.size_bytes;
+            let result = parse_file(outcome, ctx).map(|(o, rows)| (i, o, rows));
+            ctx.progress.advance(size);
+            result
+        })
+        .collect();
+    let mut rows = TableRows::default();
+    for result in parsed {
+        let (i, outcome, file_rows) = result?;
+        rows.append(file_rows);
+        outcomes[i] = Some(outcome);
+    }
+    Ok((outcomes.into_iter().flatten().collect(), rows))
+}
+
+fn hash_file(path: &Path) -> (FileOutcome, Option<String>) {
+    let mut outcome = FileOutcome::new(path.to_path_buf());
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) => {
+            outcome
+                .issues
+                .push(LineIssue::file(format!("cannot open: {e}")));
+            return (outcome, None);
+        }
+    };
+    outcome.size_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut hasher = blake3::Hasher::new();
+    match hasher.update_reader(file) {
+        Ok(_) => (outcome, Some(hasher.finalize().to_hex().to_string())),
+        Err(e) => {
+            outcome
+                .issues
+                .push(LineIssue::file(format!("read error: {e}")));
+            (outcome, None)
+        }
+    }
+}
+
+/// Detects and parses one file; rows are stamped with provenance. Rows staged early
+/// (large files) are discarded again if the file ends up rejected.
+fn parse_file(
+    mut outcome: FileOutcome,
+    ctx: &ChunkContext<'_>,
+) -> Result<(FileOutcome, TableRows)> {
+    let path = outcome.path.clone();
+    let display = path.display().to_string();
+    let file_id = outcome
+        .content_hash
+        .as_deref()
+        .map(|h| h[..16].to_string())
+        .unwrap_or_default();
+    let file = match File::open(&path) {
+        Ok(f) => f,
+        Err(e) => {
+            outcome
+                .issues
+                .push(LineIssue::file(format!("cannot open: {e}")));
+            return Ok((outcome, TableRows::default()));
+        }
+    };
+    let mut reader = BufReader::with_capacity(256 * 1024, file);
+    let mut head = Vec::with_capacity(formats::SNIFF_BYTES);
+    if let Err(e) = (&mut reader)
+        .take(formats::SNIFF_BYTES as u64)
+        .read_to_end(&mut head)
+    {
+        outcome
+            .issues
+            .push(LineIssue::file(format!("read error: {e}")));
+        return Ok((outcome, TableRows::default()));
+    }
+    let format = match ctx.forced {
+        Some(f) => f,
+        None => match formats::detect(&head, &path, &ctx.options.parse) {
+            Ok(f) => f,
+            Err(rejection) => {
+                outcome.issues.push(rejection);
+                return Ok((outcome, TableRows::default()));
+            }
+        },
+    };
+    outcome.format = Some(format.name());
+    let mut input = std::io::Cursor::new(head).chain(reader);
+    let parse_ctx = ParseContext {
+        file_id: &file_id,
+        path: &path,
+        options: &ctx.options.parse,
+    };
+    let mut staged: Vec<StagedFile> = Vec::new();
+    let mut spilled: Vec<(Table, usize)> = Vec::new();
+    let mut spill = |mut rows: TableRows| -> Result<()> {
+        rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
+        spilled.extend(rows.counts());
+        if let Some(commit) = ctx.commit {
+            staged.extend(commit.stage_all(&rows, Timestamp::now())?);
+        }
+        Ok(())
+    };
+    let mut sink = RowSink::new(&mut spill, SPILL_ROWS);
+    let result = format.parse(&mut input, &parse_ctx, &mut sink);
+    let (mut rows, issues, issue_count) = sink.finish();
+    outcome.bad_lines = issue_count;
+    match result {
+        Ok(()) => {
+            rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
+            outcome.rows = merge_counts(spilled, rows.counts());
+            outcome.issues = issues;
+            outcome.status = if issue_count > 0 {
+                FileStatus::Partial
+            } else {
+                FileStatus::Ingested
+            };
+            Ok((outcome, rows))
+        }
+        Err(ParseError::Rejected(rejection)) => {
+            if let Some(commit) = ctx.commit {
+                commit.discard(&staged)?;
+            }
+            outcome.issues = std::iter::once(rejection).chain(issues).collect();
+            outcome.status = FileStatus::Rejected;
+            Ok((outcome, TableRows::default()))
+        }
+        Err(ParseError::Dataset(e)) => Err(e),
+    }
+}
+
+fn merge_counts(a: Vec<(Table, usize)>, b: Vec<(Table, usize)>) -> Vec<(Table, usize)> {
+    let mut merged: std::collections::BTreeMap<Table, usize> = Default::default();
+    for (t, n) in a.into_iter().chain(b) {
+        *merged.entry(t).or_default() += n;
+    }
+    merged.into_iter().collect()
+}
+
+fn log_row(
+    outcome: &FileOutcome,
+    ingest_id: &str,
+    labels: &Labels,
+    now: Timestamp,
+) -> IngestLogRow {
+    let issue = outcome.first_issue();
+    IngestLogRow {
+        ingested_ts: Some(now),
+        content_hash: outcome.content_hash.clone(),
+        size_bytes: Some(outcome.size_bytes as i64),
+        format: outcome.format.map(str::to_string),
+        status: outcome.status.as_str().to_string(),
+        rows: outcome.row_count() as i64,
+        rows_by_table: (!outcome.rows.is_empty()).then(|| {
+            outcome
+                .rows
+                .iter()
+                .map(|(t, n)| format!("{}={n}", t.name()))
+                .collect::<Vec<_>>()
+                .join(",")
+        }),
+        bad_lines: outcome.bad_lines as i64,
+        error: issue.map(|i| i.reason.clone()),
+        error_line: issue.and_then(|i| i.line.map(|l| l as i64)),
+        runlens_version: env!("CARGO_PKG_VERSION").to_string(),
+        source_path: Some(outcome.path.display().to_string()),
+        ingest_id: ingest_id.to_string(),
+        labels: labels.clone(),
+    }
+}
+
+fn new_ingest_id() -> String {
+    let now = chrono::Utc::now();
+    format!(
+        "{}-{:x}",
+        now.format("%Y%m%dT%H%M%S%.6fZ"),
+        std::process::id()
+    )
+    .replace('.', "")
+}
+
+/// Expands files, directories and globs into a sorted, de-duplicated file list; inputs
+/// that match nothing come back as rejected outcomes.
+pub fn expand_inputs(inputs: &[String]) -> (Vec<PathBuf>, Vec<FileOutcome>) {
+    let mut files = Vec::new();
+    let mut missing = Vec::new();
+    let mut seen = HashSet::new();
+    let mut push = |p: PathBuf, files: &mut Vec<PathBuf>| {
+        if seen.insert(p.clone()) {
+            files.push(p);
+        }
+    };
+    for input in inputs {
+        let path = PathBuf::from(input);
+        if path.is_file() {
+            push(path, &mut files);
+        } else if path.is_dir() {
+            for p in walk(&path) {
+                push(p, &mut files);
+            }
+        } else if input.contains(['*', '?', '[', '{']) {
+            let matched = expand_glob(input);
+            if matched.is_empty() {
+                missing.push(FileOutcome::rejected(
+                    path,
+                    LineIssue::file("glob matched no file"),
+                ));
+            }
+            for p in matched {
+                push(p, &mut files);
+            }
+        } else {
+            missing.push(FileOutcome::rejected(
+                path,
+                LineIssue::file("no such file or directory"),
+            ));
+        }
+    }
+    (files, missing)
+}
+
+/// Regular files under `dir`, recursively, sorted; hidden entries (`.name`) are skipped.
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| e.into_path())
+        .collect()
+}
+
+fn expand_glob(pattern: &str) -> Vec<PathBuf> {
+    let Ok(glob) = GlobBuilder::new(pattern).literal_separator(true).build() else {
+        return Vec::new();
+    };
+    let matcher = glob.compile_matcher();
+    // Walk from the longest directory prefix without glob characters.
+    let literal: PathBuf = Path::new(pattern)
+        .components()
+        .take_while(|c| {
+            !c.as_os_str()
+                .to_string_lossy()
+                .contains(['*', '?', '[', '{'])
+        })
+        .collect();
+    let base = if literal.as_os_str().is_empty() {
+        PathBuf::from(".")
+    } else {
+        literal
+    };
+    walk(&base)
+        .into_iter()
+        .filter(|p| {
+            let relative = p.strip_prefix("./").unwrap_or(p);
+            matcher.is_match(relative) || matcher.is_match(p)
+        })
+        .collect()
+}
+
+/// Errors for a `--format` name, exposed for the CLI's validation.
+pub fn check_format(name: &str) -> std::result::Result<(), IngestError> {
+    formats::by_name(name).map(|_| ())
+}
