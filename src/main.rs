@@ -1,1 +1,27 @@
-fn main() {}
+//! The `runlens` binary: parse the command line, run the command, map the outcome to the
+//! documented exit status (docs/exit-codes.md).
+
+mod app;
+mod cli;
+mod commands;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    match app::run(cli) {
+        Ok(commands::Outcome::Success) => ExitCode::SUCCESS,
+        Ok(commands::Outcome::Rejected) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("runlens: error: {error:#}");
+            if error.downcast_ref::<commands::UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(3)
+            }
+        }
+    }
+}

@@ -1,1 +1,13 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod query;
+pub mod scan;
+
+pub use error::{AnalysisError, Result};
+pub use query::run_sql;
+pub use scan::DatasetReader;
+
+/// The polars types results are returned in, for the crates that render them.
+pub use polars::prelude::DataFrame;

@@ -137,8 +137,12 @@ impl WriteSession {
         let mut recovery = Recovery::default();
         let staging = self.dataset.root.join(STAGING);
         if staging.exists() {
+            // Finished commits remove their own folder; anything left was interrupted.
+            recovery.staging_removed = fs::read_dir(&staging)
+                .map_err(|e| IngestError::io("reading", &staging, e))?
+                .next()
+                .is_some();
             fs::remove_dir_all(&staging).map_err(|e| IngestError::io("removing", &staging, e))?;
-            recovery.staging_removed = true;
         }
         let committed: HashSet<String> = self
             .dataset

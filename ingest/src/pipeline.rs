@@ -516,16 +516,24 @@ pub fn expand_inputs(inputs: &[String]) -> (Vec<PathBuf>, Vec<FileOutcome>) {
     (files, missing)
 }
 
-/// Regular files under `dir`, recursively, sorted; hidden entries (`.name`) are skipped.
+/// Name of the per-directory file listing inputs to leave out (gitignore syntax).
+pub const IGNORE_FILE: &str = ".runlensignore";
+
+/// Regular files under `dir`, recursively, sorted. Hidden entries (`.name`) and paths
+/// matched by a `.runlensignore` file (gitignore syntax) are skipped; `.gitignore` is not
+/// consulted, since benchmark outputs are often git-ignored on purpose.
 fn walk(dir: &Path) -> Vec<PathBuf> {
-    walkdir::WalkDir::new(dir)
-        .sort_by_file_name()
-        .into_iter()
-        .filter_entry(|e| e.depth() == 0 || !e.file_name().to_string_lossy().starts_with('.'))
+    let mut files: Vec<PathBuf> = ignore::WalkBuilder::new(dir)
+        .standard_filters(false)
+        .hidden(true)
+        .add_custom_ignore_filename(IGNORE_FILE)
+        .build()
         .filter_map(|e| e.ok())
-        .filter(|e| e.file_type().is_file())
+        .filter(|e| e.file_type().is_some_and(|t| t.is_file()))
         .map(|e| e.into_path())
-        .collect()
+        .collect();
+    files.sort();
+    files
 }
 
 fn expand_glob(pattern: &str) -> Vec<PathBuf> {

@@ -1,1 +1,11 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod frame;
+pub mod ingest_summary;
+pub mod table;
+
+pub use error::{ReportError, Result};
+pub use frame::{FrameFormat, render_frame};
+pub use ingest_summary::render_ingest_summary;

@@ -2,8 +2,9 @@
 //! lines, resource figures from any `/usr/bin/time` report embedded in the log.
 //!
 //! A phase starts at
-//! - an explicit marker `::runlens phase NAME` (anywhere on the line; `::runlens end`
-//!   closes the current phase without opening another), or
+//! - an explicit marker `::runlens phase NAME` at the start of a line (after an optional
+//!   timestamp and log level; `::runlens end` closes the current phase without opening
+//!   another), or
 //! - a line matching the phase regex: `--phase-regex` (named groups `name`, optional `ts`,
 //!   `number`, `duration`), else the default, which reads common progress output such as
 //!   `Phase 2: Analysis`, `[2026-11-22 10:00:01] === Phase 2/5 - Analysis ===`,
@@ -51,17 +52,20 @@ static PHASE_END: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static MARKER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"::runlens\s+(?:phase\s+(?P<name>\S.*?)|(?P<end>end))\s*$").expect("regex")
+    Regex::new(
+        r"^[^A-Za-z0-9:]*(?:(?:INFO|DEBUG|NOTICE|TRACE|WARN(?:ING)?)\b[^A-Za-z0-9:]*)?::runlens\s+(?:phase\s+(?P<name>\S.*?)|(?P<end>end))\s*$",
+    )
+    .expect("regex")
 });
 
 static INPUT_TOKENS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:input|prompt)[_ ]tokens?\s*[:=]\s*([\d,]+)").expect("regex")
+    Regex::new(r"(?i)\b(?:input|prompt)[_ ]tokens?\s*[:=]\s*(\d[\d,]*)").expect("regex")
 });
 static OUTPUT_TOKENS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b(?:output|completion)[_ ]tokens?\s*[:=]\s*([\d,]+)").expect("regex")
+    Regex::new(r"(?i)\b(?:output|completion)[_ ]tokens?\s*[:=]\s*(\d[\d,]*)").expect("regex")
 });
 static TOTAL_TOKENS: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:\b(?:total[_ ])?tokens?\s*[:=]\s*([\d,]+)|\b([\d,]+)\s+tokens\b)")
+    Regex::new(r"(?i)(?:\b(?:total[_ ])?tokens?\s*[:=]\s*(\d[\d,]*)|\b(\d[\d,]*)\s+tokens\b)")
         .expect("regex")
 });
 
@@ -430,6 +434,7 @@ mod tests {
             Some("load data")
         );
         assert_eq!(start_name("we are in phase two of the plan"), None);
+        assert_eq!(start_name(r#"echo "::runlens phase x""#), None);
         assert_eq!(start_name("Phase 1 complete (3.2s)"), None);
     }
 
@@ -447,6 +452,23 @@ mod tests {
         assert_eq!(parse_duration_ms("2 min"), Some(120_000.0));
         assert_eq!(parse_duration_ms("4.2"), Some(4200.0));
         assert_eq!(parse_duration_ms("4 parsecs"), None);
+    }
+
+    #[test]
+    fn token_counts_in_free_text() {
+        let mut seg = Segment::default();
+        seg.apply(
+            PhaseEvent::Start {
+                name: "x".into(),
+                number: None,
+                ts: None,
+                duration_ms: None,
+            },
+            None,
+            1,
+        );
+        seg.add_tokens("[]   scanned 412 files, tokens: 3,912");
+        assert_eq!(seg.phases[0].row.total_tokens, Some(3912));
     }
 
     #[test]

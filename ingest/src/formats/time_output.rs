@@ -354,7 +354,8 @@ impl<'a> TimeScanner<'a> {
                 if let Some(finished) = gnu_verbose_line(report, line) {
                     report.last_line = number;
                     if finished {
-                        done.extend(self.finish());
+                        done.push(std::mem::take(report));
+                        self.state = State::Idle;
                     }
                     true
                 } else {
@@ -837,6 +838,17 @@ mod tests {
             (r.format, r.wall_ms, r.cpu_percent),
             ("zsh", Some(1500.0), Some(40.0))
         );
+    }
+
+    #[test]
+    fn gnu_verbose_complete_block() {
+        let text = "\tCommand being timed: \"sleep 1\"\n\tUser time (seconds): 0.01\n\
+                    \tMaximum resident set size (kbytes): 2000\n\tExit status: 0\n";
+        let r = &scan(text, None)[0];
+        assert!(!r.truncated);
+        assert_eq!(r.exit_code, Some(0));
+        assert_eq!(r.max_rss_bytes, Some(2_048_000));
+        assert_eq!((r.first_line, r.last_line), (1, 4));
     }
 
     #[test]

@@ -1,0 +1,86 @@
+//! Lazy access to the dataset's tables: one polars `LazyFrame` per table.
+//!
+//! Each table is scanned with hive partitioning, so the `date` partition column appears
+//! and filters on it prune whole folders. A table with no files yet is an empty frame with
+//! the table's full schema, so queries over an empty dataset return zero rows instead of
+//! failing.
+
+use arrow::datatypes::{DataType as ArrowType, TimeUnit as ArrowTimeUnit};
+use polars::prelude::*;
+use runlens_ingest::Dataset;
+use runlens_ingest::schema::Table;
+
+use crate::error::{AnalysisError, Result};
+
+/// A dataset opened for reading.
+#[derive(Debug, Clone)]
+pub struct DatasetReader {
+    dataset: Dataset,
+}
+
+impl DatasetReader {
+    /// Reads the dataset rooted at `root`.
+    pub fn new(root: impl Into<std::path::PathBuf>) -> Self {
+        DatasetReader {
+            dataset: Dataset::new(root),
+        }
+    }
+
+    /// The underlying dataset.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// A lazy scan of `table` (empty, with its schema, when the table has no files).
+    pub fn scan(&self, table: Table) -> Result<LazyFrame> {
+        if self.dataset.table_files(table)?.is_empty() {
+            return Ok(empty_frame(table).lazy());
+        }
+        let pattern = self
+            .dataset
+            .table_dir(table)
+            .join("**")
+            .join("*.parquet")
+            .to_string_lossy()
+            .into_owned();
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions::new_enabled(),
+            ..ScanArgsParquet::default()
+        };
+        LazyFrame::scan_parquet(PlRefPath::new(pattern), args).map_err(AnalysisError::polars(
+            format!("scanning table {}", table.name()),
+        ))
+    }
+}
+
+/// An empty frame with `table`'s columns, the `date` partition column included.
+fn empty_frame(table: Table) -> DataFrame {
+    let mut columns: Vec<Column> = table
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| Column::new_empty(f.name().as_str().into(), &polars_type(f.data_type())))
+        .collect();
+    columns.push(Column::new_empty("date".into(), &DataType::Date));
+    DataFrame::new_infer_height(columns).unwrap_or_default()
+}
+
+/// The polars type a column of Arrow type `dt` is read as.
+fn polars_type(dt: &ArrowType) -> DataType {
+    match dt {
+        ArrowType::Boolean => DataType::Boolean,
+        ArrowType::Int32 => DataType::Int32,
+        ArrowType::Int64 => DataType::Int64,
+        ArrowType::Float64 => DataType::Float64,
+        ArrowType::Utf8 => DataType::String,
+        ArrowType::Timestamp(ArrowTimeUnit::Microsecond, _) => {
+            DataType::Datetime(TimeUnit::Microseconds, Some(TimeZone::UTC))
+        }
+        ArrowType::List(item) => DataType::List(Box::new(polars_type(item.data_type()))),
+        ArrowType::Map(_, _) => DataType::List(Box::new(DataType::Struct(vec![
+            Field::new("key".into(), DataType::String),
+            Field::new("value".into(), DataType::String),
+        ]))),
+        _ => DataType::Null,
+    }
+}

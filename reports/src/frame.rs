@@ -1,0 +1,62 @@
+//! Query results as data: one renderer per output format, returning text, doing no I/O.
+
+use polars::prelude::*;
+
+use crate::error::{ReportError, Result};
+use crate::table::frame_table;
+
+/// Output formats for a result frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FrameFormat {
+    /// A terminal table.
+    Table,
+    /// CSV with a header row.
+    Csv,
+    /// A JSON array of row objects.
+    Json,
+}
+
+/// Renders `df` in `format`.
+pub fn render_frame(df: &mut DataFrame, format: FrameFormat) -> Result<String> {
+    match format {
+        FrameFormat::Table => Ok(frame_table(df) + "\n"),
+        FrameFormat::Csv => write_with(df, "csv", |buf, df| {
+            CsvWriter::new(buf).include_header(true).finish(df)
+        }),
+        FrameFormat::Json => write_with(df, "json", |buf, df| {
+            JsonWriter::new(buf)
+                .with_json_format(JsonFormat::Json)
+                .finish(df)
+        }),
+    }
+}
+
+fn write_with(
+    df: &mut DataFrame,
+    format: &'static str,
+    write: impl FnOnce(&mut Vec<u8>, &mut DataFrame) -> PolarsResult<()>,
+) -> Result<String> {
+    let mut buf = Vec::new();
+    write(&mut buf, df).map_err(|source| ReportError::Polars { format, source })?;
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_and_json_round_trip_values() {
+        let mut df = df!("n" => [1i64, 2], "s" => ["x,y", "z"]).expect("frame");
+        let csv = render_frame(&mut df, FrameFormat::Csv).expect("csv");
+        assert_eq!(csv, "n,s\n1,\"x,y\"\n2,z\n");
+        let json = render_frame(&mut df, FrameFormat::Json).expect("json");
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
+        assert_eq!(parsed[0]["s"], "x,y");
+        assert_eq!(parsed[1]["n"], 2);
+    }
+}

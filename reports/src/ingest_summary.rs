@@ -1,0 +1,150 @@
+//! The summary `runlens ingest` prints: files per format and outcome, rows per table, and
+//! every problem with its file and line.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use runlens_ingest::pipeline::{FileOutcome, FileStatus, IngestSummary};
+use runlens_ingest::schema::Table;
+
+use crate::table::{align_right, new_table};
+
+/// Problems listed one per line before "... and N more".
+const MAX_PROBLEMS: usize = 50;
+
+/// Renders the whole summary.
+pub fn render_ingest_summary(summary: &IngestSummary) -> String {
+    let mut out = String::new();
+    out.push_str(&format_table(&summary.outcomes));
+    out.push('\n');
+    let rows = rows_per_table(&summary.outcomes);
+    if !rows.is_empty() {
+        let mut table = new_table(&["table", "rows"]);
+        for (t, n) in &rows {
+            table.add_row(vec![t.name().to_string(), n.to_string()]);
+        }
+        align_right(&mut table, &[1]);
+        let _ = writeln!(out, "{table}");
+    }
+    out.push_str(&problems(&summary.outcomes));
+    out.push_str(&verdict(summary));
+    out
+}
+
+fn format_table(outcomes: &[FileOutcome]) -> String {
+    let mut by_format: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
+    for o in outcomes {
+        let format = match (o.format, o.status) {
+            (Some(f), _) => f,
+            (None, FileStatus::Skipped) => "(already stored)",
+            (None, _) => "(unrecognised)",
+        };
+        let counts = by_format.entry(format).or_default();
+        let column = match o.status {
+            FileStatus::Ingested => 0,
+            FileStatus::Partial => 1,
+            FileStatus::Rejected => 2,
+            FileStatus::Skipped => 3,
+        };
+        counts[column] += 1;
+        counts[4] += o.row_count();
+    }
+    let mut table = new_table(&[
+        "format", "ingested", "partial", "rejected", "skipped", "rows",
+    ]);
+    for (format, c) in &by_format {
+        let mut row = vec![format.to_string()];
+        row.extend(c.iter().map(|n| n.to_string()));
+        table.add_row(row);
+    }
+    align_right(&mut table, &[1, 2, 3, 4, 5]);
+    table.to_string() + "\n"
+}
+
+fn rows_per_table(outcomes: &[FileOutcome]) -> BTreeMap<Table, usize> {
+    let mut rows = BTreeMap::new();
+    for (t, n) in outcomes.iter().flat_map(|o| o.rows.iter()) {
+        *rows.entry(*t).or_default() += n;
+    }
+    rows
+}
+
+fn problems(outcomes: &[FileOutcome]) -> String {
+    let mut lines = Vec::new();
+    for o in outcomes {
+        let label = match o.status {
+            FileStatus::Rejected => "rejected",
+            FileStatus::Partial => "skipped line",
+            _ => continue,
+        };
+        for (i, issue) in o.issues.iter().enumerate() {
+            let place = match issue.line {
+                Some(line) => format!("{}:{line}", o.path.display()),
+                None => o.path.display().to_string(),
+            };
+            let label = if i == 0 { label } else { "skipped line" };
+            lines.push(format!("  {label}: {place}: {}", issue.reason));
+        }
+        let unlisted = o.bad_lines.saturating_sub(o.issues.len() as u64);
+        if unlisted > 0 {
+            lines.push(format!(
+                "  ... {unlisted} more bad lines in {}",
+                o.path.display()
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return String::new();
+    }
+    let total = lines.len();
+    let mut out = String::from("Problems:\n");
+    for line in lines.into_iter().take(MAX_PROBLEMS) {
+        out.push_str(&line);
+        out.push('\n');
+    }
+    if total > MAX_PROBLEMS {
+        let _ = writeln!(
+            out,
+            "  ... and {} more (see the ingest_log table)",
+            total - MAX_PROBLEMS
+        );
+    }
+    out.push('\n');
+    out
+}
+
+fn verdict(summary: &IngestSummary) -> String {
+    let count = |s: FileStatus| summary.outcomes.iter().filter(|o| o.status == s).count();
+    let (ingested, partial, rejected, skipped) = (
+        count(FileStatus::Ingested),
+        count(FileStatus::Partial),
+        count(FileStatus::Rejected),
+        count(FileStatus::Skipped),
+    );
+    let rows: usize = summary.outcomes.iter().map(FileOutcome::row_count).sum();
+    let mut out = String::new();
+    if summary.dry_run {
+        let _ = writeln!(out, "dry run: nothing was written.");
+    }
+    if ingested + partial == 0 && rejected == 0 && skipped > 0 {
+        let _ = writeln!(
+            out,
+            "nothing new: all {skipped} file(s) are already in the dataset; nothing was written."
+        );
+        return out;
+    }
+    let verb = if summary.dry_run {
+        "would ingest"
+    } else {
+        "ingested"
+    };
+    let _ = writeln!(
+        out,
+        "{verb} {} file(s), {rows} row(s); {skipped} skipped (already in the dataset); {rejected} rejected; {partial} with rejected lines.",
+        ingested + partial
+    );
+    if !summary.dry_run {
+        let _ = writeln!(out, "ingest id: {}", summary.ingest_id);
+    }
+    out
+}

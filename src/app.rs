@@ -1,0 +1,24 @@
+//! What each command does, in one table of contents.
+
+use crate::cli::{Cli, Command};
+use crate::commands::{self, Outcome, print_stdout};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
+    match cli.command {
+        Command::Ingest(args) => commands::ingest::run(&cli.data, args),
+        Command::Query(args) => commands::query::run(&cli.data, args),
+        Command::Formats => {
+            let mut text = String::new();
+            for format in runlens_ingest::formats::REGISTRY {
+                text.push_str(&format!("{:<12} {}\n", format.name(), format.description()));
+            }
+            print_stdout(&text)?;
+            Ok(Outcome::Success)
+        }
+        Command::Schema => {
+            print_stdout(&runlens_ingest::schema::schema_markdown())?;
+            Ok(Outcome::Success)
+        }
+    }
+}

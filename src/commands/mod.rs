@@ -1,0 +1,30 @@
+//! One module per command: each converts its clap arguments into library options, calls
+//! the library, and prints the rendered result.
+
+pub mod ingest;
+pub mod query;
+
+use std::io::Write;
+
+/// How a command ended, mapped to the exit status (docs/exit-codes.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything worked: exit 0.
+    Success,
+    /// It ran, but inputs were rejected or a check failed: exit 1.
+    Rejected,
+}
+
+/// A mistake in how runlens was called (exit 2), as opposed to a failure while working.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct UsageError(pub String);
+
+/// Writes `text` to stdout; a closed pipe (`runlens query ... | head`) is not an error.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}
