@@ -3,7 +3,7 @@
 use polars::prelude::*;
 
 use crate::error::{ReportError, Result};
-use crate::table::frame_table;
+use crate::table::{cell_text, frame_table};
 
 /// Output formats for a result frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,15 +20,43 @@ pub enum FrameFormat {
 pub fn render_frame(df: &mut DataFrame, format: FrameFormat) -> Result<String> {
     match format {
         FrameFormat::Table => Ok(frame_table(df) + "\n"),
-        FrameFormat::Csv => write_with(df, "csv", |buf, df| {
-            CsvWriter::new(buf).include_header(true).finish(df)
-        }),
+        FrameFormat::Csv => {
+            let mut flat = flatten_nested(df);
+            write_with(&mut flat, "csv", |buf, df| {
+                CsvWriter::new(buf).include_header(true).finish(df)
+            })
+        }
         FrameFormat::Json => write_with(df, "json", |buf, df| {
             JsonWriter::new(buf)
                 .with_json_format(JsonFormat::Json)
                 .finish(df)
         }),
     }
+}
+
+/// CSV has no nested values: list and struct columns become the text a table shows
+/// (`key=value, ...` for labels, `[a, b]` for lists).
+fn flatten_nested(df: &DataFrame) -> DataFrame {
+    let columns = df
+        .columns()
+        .iter()
+        .map(|column| {
+            if !column.dtype().is_nested() {
+                return column.clone();
+            }
+            let texts: Vec<Option<String>> = (0..column.len())
+                .map(|i| {
+                    column
+                        .get(i)
+                        .ok()
+                        .filter(|v| !v.is_null())
+                        .map(|v| cell_text(&v))
+                })
+                .collect();
+            Column::new(column.name().clone(), texts)
+        })
+        .collect();
+    DataFrame::new_infer_height(columns).unwrap_or_else(|_| df.clone())
 }
 
 fn write_with(
@@ -58,5 +86,13 @@ mod tests {
         let parsed: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
         assert_eq!(parsed[0]["s"], "x,y");
         assert_eq!(parsed[1]["n"], 2);
+    }
+
+    #[test]
+    fn csv_flattens_list_columns() {
+        let list = Series::new("times".into(), [Series::new("".into(), [1.5f64, 2.0])]);
+        let mut df = DataFrame::new_infer_height(vec![list.into()]).expect("frame");
+        let csv = render_frame(&mut df, FrameFormat::Csv).expect("csv");
+        assert_eq!(csv, "times\n\"[1.5, 2]\"\n");
     }
 }

@@ -37,8 +37,28 @@ pub fn cell_text(value: &AnyValue<'_>) -> String {
         AnyValue::StringOwned(s) => s.to_string(),
         AnyValue::Float64(v) => format_float(*v),
         AnyValue::Float32(v) => format_float(f64::from(*v)),
+        AnyValue::List(items) => list_text(items),
         other => other.to_string(),
     }
+}
+
+/// A list cell: `key=value, ...` for label maps, `[a, b]` for other lists.
+fn list_text(items: &Series) -> String {
+    if let Ok(pairs) = items.struct_() {
+        let fields = pairs.fields_as_series();
+        if let [keys, values] = fields.as_slice() {
+            return (0..pairs.len())
+                .map(|i| {
+                    let key = keys.get(i).map(|v| cell_text(&v)).unwrap_or_default();
+                    let value = values.get(i).map(|v| cell_text(&v)).unwrap_or_default();
+                    format!("{key}={value}")
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+        }
+    }
+    let texts: Vec<String> = items.iter().map(|v| cell_text(&v)).collect();
+    format!("[{}]", texts.join(", "))
 }
 
 /// A float with at most three decimals and no trailing zeros.

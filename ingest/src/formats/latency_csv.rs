@@ -158,9 +158,12 @@ impl Format for LatencyCsv {
         if !first.contains(',') {
             return false;
         }
-        let columns: Vec<Option<Column>> =
-            first.split(',').map(|h| classify(&normalise(h))).collect();
-        columns.contains(&Some(Column::Model)) && columns.iter().flatten().any(|c| is_metric(*c))
+        // Any latency column is enough to claim the file: a missing model column is then
+        // reported as such instead of as an unrecognised format.
+        first
+            .split(',')
+            .filter_map(|h| classify(&normalise(h)))
+            .any(is_metric)
     }
 
     fn parse(

@@ -1,0 +1,236 @@
+//! `runlens ingest` on the bundled sample data: every format, hand-checked values,
+//! idempotence, labels, dry runs.
+
+use crate::common::*;
+
+#[test]
+fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let first = run(&data, &["ingest", "sample-data"]);
+    let text = stdout(&first);
+    assert_eq!(first.status.code(), Some(0), "{text}\n{}", stderr(&first));
+    for format in ["time", "run_log", "bench_suite", "hyperfine", "latency_csv"] {
+        assert!(text.contains(format), "summary lacks {format}:\n{text}");
+    }
+    let files_after_first = files_below(&data);
+
+    let second = run(&data, &["ingest", "sample-data"]);
+    assert_eq!(second.status.code(), Some(0));
+    assert!(
+        stdout(&second).contains("nothing new: all 16 file(s) are already in the dataset"),
+        "{}",
+        stdout(&second)
+    );
+    assert_eq!(
+        files_below(&data),
+        files_after_first,
+        "a re-run changed the dataset"
+    );
+    // Counted by hand from the files in sample-data (see sample-data/README.md).
+    assert_eq!(query_value(&data, "select count(*) from runs"), "11");
+    assert_eq!(query_value(&data, "select count(*) from phases"), "13");
+    assert_eq!(query_value(&data, "select count(*) from llm_calls"), "11");
+    assert_eq!(
+        query_value(&data, "select count(*) from bench_results"),
+        "9"
+    );
+    assert_eq!(query_value(&data, "select count(*) from ingest_log"), "16");
+}
+
+#[test]
+fn sample_values_match_the_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    assert!(run(&data, &["ingest", "sample-data"]).status.success());
+    // macOS log: Analysis runs 09:14:05.871 -> 09:14:09.421; Phase 3 ends at its
+    // "complete" line 09:14:14.010; the agent log prints "Phase 4 done in 4.76s".
+    let phases = query_rows(
+        &data,
+        "select phase, duration_ms, input_tokens, output_tokens, total_tokens from phases \
+         where phase in ('Discovery', 'Analysis', 'Report generation', 'Report') order by phase",
+    );
+    assert_eq!(
+        phases,
+        [
+            "Analysis,3550.0,5120,1210,",
+            "Discovery,3767.0,,,3912",
+            "Report,4760.0,1102,940,",
+            "Report generation,4589.0,2210,2804,",
+        ]
+    );
+    // BSD time -l: macOS prints bytes, FreeBSD KiB (294912 KiB = 301989888 bytes).
+    let bsd = query_rows(
+        &data,
+        "select time_format, max_rss_bytes, wall_ms, user_ms from runs \
+         where source = 'time' and time_format like 'bsd%' order by time_format",
+    );
+    assert_eq!(
+        bsd,
+        [
+            "bsd-freebsd,301989888,12470.0,3180.0",
+            "bsd-macos,301989888,12470.0,3180.0"
+        ]
+    );
+    // GNU default format with "Command exited with non-zero status 3".
+    assert_eq!(
+        query_value(
+            &data,
+            "select exit_code from runs where time_format = 'gnu-default'"
+        ),
+        "3"
+    );
+    // The two-run log: two runs with three phases each, 812 input tokens in discovery.
+    assert_eq!(
+        query_value(
+            &data,
+            "select count(distinct run_id) from phases where phase = 'discovery' and input_tokens = 812"
+        ),
+        "2"
+    );
+    // Benchmark suite: memory in MB read as MiB; confidence 95 normalised to 0.95.
+    assert_eq!(
+        query_rows(
+            &data,
+            "select name, memory_peak_bytes, ci_confidence from bench_results \
+             where suite_name = 'llm-gateway' order by name"
+        ),
+        [
+            "route_request,54788096,0.95",
+            "stream_tokens_1k,84410368,0.95",
+            "tokenize_prompt,,"
+        ]
+    );
+    // Latency CSV given in seconds is stored in milliseconds; extra columns become labels.
+    assert_eq!(
+        query_value(
+            &data,
+            "select ttft_ms from llm_calls where request_model = 'mistral-small' and source_line = 2"
+        ),
+        "352.0"
+    );
+}
+
+#[test]
+fn labels_reach_every_row_and_a_dry_run_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let dry = run(
+        &data,
+        &["ingest", "--dry-run", "sample-data/hyperfine/sleep.json"],
+    );
+    assert!(dry.status.success());
+    assert!(stdout(&dry).contains("dry run: nothing was written"));
+    assert!(!data.exists(), "a dry run created the dataset");
+
+    let out = run(
+        &data,
+        &[
+            "ingest",
+            "--label",
+            "provider=demo",
+            "--label",
+            "version=1.4",
+            "sample-data/hyperfine/sleep.json",
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let labels = query_rows(&data, "select labels from bench_results");
+    // CSV quotes the cell because it holds a comma.
+    let expected = "\"provider=demo, version=1.4\"";
+    assert_eq!(labels, [expected, expected]);
+    assert_eq!(
+        query_value(&data, "select labels from ingest_log"),
+        expected
+    );
+}
+
+#[test]
+fn directories_globs_and_forced_formats() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let out = run(&data, &["ingest", "sample-data/time/gnu-*.txt"]);
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(query_value(&data, "select count(*) from runs"), "4");
+
+    // A CSV forced through the time parser is rejected with a reason, not misread.
+    let forced = run(
+        &data,
+        &[
+            "ingest",
+            "--format",
+            "time",
+            "sample-data/latency/model-baselines.csv",
+        ],
+    );
+    assert_eq!(forced.status.code(), Some(1));
+    assert!(
+        stdout(&forced).contains("no time report found"),
+        "{}",
+        stdout(&forced)
+    );
+}
+
+#[test]
+fn custom_time_format_and_phase_regex() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let inputs = dir.path().join("in");
+    std::fs::create_dir(&inputs).expect("mkdir");
+    // Written by: /usr/bin/time -f "%e %U %S %M %x" -o times.txt CMD (twice).
+    std::fs::write(
+        inputs.join("times.txt"),
+        "1.50 0.20 0.10 2048 0\n2.50 0.30 0.10 4096 1\n",
+    )
+    .expect("write");
+    std::fs::write(
+        inputs.join("steps.log"),
+        "2026-11-22T10:00:00Z STEP load\n2026-11-22T10:00:02Z STEP train\n2026-11-22T10:00:07Z end\n",
+    )
+    .expect("write");
+    let out = run(
+        &data,
+        &[
+            "ingest",
+            "--time-format",
+            "%e %U %S %M %x",
+            "--phase-regex",
+            r"STEP (?P<name>\w+)",
+            inputs.to_str().expect("utf-8 path"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stdout(&out));
+    assert_eq!(
+        query_rows(
+            &data,
+            "select wall_ms, max_rss_bytes, exit_code from runs where time_format = 'gnu-format' order by wall_ms"
+        ),
+        ["1500.0,2097152,0", "2500.0,4194304,1"]
+    );
+    assert_eq!(
+        query_rows(
+            &data,
+            "select phase, duration_ms from phases order by phase_index"
+        ),
+        ["load,2000.0", "train,5000.0"]
+    );
+}
+
+#[test]
+fn usage_errors_exit_2_with_the_valid_choices() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let out = run(&data, &["ingest", "--format", "nope", "sample-data"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("valid formats: hyperfine, bench_suite"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&data, &["ingest", "--phase-regex", "(", "sample-data"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&data, &["query", "select nonsense from nowhere"]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(&data, &["ingest"]);
+    assert_eq!(out.status.code(), Some(2), "clap usage errors are 2 too");
+}

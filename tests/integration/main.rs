@@ -1,0 +1,8 @@
+//! Integration tests: the `runlens` binary run on `sample-data/` and on files generated
+//! in temporary directories, checked against hand-computed values and the dataset itself.
+
+mod bad_input;
+mod common;
+mod durability;
+mod ingest;
+mod query;
