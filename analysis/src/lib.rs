@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod error;
+pub mod labels;
 pub mod query;
 pub mod scan;
 

@@ -1,17 +1,21 @@
-//! `runlens query`: SQL over the dataset with polars SQL, every table registered by name.
+//! `runlens query`: SQL over the dataset with polars SQL, every table registered by name,
+//! with its labels also as `label_<key>` columns (see [`crate::labels`]).
 
 use polars::prelude::*;
 use polars::sql::SQLContext;
 use runlens_ingest::schema::Table;
 
 use crate::error::{AnalysisError, Result};
+use crate::labels::{label_keys, with_label_columns};
 use crate::scan::DatasetReader;
 
 /// Runs one SQL statement over the dataset's tables and collects the result.
 pub fn run_sql(reader: &DatasetReader, sql: &str) -> Result<DataFrame> {
     let mut context = SQLContext::new();
     for table in Table::ALL {
-        context.register(table.name(), reader.scan(table)?);
+        let lf = reader.scan(table)?;
+        let keys = label_keys(&lf)?;
+        context.register(table.name(), with_label_columns(lf, &keys));
     }
     context
         .execute(sql)

@@ -148,3 +148,61 @@ fn verdict(summary: &IngestSummary) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runlens_ingest::dataset::Recovery;
+    use runlens_ingest::formats::LineIssue;
+
+    fn outcome(path: &str, format: Option<&'static str>, status: FileStatus) -> FileOutcome {
+        FileOutcome {
+            path: path.into(),
+            format,
+            status,
+            size_bytes: 100,
+            content_hash: None,
+            rows: Vec::new(),
+            bad_lines: 0,
+            issues: Vec::new(),
+        }
+    }
+
+    fn summary(outcomes: Vec<FileOutcome>) -> IngestSummary {
+        IngestSummary {
+            ingest_id: "20261122T100000000000Z-1".into(),
+            outcomes,
+            recovery: Recovery::default(),
+            wrote: true,
+            dry_run: false,
+        }
+    }
+
+    #[test]
+    fn mixed_batch() {
+        let mut log = outcome("logs/run.log", Some("run_log"), FileStatus::Ingested);
+        log.rows = vec![(Table::Runs, 1), (Table::Phases, 3)];
+        let mut csv = outcome("lat.csv", Some("latency_csv"), FileStatus::Partial);
+        csv.rows = vec![(Table::LlmCalls, 2)];
+        csv.bad_lines = 3;
+        csv.issues = vec![
+            LineIssue::at(3, "column first_token_ms: 'abc' is not a number"),
+            LineIssue::at(7, "4 fields where the header has 2"),
+        ];
+        let mut bad = outcome("empty.txt", None, FileStatus::Rejected);
+        bad.issues = vec![LineIssue::file("empty file")];
+        let skipped = outcome("old.json", None, FileStatus::Skipped);
+        insta::assert_snapshot!(render_ingest_summary(&summary(vec![
+            log, csv, bad, skipped
+        ])));
+    }
+
+    #[test]
+    fn everything_already_stored() {
+        let outcomes = vec![
+            outcome("a.json", None, FileStatus::Skipped),
+            outcome("b.json", None, FileStatus::Skipped),
+        ];
+        insta::assert_snapshot!(render_ingest_summary(&summary(outcomes)));
+    }
+}

@@ -114,3 +114,27 @@ mod tests {
         assert!(!text.contains("\"a\""));
     }
 }
+
+#[cfg(test)]
+mod snapshots {
+    use super::*;
+
+    #[test]
+    fn query_result_table() {
+        let times = Series::new(
+            "times_ms".into(),
+            [
+                Series::new("".into(), [51.45f64, 51.32]),
+                Series::new("".into(), [101.67f64]),
+            ],
+        );
+        let df = DataFrame::new_infer_height(vec![
+            Column::new("name".into(), ["sleep 0.05", "sleep 0.1"]),
+            Column::new("mean_ms".into(), [51.385f64, 101.67]),
+            Column::new("iterations".into(), [Some(2i64), None]),
+            times.into(),
+        ])
+        .expect("frame");
+        insta::assert_snapshot!(frame_table(&df));
+    }
+}
