@@ -59,7 +59,7 @@ fn sample_values_match_the_files() {
             "Report generation,4589.0,2210,2804,",
         ]
     );
-    // BSD time -l: macOS prints bytes, FreeBSD KiB (294912 KiB = 301989888 bytes).
+    // BSD time -l: macOS prints bytes, FreeBSD KiB (294916 KiB = 301993984 bytes).
     let bsd = query_rows(
         &data,
         "select time_format, max_rss_bytes, wall_ms, user_ms from runs \
@@ -68,7 +68,7 @@ fn sample_values_match_the_files() {
     assert_eq!(
         bsd,
         [
-            "bsd-freebsd,301989888,12470.0,3180.0",
+            "bsd-freebsd,301993984,12470.0,3180.0",
             "bsd-macos,301989888,12470.0,3180.0"
         ]
     );

@@ -9,11 +9,12 @@
 //!   (`real 0m0.003s`) and zsh's one-liner (`... 0.00s user 0.00s system 80% cpu 0.003 total`);
 //! - BSD `time -l`: a `real/user/sys` header and `NUMBER  label` rusage lines.
 //!
-//! BSD's `maximum resident set size` is **bytes on macOS but KiB on FreeBSD**. Apple's
-//! `time.c` prints the rusage lines as `%20ld  label`, FreeBSD's as `%10ld  label`, so the
-//! column the label starts at tells them apart exactly; macOS-only lines (`instructions
-//! retired`, `peak memory footprint`) confirm it. When whitespace was mangled (pasted into
-//! Markdown), a value that is a whole number of 4 KiB pages is read as macOS bytes.
+//! BSD's `maximum resident set size` is **bytes on macOS but KiB on FreeBSD**. Current
+//! Apple `time.c` prints the rusage lines as `%20ld  label` (and adds macOS-only lines such
+//! as `peak memory footprint`): either proves macOS. FreeBSD and older macOS releases both
+//! print `%10ld  label`; there a value that is a whole number of 4 KiB pages is read as
+//! macOS bytes (RSS in bytes always is), anything else as FreeBSD KiB. The same rule
+//! covers logs whose spacing was mangled (pasted into Markdown).
 
 use std::io::BufRead;
 use std::sync::LazyLock;
@@ -603,13 +604,12 @@ fn bsd_rusage_line(
 }
 
 fn finish_bsd(mut report: TimeReport, evidence: BsdEvidence) -> TimeReport {
-    let is_macos = match evidence.label_column {
-        Some(22) => true,
-        Some(12) => false,
-        _ => {
-            evidence.mac_only_lines || evidence.raw_max_rss.is_some_and(|v| v > 0 && v % 4096 == 0)
-        }
-    } || evidence.mac_only_lines;
+    // Current macOS pads to 20 columns (label at column 22); FreeBSD and older macOS both
+    // pad to 10, so there the value decides: macOS bytes are whole 4 KiB pages, FreeBSD's
+    // KiB almost never are (1 in 1024 values).
+    let page_multiple = evidence.raw_max_rss.is_some_and(|v| v > 0 && v % 4096 == 0);
+    let is_macos =
+        evidence.mac_only_lines || evidence.label_column.is_some_and(|c| c >= 22) || page_multiple;
     report.format = if is_macos { "bsd-macos" } else { "bsd-freebsd" };
     let unit = if is_macos { 1 } else { 1024 };
     report.max_rss_bytes = evidence.raw_max_rss.map(|v| v * unit);
@@ -797,6 +797,16 @@ mod tests {
         assert_eq!(f.format, "bsd-freebsd");
         assert_eq!(f.max_rss_bytes, Some(12_344 * 1024));
         assert_eq!(f.wall_ms, Some(1250.0));
+    }
+
+    #[test]
+    fn older_macos_ten_wide_columns_are_bytes_when_page_multiples() {
+        let text = "        2.00 real         1.00 user         0.10 sys\n\
+                    \x20 204800000  maximum resident set size\n\
+                    \x20     51000  page reclaims\n";
+        let r = &scan(text, None)[0];
+        assert_eq!(r.format, "bsd-macos");
+        assert_eq!(r.max_rss_bytes, Some(204_800_000));
     }
 
     #[test]
