@@ -126,3 +126,52 @@ fn to_row(entry: Entry, index: usize, file_id: &str) -> BenchResultRow {
         ..BenchResultRow::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::TableRows;
+
+    fn parse(json: &str) -> (TableRows, u64) {
+        let mut spill = |_: TableRows| Ok(());
+        let mut sink = RowSink::new(&mut spill, usize::MAX);
+        let options = crate::formats::ParseOptions::default();
+        let ctx = ParseContext {
+            file_id: "f",
+            path: std::path::Path::new("x.json"),
+            options: &options,
+        };
+        Hyperfine
+            .parse(&mut json.as_bytes(), &ctx, &mut sink)
+            .map_err(|e| format!("{e:?}"))
+            .expect("parses");
+        let (rows, _, issues) = sink.finish();
+        (rows, issues)
+    }
+
+    #[test]
+    fn newer_export_with_memory_single_run_and_signal() {
+        // hyperfine >= 1.19: memory_usage_byte per run; stddev null for one run;
+        // an exit code is null when the run was killed by a signal.
+        let (rows, issues) = parse(
+            r#"{"results": [
+              {"command": "OPENAI_API_KEY=sk-abcdefgh12345678 ./agent", "mean": 1.5, "stddev": null,
+               "median": 1.5, "user": 0.5, "system": 0.25, "min": 1.5, "max": 1.5,
+               "times": [1.5], "exit_codes": [null], "memory_usage_byte": [52428800],
+               "parameters": {"model": "llama3.2:3b"}},
+              {"command": "broken", "mean": "fast"}
+            ]}"#,
+        );
+        assert_eq!(issues, 1, "the second entry is reported, not fatal");
+        let row = &rows.bench_results[0];
+        assert_eq!(row.name, "OPENAI_API_KEY=[REDACTED] ./agent");
+        assert_eq!(row.mean_ms, Some(1500.0));
+        assert_eq!(row.stddev_ms, None);
+        assert_eq!(row.sys_ms, Some(250.0));
+        assert_eq!(row.times_ms, Some(vec![1500.0]));
+        assert_eq!(row.exit_codes, Some(vec![None]));
+        assert_eq!(row.memory_peak_bytes, Some(52_428_800));
+        assert_eq!(row.parameters.as_deref(), Some("model=llama3.2:3b"));
+        assert_eq!(row.iterations, Some(1));
+    }
+}
