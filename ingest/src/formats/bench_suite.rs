@@ -13,8 +13,8 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::json_input::{decode_entry, read_document};
-use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
+use super::json_input::{decode_array, read_document, starts_json_object};
+use super::{Format, ParseContext, ParseError, RowSink, Sniff};
 use crate::formats::timestamps::parse_timestamp;
 use crate::schema::BenchResultRow;
 
@@ -74,12 +74,7 @@ impl Format for BenchSuite {
     }
 
     fn detect(&self, sniff: &Sniff<'_>) -> bool {
-        sniff
-            .head
-            .trim_start_matches('\u{feff}')
-            .trim_start()
-            .starts_with('{')
-            && sniff.head.contains("\"benchmark_results\"")
+        starts_json_object(sniff.head) && sniff.head.contains("\"benchmark_results\"")
     }
 
     fn parse(
@@ -103,28 +98,9 @@ impl Format for BenchSuite {
                 }
                 _ => None,
             });
-        let entries = match doc
-            .get_mut("benchmark_results")
-            .map(serde_json::Value::take)
-        {
-            Some(serde_json::Value::Array(entries)) => entries,
-            _ => {
-                return Err(Rejection::file("benchmark_results is missing or not an array").into());
-            }
-        };
-        for (index, value) in entries.into_iter().enumerate() {
-            let entry: Entry = match decode_entry(value, &format!("benchmark_results[{index}]")) {
-                Ok(e) => e,
-                Err(reason) => {
-                    sink.issue(Rejection::file(reason));
-                    continue;
-                }
-            };
+        for (index, entry) in decode_array::<Entry>(&mut doc, "benchmark_results", sink)? {
             let row = to_row(entry, index, ctx.file_id, suite_name.clone(), recorded_ts);
             sink.rows.bench_results.push(row);
-        }
-        if sink.rows.bench_results.is_empty() {
-            return Err(Rejection::file("benchmark_results holds no readable entry").into());
         }
         sink.checkpoint()?;
         Ok(())

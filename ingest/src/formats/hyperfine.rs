@@ -11,8 +11,8 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::json_input::{decode_entry, read_document};
-use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
+use super::json_input::{decode_array, read_document, starts_json_object};
+use super::{Format, ParseContext, ParseError, RowSink, Sniff};
 use crate::redact::redact_command;
 use crate::schema::BenchResultRow;
 
@@ -50,9 +50,7 @@ impl Format for Hyperfine {
 
     fn detect(&self, sniff: &Sniff<'_>) -> bool {
         let head = sniff.head;
-        head.trim_start_matches('\u{feff}')
-            .trim_start()
-            .starts_with('{')
+        starts_json_object(head)
             && head.contains("\"results\"")
             && head.contains("\"command\"")
             && (head.contains("\"mean\"") || head.contains("\"times\""))
@@ -65,24 +63,10 @@ impl Format for Hyperfine {
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
         let mut doc = read_document(input)?;
-        let results = match doc.get_mut("results").map(serde_json::Value::take) {
-            Some(serde_json::Value::Array(r)) => r,
-            _ => return Err(Rejection::file("results is missing or not an array").into()),
-        };
-        for (index, value) in results.into_iter().enumerate() {
-            let entry: Entry = match decode_entry(value, &format!("results[{index}]")) {
-                Ok(e) => e,
-                Err(reason) => {
-                    sink.issue(Rejection::file(reason));
-                    continue;
-                }
-            };
+        for (index, entry) in decode_array::<Entry>(&mut doc, "results", sink)? {
             sink.rows
                 .bench_results
                 .push(to_row(entry, index, ctx.file_id));
-        }
-        if sink.rows.bench_results.is_empty() {
-            return Err(Rejection::file("results holds no readable entry").into());
         }
         sink.checkpoint()?;
         Ok(())

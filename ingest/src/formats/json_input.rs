@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use serde::de::DeserializeOwned;
 
-use super::Rejection;
+use super::{Rejection, RowSink};
 
 /// Reads one JSON document; a syntax error becomes a rejection at its line.
 pub fn read_document(input: &mut dyn BufRead) -> Result<serde_json::Value, Rejection> {
@@ -33,4 +33,36 @@ pub fn decode_entry<T: DeserializeOwned>(
             format!("{what}.{path}: {inner}")
         }
     })
+}
+
+/// Whether a file's first bytes start a JSON object (after a BOM and white space).
+pub fn starts_json_object(head: &str) -> bool {
+    head.trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('{')
+}
+
+/// Takes the array under `key` and decodes each entry as `T`; an entry that does not decode
+/// is reported (by its JSON path) and skipped. Rejects the file when the array is missing
+/// or no entry decodes.
+pub fn decode_array<T: DeserializeOwned>(
+    doc: &mut serde_json::Value,
+    key: &str,
+    sink: &mut RowSink<'_>,
+) -> Result<Vec<(usize, T)>, Rejection> {
+    let entries = match doc.get_mut(key).map(serde_json::Value::take) {
+        Some(serde_json::Value::Array(entries)) => entries,
+        _ => return Err(Rejection::file(format!("{key} is missing or not an array"))),
+    };
+    let mut decoded = Vec::with_capacity(entries.len());
+    for (index, value) in entries.into_iter().enumerate() {
+        match decode_entry(value, &format!("{key}[{index}]")) {
+            Ok(entry) => decoded.push((index, entry)),
+            Err(reason) => sink.issue(Rejection::file(reason)),
+        }
+    }
+    if decoded.is_empty() {
+        return Err(Rejection::file(format!("{key} holds no readable entry")));
+    }
+    Ok(decoded)
 }

@@ -105,6 +105,14 @@ impl<R: BufRead> LineReader<R> {
     }
 }
 
+/// The issue reported for a line longer than the limit.
+pub fn too_long_issue(number: u64, len: usize) -> super::LineIssue {
+    super::LineIssue::at(
+        number,
+        format!("line of {len} bytes skipped (limit {MAX_LINE_BYTES})"),
+    )
+}
+
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
     bytes.iter().position(|&b| b == b'\n')
 }

@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::lines::{LineReader, MAX_LINE_BYTES};
+use super::lines::{LineReader, too_long_issue};
 use super::time_output::{TimeReport, TimeScanner};
 use super::timestamps::{find_timestamp, parse_timestamp};
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff, parse_number};
@@ -353,10 +353,7 @@ impl Format for RunLog {
             .map_err(|e| Rejection::file(format!("read error: {e}")))?
         {
             if let Some(len) = line.too_long {
-                sink.issue(Rejection::at(
-                    line.number,
-                    format!("line of {len} bytes skipped (limit {MAX_LINE_BYTES})"),
-                ));
+                sink.issue(too_long_issue(line.number, len));
                 continue;
             }
             if line.invalid_utf8 && !invalid_utf8_reported {

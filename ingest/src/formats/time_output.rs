@@ -21,7 +21,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::lines::LineReader;
+use super::lines::{LineReader, too_long_issue};
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff, parse_number};
 use crate::error::IngestError;
 use crate::redact::redact_command;
@@ -710,13 +710,7 @@ impl Format for TimeOutput {
             .map_err(|e| Rejection::file(format!("read error: {e}")))?
         {
             if let Some(len) = line.too_long {
-                sink.issue(Rejection::at(
-                    line.number,
-                    format!(
-                        "line of {len} bytes skipped (limit {})",
-                        super::lines::MAX_LINE_BYTES
-                    ),
-                ));
+                sink.issue(too_long_issue(line.number, len));
                 continue;
             }
             reports.extend(scanner.feed(line.number, &line.text));
