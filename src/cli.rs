@@ -51,8 +51,8 @@ pub struct IngestArgs {
     #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
     pub labels: Vec<(String, String)>,
 
-    /// Regex marking phase starts in run logs; needs a (?P<name>...) group, may have
-    /// (?P<ts>...), (?P<number>...), (?P<duration>...).
+    /// Regex marking phase starts in run logs; needs a `(?P<name>...)` group, may have
+    /// `(?P<ts>...)`, `(?P<number>...)`, `(?P<duration>...)`.
     #[arg(long, value_name = "REGEX")]
     pub phase_regex: Option<String>,
 
