@@ -20,10 +20,16 @@ use crate::error::{IngestError, Result};
 use crate::formats::{self, Format, LineIssue, ParseContext, ParseError, ParseOptions, RowSink};
 use crate::schema::{IngestLogRow, Labels, Table, TableRows, Timestamp};
 
-/// Files parsed and committed together.
+/// Files parsed and committed together, at most.
 const FILES_PER_COMMIT: usize = 1024;
-/// Rows a single file may hold in memory before they are staged to disk.
-const SPILL_ROWS: usize = 100_000;
+/// Input bytes parsed and committed together, at most (a single larger file is its own chunk).
+const BYTES_PER_COMMIT: u64 = 128 << 20;
+/// Rows a file may hold in memory while parsing before they are staged to disk.
+const SPILL_ROWS: usize = 65_536;
+/// A file yielding more rows than this is staged by its own worker; smaller files' rows
+/// are merged into the chunk's shared part files, so 10,000 tiny inputs do not become
+/// 10,000 tiny Parquet files.
+const MERGE_ROWS: usize = 4_096;
 
 /// What to ingest and how.
 #[derive(Debug, Clone, Default)]
@@ -207,7 +213,7 @@ pub fn ingest(
 
     let mut outcomes = Vec::with_capacity(files.len());
     let mut wrote = false;
-    for (chunk_index, chunk) in files.chunks(FILES_PER_COMMIT).enumerate() {
+    for (chunk_index, chunk) in chunk_files(&files).into_iter().enumerate() {
         let commit_id = format!("{ingest_id}-c{chunk_index}");
         let commit = session.as_ref().map(|s| s.begin(&commit_id)).transpose()?;
         let ctx = ChunkContext {
@@ -256,6 +262,25 @@ pub fn ingest(
         wrote,
         dry_run: options.dry_run,
     })
+}
+
+/// Splits the file list into commits of at most [`FILES_PER_COMMIT`] files and
+/// [`BYTES_PER_COMMIT`] bytes.
+fn chunk_files(files: &[PathBuf]) -> Vec<&[PathBuf]> {
+    let mut chunks = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, path) in files.iter().enumerate() {
+        let size = path.metadata().map(|m| m.len()).unwrap_or(0);
+        if i > start && (i - start == FILES_PER_COMMIT || bytes + size > BYTES_PER_COMMIT) {
+            chunks.push(&files[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += size;
+    }
+    if start < files.len() {
+        chunks.push(&files[start..]);
+    }
+    chunks
 }
 
 struct ChunkContext<'a> {
@@ -406,6 +431,12 @@ fn parse_file(
         Ok(()) => {
             rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
             outcome.rows = merge_counts(spilled, rows.counts());
+            if rows.len() > MERGE_ROWS {
+                if let Some(commit) = ctx.commit {
+                    commit.stage_all(&rows, Timestamp::now())?;
+                }
+                rows = TableRows::default();
+            }
             outcome.issues = issues;
             outcome.status = if issue_count > 0 {
                 FileStatus::Partial

@@ -233,6 +233,13 @@ pub fn detect(
         })
 }
 
+/// Whether `haystack` contains `needle` ignoring ASCII case: a cheap prefilter run before
+/// a regex, since most log lines match none of them.
+pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
 /// Parses a number the way logs print it: `1,234`, `1_234`, surrounding spaces.
 pub fn parse_number(text: &str) -> Option<f64> {
     let cleaned: String = text
@@ -278,6 +285,13 @@ mod tests {
             err.contains("hyperfine") && err.contains("run_log"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn case_insensitive_prefilter() {
+        assert!(contains_ignore_case("=== PHASE 2 ===", "phase"));
+        assert!(!contains_ignore_case("phas", "phase"));
+        assert!(contains_ignore_case("x", ""));
     }
 
     #[test]

@@ -27,7 +27,9 @@ use regex::Regex;
 use super::lines::{LineReader, too_long_issue};
 use super::time_output::{TimeReport, TimeScanner};
 use super::timestamps::{find_timestamp, parse_timestamp};
-use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff, parse_number};
+use super::{
+    Format, ParseContext, ParseError, Rejection, RowSink, Sniff, contains_ignore_case, parse_number,
+};
 use crate::error::IngestError;
 use crate::schema::{PhaseRow, RunRow, Timestamp};
 
@@ -127,7 +129,9 @@ impl<'a> PhaseMatcher<'a> {
     }
 
     fn event(&self, text: &str) -> Option<PhaseEvent> {
-        if let Some(c) = MARKER.captures(text) {
+        if text.contains("::runlens")
+            && let Some(c) = MARKER.captures(text)
+        {
             if c.name("end").is_some() {
                 return Some(PhaseEvent::End {
                     number: None,
@@ -142,6 +146,9 @@ impl<'a> PhaseMatcher<'a> {
             });
         }
         if let Some(custom) = self.custom {
+            if !custom.is_match(text) {
+                return None;
+            }
             let c = custom.captures(text)?;
             let name = c.name("name")?.as_str().trim();
             return (!name.is_empty()).then(|| PhaseEvent::Start {
@@ -152,6 +159,9 @@ impl<'a> PhaseMatcher<'a> {
                     .name("duration")
                     .and_then(|m| parse_duration_ms(m.as_str())),
             });
+        }
+        if !contains_ignore_case(text, "phase") {
+            return None;
         }
         if let Some(c) = PHASE_END.captures(text) {
             return Some(PhaseEvent::End {
@@ -245,6 +255,9 @@ impl Segment {
         let Some(open) = self.phases.last_mut() else {
             return;
         };
+        if !contains_ignore_case(text, "token") {
+            return;
+        }
         let count = |c: Option<regex::Captures<'_>>| {
             c.and_then(|c| c.get(1).or(c.get(2)).and_then(|m| parse_number(m.as_str())))
                 .map(|v| v as i64)

@@ -462,7 +462,9 @@ impl<'a> TimeScanner<'a> {
             last_line: number,
             ..TimeReport::default()
         };
-        if let Some(c) = GNU_STATUS.captures(line) {
+        if line.contains("Command ")
+            && let Some(c) = GNU_STATUS.captures(line)
+        {
             let code = int(&c[2]).and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
             self.pending_status = Some((c[1].starts_with("exited"), code, number));
             return;
@@ -495,11 +497,20 @@ impl<'a> TimeScanner<'a> {
                 return;
             }
         }
-        if let Some(c) = GNU_VERBOSE_START.captures(line) {
+        // Every shape has a keyword: checking for it first keeps the regexes (and their
+        // capture allocations) off the ordinary log lines they could never match.
+        let has = |word: &str| line.contains(word);
+        let starts_real = line.trim_start().starts_with("real");
+        if has("Command being timed")
+            && let Some(c) = GNU_VERBOSE_START.captures(line)
+        {
             report.format = "gnu-verbose";
             report.command = Some(c[1].to_string());
             self.state = State::GnuVerbose(report);
-        } else if let Some(c) = GNU_DEFAULT_1.captures(line) {
+        } else if let Some(c) = has("elapsed")
+            .then(|| GNU_DEFAULT_1.captures(line))
+            .flatten()
+        {
             report.format = "gnu-default";
             report.user_ms = seconds_ms(&c[1]);
             report.sys_ms = seconds_ms(&c[2]);
@@ -511,22 +522,30 @@ impl<'a> TimeScanner<'a> {
                 report.exit_code = Some(0);
             }
             self.state = State::GnuDefault(report);
-        } else if let Some(c) = BSD_HEADER.captures(line) {
+        } else if let Some(c) = has(" real").then(|| BSD_HEADER.captures(line)).flatten() {
             report.format = "bsd";
             report.wall_ms = seconds_ms(&c[1]);
             report.user_ms = seconds_ms(&c[2]);
             report.sys_ms = seconds_ms(&c[3]);
             self.state = State::Bsd(report, BsdEvidence::default());
-        } else if let Some(c) = POSIX_LINE.captures(line).filter(|c| &c[1] == "real") {
+        } else if let Some(c) = starts_real
+            .then(|| POSIX_LINE.captures(line))
+            .flatten()
+            .filter(|c| &c[1] == "real")
+        {
             report.format = "posix";
             report.wall_ms = seconds_ms(&c[2]);
             self.state = State::RealUserSys(report, 1);
-        } else if let Some(c) = BASH_LINE.captures(line).filter(|c| &c[1] == "real") {
+        } else if let Some(c) = starts_real
+            .then(|| BASH_LINE.captures(line))
+            .flatten()
+            .filter(|c| &c[1] == "real")
+        {
             report.format = "bash";
             let minutes = parse_number(&c[2]).unwrap_or(0.0);
             report.wall_ms = parse_number(&c[3]).map(|s| (minutes * 60.0 + s) * 1000.0);
             self.state = State::RealUserSys(report, 1);
-        } else if let Some(c) = ZSH_LINE.captures(line) {
+        } else if let Some(c) = has(" total").then(|| ZSH_LINE.captures(line)).flatten() {
             report.format = "zsh";
             report.command = Some(c[1].trim().to_string());
             report.user_ms = seconds_ms(&c[2]);
@@ -534,7 +553,10 @@ impl<'a> TimeScanner<'a> {
             report.cpu_percent = parse_number(&c[4]);
             report.wall_ms = parse_clock(&c[5]);
             done.push(report);
-        } else if let Some(r) = key_value_report(line, report) {
+        } else if let Some(r) = may_be_key_value(line)
+            .then(|| key_value_report(line, report))
+            .flatten()
+        {
             done.push(r);
         }
     }
@@ -618,6 +640,14 @@ fn finish_bsd(mut report: TimeReport, evidence: BsdEvidence) -> TimeReport {
     report.truncated =
         report.last_line > report.first_line && report.involuntary_ctx_switches.is_none();
     report
+}
+
+/// Whether a line can be a `key=value` report: it needs a wall-time key.
+fn may_be_key_value(line: &str) -> bool {
+    line.contains('=')
+        && ["real", "wall", "elapsed"]
+            .iter()
+            .any(|key| super::contains_ignore_case(line, key))
 }
 
 fn key_value_report(line: &str, mut report: TimeReport) -> Option<TimeReport> {

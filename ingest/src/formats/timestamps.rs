@@ -22,6 +22,9 @@ static ISO: LazyLock<Regex> = LazyLock::new(|| {
 /// Parses a whole field as a timestamp (ISO 8601 or epoch number).
 pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
     let text = text.trim();
+    if let Some(ts) = parse_iso(text) {
+        return Some(ts);
+    }
     if let Ok(n) = text.parse::<f64>() {
         return from_epoch_number(n);
     }
@@ -31,9 +34,64 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
 
 /// Finds the first ISO 8601 timestamp anywhere in a line; returns it and its byte range.
 pub fn find_timestamp(line: &str) -> Option<(Timestamp, std::ops::Range<usize>)> {
-    let caps = ISO.captures(line)?;
-    let range = caps.get(0)?.range();
-    Some((from_captures(&caps)?, range))
+    // `find` runs the fast DFA; captures (and their allocation) only for odd shapes.
+    let m = ISO.find(line)?;
+    let ts = match parse_iso(m.as_str()) {
+        Some(ts) => ts,
+        None => from_captures(&ISO.captures(m.as_str())?)?,
+    };
+    Some((ts, m.range()))
+}
+
+/// The common shape at fixed positions, without a regex:
+/// `YYYY-MM-DD[T ]HH:MM:SS[.,fraction][ ](Z|+HH:MM|+HHMM)?`, the whole of `text`.
+fn parse_iso(text: &str) -> Option<Timestamp> {
+    let b = text.as_bytes();
+    if b.len() < 19 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b' ') {
+        return None;
+    }
+    if b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
+        let part = b.get(range)?;
+        part.iter().try_fold(0u32, |acc, c| {
+            c.is_ascii_digit().then(|| acc * 10 + u32::from(c - b'0'))
+        })
+    };
+    let date = NaiveDate::from_ymd_opt(digits(0..4)? as i32, digits(5..7)?, digits(8..10)?)?;
+    let mut pos = 19;
+    let mut nanos = 0u32;
+    if matches!(b.get(pos), Some(b'.' | b',')) {
+        let start = pos + 1;
+        let end = start + b[start..].iter().take_while(|c| c.is_ascii_digit()).count();
+        if end == start || end - start > 9 {
+            return None;
+        }
+        nanos = digits(start..end)? * 10u32.pow(9 - (end - start) as u32);
+        pos = end;
+    }
+    if b.get(pos) == Some(&b' ') && matches!(b.get(pos + 1), Some(b'Z' | b'+' | b'-')) {
+        pos += 1;
+    }
+    let offset_seconds: i64 = match &b[pos..] {
+        [] | [b'Z'] => 0,
+        [sign @ (b'+' | b'-'), rest @ ..] => {
+            let rest: Vec<u8> = rest.iter().copied().filter(|c| *c != b':').collect();
+            if rest.len() != 4 || !rest.iter().all(u8::is_ascii_digit) {
+                return None;
+            }
+            let value = |i: usize| i64::from(rest[i] - b'0');
+            let seconds = (value(0) * 10 + value(1)) * 3600 + (value(2) * 10 + value(3)) * 60;
+            if *sign == b'-' { -seconds } else { seconds }
+        }
+        _ => return None,
+    };
+    let time =
+        NaiveTime::from_hms_nano_opt(digits(11..13)?, digits(14..16)?, digits(17..19)?, nanos)?;
+    let utc =
+        NaiveDateTime::new(date, time).and_utc().timestamp_micros() - offset_seconds * 1_000_000;
+    Some(Timestamp(utc))
 }
 
 fn from_epoch_number(n: f64) -> Option<Timestamp> {
@@ -97,6 +155,25 @@ mod tests {
         ] {
             assert_eq!(parse_timestamp(text), Some(Timestamp(T)), "{text}");
         }
+    }
+
+    #[test]
+    fn fast_path_agrees_with_the_regex_path() {
+        for text in [
+            "2026-11-22T10:23:45.123Z",
+            "2026-11-22 10:23:45,123",
+            "2026-11-22T12:23:45.123+02:00",
+            "2026-11-22T05:23:45.123-0500",
+            "2026-11-22T10:23:45.123456789 Z",
+            "2026-11-22T10:23:45",
+        ] {
+            let fast = parse_iso(text);
+            let slow = ISO.captures(text).and_then(|c| from_captures(&c));
+            assert!(fast.is_some(), "{text}");
+            assert_eq!(fast, slow, "{text}");
+        }
+        assert_eq!(parse_iso("2026-11-22T10:23:45.Z"), None);
+        assert_eq!(parse_iso("2026-02-30T10:23:45Z"), None);
     }
 
     #[test]
