@@ -30,6 +30,7 @@ use crate::schema::{
 };
 
 const STAGING: &str = ".staging";
+const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
 const LOCK_FILE: &str = ".lock";
 
 /// A dataset directory (it may not exist yet).
@@ -196,16 +197,37 @@ impl Commit<'_> {
     /// Writes `rows` to staging, one file per day partition; returns the staged files.
     /// Rows without a timestamp of their own are filed under `fallback`'s day.
     pub fn stage<R: TableRow>(&self, rows: &[R], fallback: Timestamp) -> Result<Vec<StagedFile>> {
-        let mut by_day: std::collections::BTreeMap<String, Vec<&R>> = Default::default();
-        for row in rows {
-            by_day
-                .entry(row.partition_ts().unwrap_or(fallback).utc_day())
-                .or_default()
-                .push(row);
+        if rows.is_empty() {
+            return Ok(Vec::new());
         }
+        let batch = R::to_batch(rows).map_err(|source| IngestError::Arrow {
+            table: R::TABLE.name(),
+            source,
+        })?;
+        // Group row positions by UTC day number; the day is formatted once per group.
+        let mut by_day: std::collections::BTreeMap<i64, Vec<u32>> = Default::default();
+        for (i, row) in rows.iter().enumerate() {
+            let day = row
+                .partition_ts()
+                .unwrap_or(fallback)
+                .0
+                .div_euclid(MICROS_PER_DAY);
+            by_day.entry(day).or_default().push(i as u32);
+        }
+        let single_day = by_day.len() == 1;
         let mut staged = Vec::new();
-        for (day, day_rows) in by_day {
-            let owned: Vec<R> = day_rows.into_iter().cloned().collect();
+        for (day, positions) in by_day {
+            let part = if single_day {
+                batch.clone()
+            } else {
+                let indices = arrow::array::UInt32Array::from(positions);
+                arrow::compute::take_record_batch(&batch, &indices).map_err(|source| {
+                    IngestError::Arrow {
+                        table: R::TABLE.name(),
+                        source,
+                    }
+                })?
+            };
             let n = self.counter.fetch_add(1, Ordering::Relaxed);
             let name = format!("part-{}-{n}.parquet", self.id);
             let staged_path = self.staging.join(&name);
@@ -213,9 +235,12 @@ impl Commit<'_> {
                 .session
                 .dataset
                 .table_dir(R::TABLE)
-                .join(format!("date={day}"))
+                .join(format!(
+                    "date={}",
+                    Timestamp(day * MICROS_PER_DAY).utc_day()
+                ))
                 .join(&name);
-            write_parquet(&staged_path, &owned)?;
+            write_batch(&staged_path, &part)?;
             staged.push(StagedFile {
                 staged: staged_path,
                 target,
@@ -310,12 +335,8 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(entries)
 }
 
-/// Writes rows as one zstd Parquet file carrying the schema version, fsynced.
-pub fn write_parquet<R: TableRow>(path: &Path, rows: &[R]) -> Result<()> {
-    let batch = R::to_batch(rows).map_err(|source| IngestError::Arrow {
-        table: R::TABLE.name(),
-        source,
-    })?;
+/// Writes one batch as a zstd Parquet file carrying the schema version, fsynced.
+fn write_batch(path: &Path, batch: &arrow::record_batch::RecordBatch) -> Result<()> {
     let props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_key_value_metadata(Some(vec![KeyValue::new(
@@ -330,7 +351,7 @@ pub fn write_parquet<R: TableRow>(path: &Path, rows: &[R]) -> Result<()> {
     };
     let mut writer =
         ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(parquet_err)?;
-    writer.write(&batch).map_err(parquet_err)?;
+    writer.write(batch).map_err(parquet_err)?;
     let file = writer.into_inner().map_err(parquet_err)?;
     file.sync_all()
         .map_err(|e| IngestError::io("syncing", path, e))?;
@@ -435,6 +456,67 @@ mod tests {
         let hashes = ds.known_hashes().expect("hashes");
         assert!(hashes.contains("aa") && !hashes.contains("bb"));
         assert!(!dir.path().join(".staging/c1").exists());
+    }
+
+    #[test]
+    fn rows_of_two_days_go_to_two_partitions() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ds = Dataset::new(dir.path());
+        let session = ds.lock(&|_| {}).expect("lock");
+        let commit = session.begin("c").expect("begin");
+        let run = |id: &str, ts: Option<i64>| RunRow {
+            run_id: id.into(),
+            start_ts: ts.map(Timestamp),
+            ..RunRow::default()
+        };
+        // 2026-11-22T23:59:59Z, 2026-11-23T00:00:00Z, no timestamp (fallback: 1970-01-01).
+        let rows = [
+            run("late", Some(1_795_391_999_000_000)),
+            run("next", Some(1_795_392_000_000_000)),
+            run("none", None),
+            run("late2", Some(1_795_391_999_500_000)),
+        ];
+        commit.stage(&rows, Timestamp(0)).expect("stage");
+        commit
+            .finish(&[log_row("h", "ingested")], Timestamp(0))
+            .expect("finish");
+        let files = ds.table_files(Table::Runs).expect("files");
+        let days: Vec<String> = files
+            .iter()
+            .map(|f| {
+                f.parent()
+                    .and_then(|p| p.file_name())
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            })
+            .collect();
+        assert_eq!(
+            days,
+            ["date=1970-01-01", "date=2026-11-22", "date=2026-11-23"]
+        );
+        let ids_in = |path: &Path| -> Vec<String> {
+            let file = File::open(path).expect("open");
+            let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                .expect("parquet")
+                .build()
+                .expect("reader");
+            reader
+                .flat_map(|b| {
+                    let b = b.expect("batch");
+                    let ids = b
+                        .column(0)
+                        .as_any()
+                        .downcast_ref::<StringArray>()
+                        .expect("run_id")
+                        .clone();
+                    (0..ids.len())
+                        .map(move |i| ids.value(i).to_string())
+                        .collect::<Vec<_>>()
+                })
+                .collect()
+        };
+        assert_eq!(ids_in(&files[1]), ["late", "late2"]);
+        assert_eq!(ids_in(&files[2]), ["next"]);
     }
 
     #[test]

@@ -242,12 +242,13 @@ pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
 
 /// Parses a number the way logs print it: `1,234`, `1_234`, surrounding spaces.
 pub fn parse_number(text: &str) -> Option<f64> {
-    let cleaned: String = text
-        .trim()
-        .chars()
-        .filter(|c| *c != ',' && *c != '_')
-        .collect();
-    let value: f64 = cleaned.parse().ok()?;
+    let text = text.trim();
+    let value: f64 = if text.contains([',', '_']) {
+        let cleaned: String = text.chars().filter(|c| *c != ',' && *c != '_').collect();
+        cleaned.parse().ok()?
+    } else {
+        text.parse().ok()?
+    };
     value.is_finite().then_some(value)
 }
 
