@@ -181,7 +181,11 @@ pub fn ingest(
         .map(formats::by_name)
         .transpose()?;
     let ingest_id = new_ingest_id();
-    let (files, mut missing) = expand_inputs(&options.inputs);
+    let (mut files, mut missing) = expand_inputs(&options.inputs);
+    // `runlens ingest .` next to the dataset must not read the dataset itself.
+    if let Ok(root) = data_dir.canonicalize() {
+        files.retain(|f| f.canonicalize().map_or(true, |f| !f.starts_with(&root)));
+    }
     let dataset = Dataset::new(data_dir);
     let session = if options.dry_run {
         None

@@ -234,3 +234,23 @@ fn usage_errors_exit_2_with_the_valid_choices() {
     let out = run(&data, &["ingest"]);
     assert_eq!(out.status.code(), Some(2), "clap usage errors are 2 too");
 }
+
+#[test]
+fn the_dataset_inside_an_input_folder_is_not_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("runlens-data");
+    std::fs::copy(
+        repo_root().join("sample-data/time/posix-p.txt"),
+        dir.path().join("posix-p.txt"),
+    )
+    .expect("copy");
+    let first = run(&data, &["ingest", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(first.status.code(), Some(0), "{}", stdout(&first));
+    let second = run(&data, &["ingest", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(second.status.code(), Some(0), "{}", stdout(&second));
+    assert!(
+        stdout(&second).contains("nothing new: all 1 file(s)"),
+        "{}",
+        stdout(&second)
+    );
+}
