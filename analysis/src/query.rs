@@ -12,10 +12,17 @@ use crate::scan::DatasetReader;
 /// Runs one SQL statement over the dataset's tables and collects the result.
 pub fn run_sql(reader: &DatasetReader, sql: &str) -> Result<DataFrame> {
     let mut context = SQLContext::new();
+    // Label columns cost a scan of `labels` and a join per key: only when asked for.
+    let wants_labels = sql.contains("label_");
     for table in Table::ALL {
         let lf = reader.scan(table)?;
-        let keys = label_keys(&lf)?;
-        context.register(table.name(), with_label_columns(lf, &keys));
+        let lf = if wants_labels {
+            let keys = label_keys(&lf)?;
+            with_label_columns(lf, &keys)
+        } else {
+            lf
+        };
+        context.register(table.name(), lf);
     }
     context
         .execute(sql)
