@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use crate::dataset::{Commit, Dataset, Recovery, StagedFile};
 use crate::error::{IngestError, Result};
 use crate::formats::{self, Format, LineIssue, ParseContext, ParseError, ParseOptions, RowSink};
+use crate::redact::redact_command;
 use crate::schema::{IngestLogRow, Labels, Table, TableRows, Timestamp};
 
 /// Files parsed and committed together, at most.
@@ -429,8 +430,12 @@ fn parse_file(
     };
     let mut sink = RowSink::new(&mut spill, SPILL_ROWS);
     let result = format.parse(&mut input, &parse_ctx, &mut sink);
-    let (mut rows, issues, issue_count) = sink.finish();
+    let (mut rows, mut issues, issue_count) = sink.finish();
     outcome.bad_lines = issue_count;
+    // Reasons quote input text (a cell, a field): keep secrets out of the log and summary.
+    for issue in &mut issues {
+        issue.reason = redact_command(&issue.reason);
+    }
     match result {
         Ok(()) => {
             rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
@@ -449,7 +454,8 @@ fn parse_file(
             };
             Ok((outcome, rows))
         }
-        Err(ParseError::Rejected(rejection)) => {
+        Err(ParseError::Rejected(mut rejection)) => {
+            rejection.reason = redact_command(&rejection.reason);
             if let Some(commit) = ctx.commit {
                 commit.discard(&staged)?;
             }

@@ -216,3 +216,43 @@ fn ten_thousand_small_files_in_one_batch() {
         "499950000"
     );
 }
+
+#[test]
+fn a_secret_in_a_bad_cell_is_not_echoed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let input = dir.path().join("leaky.csv");
+    let key = "sk-proj-abcdefghijklmnop1234";
+    write(
+        dir.path(),
+        "leaky.csv",
+        format!("model,first_token_ms\nm,{key}\nm,12\n"),
+    );
+    let out = run(&data, &["ingest", input.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stdout(&out).contains(key), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("'[REDACTED]' is not a number"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!query_value(&data, "select error from ingest_log").contains(key));
+
+    // A file-level rejection quoting the value (serde's "invalid type: string ...").
+    write(
+        dir.path(),
+        "leaky.json",
+        format!(
+            r#"{{"suite_name": "s", "benchmark_results": [{{"name": "x", "iterations": "{key}"}}]}}"#
+        ),
+    );
+    let out = run(
+        &data,
+        &[
+            "ingest",
+            dir.path().join("leaky.json").to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!stdout(&out).contains(key), "{}", stdout(&out));
+}
