@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use globset::GlobBuilder;
 use rayon::prelude::*;
 
-use crate::dataset::{Commit, Dataset, Recovery, StagedFile};
+use crate::dataset::{Commit, Dataset, Recovery, StagedFile, WriteSession};
 use crate::error::{IngestError, Result};
 use crate::formats::{self, Format, LineIssue, ParseContext, ParseError, ParseOptions, RowSink};
 use crate::redact::redact_command;
@@ -129,12 +129,10 @@ impl FileOutcome {
 pub struct IngestSummary {
     /// Id of this ingest; every row it wrote carries it.
     pub ingest_id: String,
-    /// One outcome per offered file, in input order.
+    /// One outcome per offered file, in walk order; inputs that matched nothing last.
     pub outcomes: Vec<FileOutcome>,
     /// What was cleaned up from an earlier interrupted writer.
     pub recovery: Recovery,
-    /// Whether anything was written (false for dry runs and all-skipped batches).
-    pub wrote: bool,
     /// Whether this was a dry run.
     pub dry_run: bool,
 }
@@ -170,105 +168,6 @@ impl Progress for NoProgress {
     fn finish(&self) {}
 }
 
-/// Ingests `options.inputs` into the dataset at `data_dir`.
-pub fn ingest(
-    data_dir: &Path,
-    options: &IngestOptions,
-    progress: &dyn Progress,
-) -> Result<IngestSummary> {
-    let forced = options
-        .format
-        .as_deref()
-        .map(formats::by_name)
-        .transpose()?;
-    let ingest_id = new_ingest_id();
-    let (mut files, mut missing) = expand_inputs(&options.inputs);
-    // `runlens ingest .` next to the dataset must not read the dataset itself.
-    if let Ok(root) = data_dir.canonicalize() {
-        files.retain(|f| f.canonicalize().map_or(true, |f| !f.starts_with(&root)));
-    }
-    let dataset = Dataset::new(data_dir);
-    let session = if options.dry_run {
-        None
-    } else {
-        Some(dataset.lock(&|path| {
-            progress.note(&format!(
-                "waiting for another runlens process to release {}",
-                path.display()
-            ))
-        })?)
-    };
-    let recovery = match &session {
-        Some(s) => s.recover()?,
-        None => Recovery::default(),
-    };
-    if recovery.orphan_files > 0 || recovery.staging_removed {
-        progress.note(&format!(
-            "removed {} file(s) of an interrupted earlier write",
-            recovery.orphan_files
-        ));
-    }
-    let mut known = dataset.known_hashes()?;
-    let total_bytes = files
-        .iter()
-        .filter_map(|p| p.metadata().ok())
-        .map(|m| m.len())
-        .sum();
-    progress.start(files.len() as u64, total_bytes);
-
-    let mut outcomes = Vec::with_capacity(files.len());
-    let mut wrote = false;
-    for (chunk_index, chunk) in chunk_files(&files).into_iter().enumerate() {
-        let commit_id = format!("{ingest_id}-c{chunk_index}");
-        let commit = session.as_ref().map(|s| s.begin(&commit_id)).transpose()?;
-        let ctx = ChunkContext {
-            forced,
-            options,
-            ingest_id: &ingest_id,
-            commit: commit.as_ref(),
-            progress,
-        };
-        let (chunk_outcomes, rows) = process_chunk(chunk, &mut known, &ctx)?;
-        let now = Timestamp::now();
-        let log: Vec<IngestLogRow> = chunk_outcomes
-            .iter()
-            .filter(|o| o.status != FileStatus::Skipped)
-            .map(|o| log_row(o, &ingest_id, &options.labels, now))
-            .collect();
-        if let Some(commit) = commit {
-            if log.is_empty() {
-                commit.finish_empty()?;
-            } else {
-                commit.stage_all(&rows, now)?;
-                commit.finish(&log, now)?;
-                wrote = true;
-            }
-        }
-        outcomes.extend(chunk_outcomes);
-    }
-    if !missing.is_empty() {
-        let now = Timestamp::now();
-        let log: Vec<IngestLogRow> = missing
-            .iter()
-            .map(|o| log_row(o, &ingest_id, &options.labels, now))
-            .collect();
-        if let Some(session) = &session {
-            let commit = session.begin(&format!("{ingest_id}-missing"))?;
-            commit.finish(&log, now)?;
-            wrote = true;
-        }
-        outcomes.append(&mut missing);
-    }
-    progress.finish();
-    Ok(IngestSummary {
-        ingest_id,
-        outcomes,
-        recovery,
-        wrote,
-        dry_run: options.dry_run,
-    })
-}
-
 /// Splits the file list into commits of at most [`FILES_PER_COMMIT`] files and
 /// [`BYTES_PER_COMMIT`] bytes.
 fn chunk_files(files: &[PathBuf]) -> Vec<&[PathBuf]> {
@@ -286,6 +185,124 @@ fn chunk_files(files: &[PathBuf]) -> Vec<&[PathBuf]> {
         chunks.push(&files[start..]);
     }
     chunks
+}
+
+/// Ingests `options.inputs` into the dataset at `data_dir`.
+pub fn ingest(
+    data_dir: &Path,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+) -> Result<IngestSummary> {
+    let forced = options
+        .format
+        .as_deref()
+        .map(formats::by_name)
+        .transpose()?;
+    let ingest_id = new_ingest_id();
+    let (files, missing) = input_files(data_dir, &options.inputs);
+    let dataset = Dataset::new(data_dir);
+    let session = open_session(&dataset, options.dry_run, progress)?;
+    let recovery = match &session {
+        Some(s) => s.recover()?,
+        None => Recovery::default(),
+    };
+    let mut known = dataset.known_hashes()?;
+    let total_bytes = files
+        .iter()
+        .filter_map(|p| p.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    progress.start(files.len() as u64, total_bytes);
+
+    let mut outcomes = Vec::with_capacity(files.len() + missing.len());
+    for (chunk_index, chunk) in chunk_files(&files).into_iter().enumerate() {
+        let commit = session
+            .as_ref()
+            .map(|s| s.begin(&format!("{ingest_id}-c{chunk_index}")))
+            .transpose()?;
+        let ctx = ChunkContext {
+            forced,
+            options,
+            ingest_id: &ingest_id,
+            commit: commit.as_ref(),
+            progress,
+        };
+        let (chunk_outcomes, rows) = process_chunk(chunk, &mut known, &ctx)?;
+        if let Some(commit) = commit {
+            commit_chunk(commit, &chunk_outcomes, &rows, &ingest_id, &options.labels)?;
+        }
+        outcomes.extend(chunk_outcomes);
+    }
+    if let Some(session) = &session
+        && !missing.is_empty()
+    {
+        let commit = session.begin(&format!("{ingest_id}-missing"))?;
+        commit_chunk(
+            commit,
+            &missing,
+            &TableRows::default(),
+            &ingest_id,
+            &options.labels,
+        )?;
+    }
+    outcomes.extend(missing);
+    progress.finish();
+    Ok(IngestSummary {
+        ingest_id,
+        outcomes,
+        recovery,
+        dry_run: options.dry_run,
+    })
+}
+
+/// The files to offer, in walk order, without the dataset's own files; inputs that
+/// matched nothing come back as rejected outcomes.
+fn input_files(data_dir: &Path, inputs: &[String]) -> (Vec<PathBuf>, Vec<FileOutcome>) {
+    let (mut files, missing) = expand_inputs(inputs);
+    // `runlens ingest .` next to the dataset must not read the dataset itself.
+    if let Ok(root) = data_dir.canonicalize() {
+        files.retain(|f| f.canonicalize().map_or(true, |f| !f.starts_with(&root)));
+    }
+    (files, missing)
+}
+
+/// Takes the writer lock (none for a dry run) and says what recovery cleaned up.
+fn open_session(
+    dataset: &Dataset,
+    dry_run: bool,
+    progress: &dyn Progress,
+) -> Result<Option<WriteSession>> {
+    if dry_run {
+        return Ok(None);
+    }
+    let session = dataset.lock(&|path| {
+        progress.note(&format!(
+            "waiting for another runlens process to release {}",
+            path.display()
+        ))
+    })?;
+    Ok(Some(session))
+}
+
+/// Commits a chunk: its rows, then one `ingest_log` row per file that was not skipped.
+fn commit_chunk(
+    commit: Commit<'_>,
+    outcomes: &[FileOutcome],
+    rows: &TableRows,
+    ingest_id: &str,
+    labels: &Labels,
+) -> Result<()> {
+    let now = Timestamp::now();
+    let log: Vec<IngestLogRow> = outcomes
+        .iter()
+        .filter(|o| o.status != FileStatus::Skipped)
+        .map(|o| log_row(o, ingest_id, labels, now))
+        .collect();
+    if log.is_empty() {
+        return commit.finish_empty();
+    }
+    commit.stage_all(rows, now)?;
+    commit.finish(&log, now)
 }
 
 struct ChunkContext<'a> {

@@ -123,6 +123,14 @@ fn verdict(summary: &IngestSummary) -> String {
     );
     let rows: usize = summary.outcomes.iter().map(FileOutcome::row_count).sum();
     let mut out = String::new();
+    let recovery = &summary.recovery;
+    if recovery.staging_removed || recovery.orphan_files > 0 {
+        let _ = writeln!(
+            out,
+            "recovered from an interrupted earlier write: {} uncommitted file(s) removed.",
+            recovery.orphan_files
+        );
+    }
     if summary.dry_run {
         let _ = writeln!(out, "dry run: nothing was written.");
     }
@@ -173,7 +181,6 @@ mod tests {
             ingest_id: "20261122T100000000000Z-1".into(),
             outcomes,
             recovery: Recovery::default(),
-            wrote: true,
             dry_run: false,
         }
     }
@@ -195,6 +202,22 @@ mod tests {
         insta::assert_snapshot!(render_ingest_summary(&summary(vec![
             log, csv, bad, skipped
         ])));
+    }
+
+    #[test]
+    fn recovery_is_reported() {
+        let mut s = summary(vec![outcome("a.json", None, FileStatus::Skipped)]);
+        s.recovery = Recovery {
+            orphan_files: 2,
+            staging_removed: true,
+        };
+        let text = render_ingest_summary(&s);
+        assert!(
+            text.contains(
+                "recovered from an interrupted earlier write: 2 uncommitted file(s) removed."
+            ),
+            "{text}"
+        );
     }
 
     #[test]
