@@ -10,13 +10,14 @@
 //!    whose commit has no `ingest_log` file: a crash mid-commit leaves nothing behind that a
 //!    re-run would count twice. Readers never look inside `.staging/`.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use arrow::array::{Array, StringArray};
+use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -31,6 +32,8 @@ use crate::schema::{
 
 const STAGING: &str = ".staging";
 const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
+/// Rows per Parquet row group: small enough that an open writer holds little in memory.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
 const LOCK_FILE: &str = ".lock";
 
 /// A dataset directory (it may not exist yet).
@@ -197,70 +200,28 @@ impl Commit<'_> {
     /// Writes `rows` to staging, one file per day partition; returns the staged files.
     /// Rows without a timestamp of their own are filed under `fallback`'s day.
     pub fn stage<R: TableRow>(&self, rows: &[R], fallback: Timestamp) -> Result<Vec<StagedFile>> {
-        if rows.is_empty() {
-            return Ok(Vec::new());
-        }
-        let batch = R::to_batch(rows).map_err(|source| IngestError::Arrow {
-            table: R::TABLE.name(),
-            source,
-        })?;
-        // Group row positions by UTC day number; the day is formatted once per group.
-        let mut by_day: std::collections::BTreeMap<i64, Vec<u32>> = Default::default();
-        for (i, row) in rows.iter().enumerate() {
-            let day = row
-                .partition_ts()
-                .unwrap_or(fallback)
-                .0
-                .div_euclid(MICROS_PER_DAY);
-            by_day.entry(day).or_default().push(i as u32);
-        }
-        let single_day = by_day.len() == 1;
-        let mut staged = Vec::new();
-        for (day, positions) in by_day {
-            let part = if single_day {
-                batch.clone()
-            } else {
-                let indices = arrow::array::UInt32Array::from(positions);
-                arrow::compute::take_record_batch(&batch, &indices).map_err(|source| {
-                    IngestError::Arrow {
-                        table: R::TABLE.name(),
-                        source,
-                    }
-                })?
-            };
-            let n = self.counter.fetch_add(1, Ordering::Relaxed);
-            let name = format!("part-{}-{n}.parquet", self.id);
-            let staged_path = self.staging.join(&name);
-            let target = self
-                .session
-                .dataset
-                .table_dir(R::TABLE)
-                .join(format!(
-                    "date={}",
-                    Timestamp(day * MICROS_PER_DAY).utc_day()
-                ))
-                .join(&name);
-            write_batch(&staged_path, &part)?;
-            staged.push(StagedFile {
-                staged: staged_path,
-                target,
-            });
-        }
-        self.lock_staged().extend(staged.iter().cloned());
-        Ok(staged)
+        let mut stager = self.stager();
+        stager.append(rows, fallback)?;
+        stager.finish()
     }
 
     /// Stages every table of `rows`.
     pub fn stage_all(&self, rows: &TableRows, fallback: Timestamp) -> Result<Vec<StagedFile>> {
-        let mut staged = self.stage(&rows.runs, fallback)?;
-        staged.extend(self.stage(&rows.phases, fallback)?);
-        staged.extend(self.stage(&rows.samples, fallback)?);
-        staged.extend(self.stage(&rows.llm_calls, fallback)?);
-        staged.extend(self.stage(&rows.sessions, fallback)?);
-        staged.extend(self.stage(&rows.tool_calls, fallback)?);
-        staged.extend(self.stage(&rows.bench_results, fallback)?);
-        staged.extend(self.stage(&rows.artifacts, fallback)?);
-        Ok(staged)
+        let mut stager = self.stager();
+        stager.append_all(rows, fallback)?;
+        stager.finish()
+    }
+
+    /// A stager that appends to open files of this commit (one per table and day).
+    pub fn stager(&self) -> Stager<'_> {
+        Stager {
+            commit_id: &self.id,
+            staging: &self.staging,
+            dataset: &self.session.dataset,
+            counter: &self.counter,
+            staged: &self.staged,
+            open: BTreeMap::new(),
+        }
     }
 
     /// Drops staged files that must not be committed (their input was rejected).
@@ -301,6 +262,149 @@ impl Commit<'_> {
     }
 }
 
+/// Appends rows to open staging files of one commit, one Parquet file per table and day,
+/// each append a new row group: a large input is written as it is parsed, in small
+/// portions, without becoming many small files.
+pub struct Stager<'c> {
+    commit_id: &'c str,
+    staging: &'c Path,
+    dataset: &'c Dataset,
+    counter: &'c AtomicUsize,
+    staged: &'c Mutex<Vec<StagedFile>>,
+    open: BTreeMap<(Table, i64), (ArrowWriter<File>, StagedFile)>,
+}
+
+impl Stager<'_> {
+    /// Appends `rows`, split by UTC day (`fallback` for rows without a timestamp).
+    pub fn append<R: TableRow>(&mut self, rows: &[R], fallback: Timestamp) -> Result<()> {
+        for (day, batch) in split_by_day(rows, fallback)? {
+            let key = (R::TABLE, day);
+            if !self.open.contains_key(&key) {
+                let opened = self.open_file(R::TABLE, day, &batch)?;
+                self.open.insert(key, opened);
+            }
+            if let Some((writer, file)) = self.open.get_mut(&key) {
+                writer
+                    .write(&batch)
+                    .map_err(|source| IngestError::Parquet {
+                        path: file.staged.clone(),
+                        source,
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether nothing was appended yet.
+    pub fn is_empty(&self) -> bool {
+        self.open.is_empty()
+    }
+
+    /// Appends every table of `rows`.
+    pub fn append_all(&mut self, rows: &TableRows, fallback: Timestamp) -> Result<()> {
+        self.append(&rows.runs, fallback)?;
+        self.append(&rows.phases, fallback)?;
+        self.append(&rows.samples, fallback)?;
+        self.append(&rows.llm_calls, fallback)?;
+        self.append(&rows.sessions, fallback)?;
+        self.append(&rows.tool_calls, fallback)?;
+        self.append(&rows.bench_results, fallback)?;
+        self.append(&rows.artifacts, fallback)
+    }
+
+    /// Closes and fsyncs every file and hands them to the commit; returns them.
+    pub fn finish(self) -> Result<Vec<StagedFile>> {
+        let mut done = Vec::with_capacity(self.open.len());
+        for (writer, file) in self.open.into_values() {
+            let parquet_err = |source| IngestError::Parquet {
+                path: file.staged.clone(),
+                source,
+            };
+            let handle = writer.into_inner().map_err(parquet_err)?;
+            handle
+                .sync_all()
+                .map_err(|e| IngestError::io("syncing", &file.staged, e))?;
+            done.push(file);
+        }
+        // A poisoned lock only means another thread panicked while pushing; the list is intact.
+        self.staged
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .extend(done.iter().cloned());
+        Ok(done)
+    }
+
+    fn open_file(
+        &self,
+        table: Table,
+        day: i64,
+        batch: &RecordBatch,
+    ) -> Result<(ArrowWriter<File>, StagedFile)> {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let name = format!("part-{}-{n}.parquet", self.commit_id);
+        let staged = self.staging.join(&name);
+        let target = self
+            .dataset
+            .table_dir(table)
+            .join(format!(
+                "date={}",
+                Timestamp(day * MICROS_PER_DAY).utc_day()
+            ))
+            .join(&name);
+        let handle = File::create(&staged).map_err(|e| IngestError::io("creating", &staged, e))?;
+        let writer = ArrowWriter::try_new(handle, batch.schema(), Some(writer_properties()))
+            .map_err(|source| IngestError::Parquet {
+                path: staged.clone(),
+                source,
+            })?;
+        Ok((writer, StagedFile { staged, target }))
+    }
+}
+
+/// Rows as Arrow batches, one per UTC day number; the batch is sliced, rows are not cloned.
+fn split_by_day<R: TableRow>(rows: &[R], fallback: Timestamp) -> Result<Vec<(i64, RecordBatch)>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let arrow_err = |source| IngestError::Arrow {
+        table: R::TABLE.name(),
+        source,
+    };
+    let batch = R::to_batch(rows).map_err(arrow_err)?;
+    let mut by_day: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+    for (i, row) in rows.iter().enumerate() {
+        let day = row
+            .partition_ts()
+            .unwrap_or(fallback)
+            .0
+            .div_euclid(MICROS_PER_DAY);
+        by_day.entry(day).or_default().push(i as u32);
+    }
+    if by_day.len() == 1 {
+        return Ok(by_day.into_keys().map(|day| (day, batch.clone())).collect());
+    }
+    by_day
+        .into_iter()
+        .map(|(day, positions)| {
+            let indices = arrow::array::UInt32Array::from(positions);
+            let part = arrow::compute::take_record_batch(&batch, &indices).map_err(arrow_err)?;
+            Ok((day, part))
+        })
+        .collect()
+}
+
+/// Parquet settings of every dataset file: zstd, bounded row groups, the schema version.
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_key_value_metadata(Some(vec![KeyValue::new(
+            SCHEMA_VERSION_KEY.to_string(),
+            SCHEMA_VERSION.to_string(),
+        )]))
+        .build()
+}
+
 fn publish(file: &StagedFile) -> Result<()> {
     let dir = file.target.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir).map_err(|e| IngestError::io("creating", dir, e))?;
@@ -333,29 +437,6 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     entries.sort();
     Ok(entries)
-}
-
-/// Writes one batch as a zstd Parquet file carrying the schema version, fsynced.
-fn write_batch(path: &Path, batch: &arrow::record_batch::RecordBatch) -> Result<()> {
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
-        .set_key_value_metadata(Some(vec![KeyValue::new(
-            SCHEMA_VERSION_KEY.to_string(),
-            SCHEMA_VERSION.to_string(),
-        )]))
-        .build();
-    let file = File::create(path).map_err(|e| IngestError::io("creating", path, e))?;
-    let parquet_err = |source| IngestError::Parquet {
-        path: path.to_path_buf(),
-        source,
-    };
-    let mut writer =
-        ArrowWriter::try_new(file, batch.schema(), Some(props)).map_err(parquet_err)?;
-    writer.write(batch).map_err(parquet_err)?;
-    let file = writer.into_inner().map_err(parquet_err)?;
-    file.sync_all()
-        .map_err(|e| IngestError::io("syncing", path, e))?;
-    Ok(())
 }
 
 fn read_stored_hashes(path: &Path, hashes: &mut HashSet<String>) -> Result<()> {

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use globset::GlobBuilder;
 use rayon::prelude::*;
 
-use crate::dataset::{Commit, Dataset, Recovery, StagedFile, WriteSession};
+use crate::dataset::{Commit, Dataset, Recovery, WriteSession};
 use crate::error::{IngestError, Result};
 use crate::formats::{self, Format, LineIssue, ParseContext, ParseError, ParseOptions, RowSink};
 use crate::redact::redact_command;
@@ -25,8 +25,9 @@ use crate::schema::{IngestLogRow, Labels, Table, TableRows, Timestamp};
 const FILES_PER_COMMIT: usize = 1024;
 /// Input bytes parsed and committed together, at most (a single larger file is its own chunk).
 const BYTES_PER_COMMIT: u64 = 128 << 20;
-/// Rows a file may hold in memory while parsing before they are staged to disk.
-const SPILL_ROWS: usize = 65_536;
+/// Rows a file may hold in memory while parsing before they are appended to its staging
+/// files (each append is a row group's worth of work for the open Parquet writer).
+const SPILL_ROWS: usize = 8_192;
 /// A file yielding more rows than this is staged by its own worker; smaller files' rows
 /// are merged into the chunk's shared part files, so 10,000 tiny inputs do not become
 /// 10,000 tiny Parquet files.
@@ -435,13 +436,15 @@ fn parse_file(
         path: &path,
         options: &ctx.options.parse,
     };
-    let mut staged: Vec<StagedFile> = Vec::new();
+    // Rows of a large file go to its own open staging files as they are parsed.
+    let now = Timestamp::now();
+    let mut stager = ctx.commit.map(Commit::stager);
     let mut spilled: Vec<(Table, usize)> = Vec::new();
     let mut spill = |mut rows: TableRows| -> Result<()> {
         rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
         spilled.extend(rows.counts());
-        if let Some(commit) = ctx.commit {
-            staged.extend(commit.stage_all(&rows, Timestamp::now())?);
+        if let Some(stager) = stager.as_mut() {
+            stager.append_all(&rows, now)?;
         }
         Ok(())
     };
@@ -457,11 +460,14 @@ fn parse_file(
         Ok(()) => {
             rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
             outcome.rows = merge_counts(spilled, rows.counts());
-            if rows.len() > MERGE_ROWS {
-                if let Some(commit) = ctx.commit {
-                    commit.stage_all(&rows, Timestamp::now())?;
+            if let Some(mut stager) = stager {
+                // A file that spilled, or is large, stays in its own files; small files'
+                // rows are merged into the chunk's shared files by the caller.
+                if !stager.is_empty() || rows.len() > MERGE_ROWS {
+                    stager.append_all(&rows, now)?;
+                    rows = TableRows::default();
                 }
-                rows = TableRows::default();
+                stager.finish()?;
             }
             outcome.issues = issues;
             outcome.status = if issue_count > 0 {
@@ -473,8 +479,8 @@ fn parse_file(
         }
         Err(ParseError::Rejected(mut rejection)) => {
             rejection.reason = redact_command(&rejection.reason);
-            if let Some(commit) = ctx.commit {
-                commit.discard(&staged)?;
+            if let (Some(stager), Some(commit)) = (stager, ctx.commit) {
+                commit.discard(&stager.finish()?)?;
             }
             outcome.issues = std::iter::once(rejection).chain(issues).collect();
             outcome.status = FileStatus::Rejected;
