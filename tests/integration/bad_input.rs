@@ -194,11 +194,7 @@ fn a_200_mb_line_is_skipped_with_bounded_memory() {
 fn ten_thousand_small_files_in_one_batch() {
     let dir = tempfile::tempdir().expect("tempdir");
     let batch = dir.path().join("many");
-    std::fs::create_dir(&batch).expect("mkdir");
-    for i in 0..10_000 {
-        let text = format!("real {}.{:02}\nuser 0.01\nsys 0.00\n", i / 100, i % 100);
-        write(&batch, &format!("time-{i:05}.txt"), text);
-    }
+    write_time_files(&batch, 10_000);
     let data = dir.path().join("d");
     let out = run(&data, &["ingest", batch.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));

@@ -1,24 +1,15 @@
 //! A crash never leaves a corrupt dataset and never causes double counting; two writers
 //! at once never corrupt it either.
 
-use std::path::Path;
 use std::time::Duration;
 
 use crate::common::*;
-
-fn make_batch(dir: &Path, files: usize) {
-    std::fs::create_dir_all(dir).expect("mkdir");
-    for i in 0..files {
-        let text = format!("real {}.{:03}\nuser 0.01\nsys 0.00\n", i / 1000, i % 1000);
-        std::fs::write(dir.join(format!("t-{i:05}.txt")), text).expect("write");
-    }
-}
 
 #[test]
 fn killed_mid_ingest_then_rerun_counts_every_file_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let batch = dir.path().join("batch");
-    make_batch(&batch, 6000);
+    write_time_files(&batch, 6000);
     let data = dir.path().join("d");
     for delay_ms in [150, 400] {
         let mut child = runlens(&data)
@@ -62,7 +53,7 @@ fn killed_mid_ingest_then_rerun_counts_every_file_once() {
 fn two_writers_at_once_store_each_file_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let batch = dir.path().join("batch");
-    make_batch(&batch, 2000);
+    write_time_files(&batch, 2000);
     let data = dir.path().join("d");
     let spawn = || {
         runlens(&data)

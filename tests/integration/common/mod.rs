@@ -55,6 +55,16 @@ pub fn query_value(data: &Path, sql: &str) -> String {
     rows[0].clone()
 }
 
+/// Writes `count` distinct POSIX `time -p` outputs into `dir` (created if needed):
+/// file i reports a wall time of i / 100 seconds.
+pub fn write_time_files(dir: &Path, count: usize) {
+    std::fs::create_dir_all(dir).expect("mkdir");
+    for i in 0..count {
+        let text = format!("real {}.{:02}\nuser 0.01\nsys 0.00\n", i / 100, i % 100);
+        std::fs::write(dir.join(format!("time-{i:05}.txt")), text).expect("write");
+    }
+}
+
 /// Every file below `dir`, relative and sorted (to compare dataset states).
 pub fn files_below(dir: &Path) -> Vec<String> {
     let mut files: Vec<String> = walk(dir)
