@@ -26,11 +26,6 @@ impl DatasetReader {
         }
     }
 
-    /// The underlying dataset.
-    pub fn dataset(&self) -> &Dataset {
-        &self.dataset
-    }
-
     /// A lazy scan of `table` (empty, with its schema, when the table has no files).
     pub fn scan(&self, table: Table) -> Result<LazyFrame> {
         if self.dataset.table_files(table)?.is_empty() {

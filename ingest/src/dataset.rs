@@ -48,11 +48,6 @@ impl Dataset {
         Dataset { root: root.into() }
     }
 
-    /// The dataset's root directory.
-    pub fn root(&self) -> &Path {
-        &self.root
-    }
-
     /// The folder holding `table`'s files.
     pub fn table_dir(&self, table: Table) -> PathBuf {
         self.root.join(table.name())
@@ -131,11 +126,6 @@ pub struct WriteSession {
 }
 
 impl WriteSession {
-    /// The dataset being written.
-    pub fn dataset(&self) -> &Dataset {
-        &self.dataset
-    }
-
     /// Removes what an interrupted writer left: its staging folder and uncommitted files.
     pub fn recover(&self) -> Result<Recovery> {
         let mut recovery = Recovery::default();

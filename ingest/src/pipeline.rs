@@ -159,16 +159,6 @@ pub trait Progress: Sync {
     fn finish(&self);
 }
 
-/// A [`Progress`] that shows nothing.
-pub struct NoProgress;
-
-impl Progress for NoProgress {
-    fn start(&self, _: u64, _: u64) {}
-    fn advance(&self, _: u64) {}
-    fn note(&self, _: &str) {}
-    fn finish(&self) {}
-}
-
 /// Splits the file list into commits of at most [`FILES_PER_COMMIT`] files and
 /// [`BYTES_PER_COMMIT`] bytes.
 fn chunk_files(files: &[PathBuf]) -> Vec<&[PathBuf]> {
