@@ -7,6 +7,7 @@ use crate::commands::{self, Outcome, print_stdout};
 pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Ingest(args) => commands::ingest::run(&cli.data, args),
+        Command::Record(args) => commands::record::run(&cli.data, args),
         Command::Query(args) => commands::query::run(&cli.data, args),
         Command::Formats => {
             let mut text = String::new();

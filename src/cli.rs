@@ -28,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Read benchmark artifacts (time outputs, run logs, benchmark JSON, latency CSV) into the dataset.
     Ingest(IngestArgs),
+    /// Run a command N times (after warm-ups), measuring time, memory, phases and outputs.
+    Record(RecordArgs),
     /// Run SQL over the dataset's tables (runs, phases, llm_calls, bench_results, ingest_log, ...).
     Query(QueryArgs),
     /// List the input formats runlens reads.
@@ -65,6 +67,90 @@ pub struct IngestArgs {
     pub dry_run: bool,
 }
 
+/// Arguments of `runlens record`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  runlens record --runs 3 --warmup 1 --label provider=ollama \\\n    --expect 'out/*.md' --output-dir . -- ./workflow.sh"
+)]
+pub struct RecordArgs {
+    /// Counted runs.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
+    pub runs: u32,
+
+    /// Warm-up runs before the counted ones (written, flagged `is_warmup`, not counted).
+    #[arg(long, default_value_t = 0)]
+    pub warmup: u32,
+
+    /// Shell command run before each run (a failure stops the recording).
+    #[arg(long, value_name = "CMD")]
+    pub prepare: Option<String>,
+
+    /// Shell command run after each run, after its outputs were checked.
+    #[arg(long, value_name = "CMD")]
+    pub cleanup: Option<String>,
+
+    /// Seconds to wait between runs.
+    #[arg(long, value_name = "SECS", default_value_t = 0.0, value_parser = parse_seconds)]
+    pub cooldown: f64,
+
+    /// Seconds after which a run's process tree is stopped and the run marked timed out.
+    #[arg(long, value_name = "SECS", value_parser = parse_seconds)]
+    pub timeout: Option<f64>,
+
+    /// Stop at the first failing run (default: record failures and go on).
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Milliseconds between samples of the process tree's CPU, memory and threads; 0 turns
+    /// sampling off.
+    #[arg(long, value_name = "MS", default_value_t = 100)]
+    pub sample_interval: u64,
+
+    /// Regex marking phase starts in the command's output; needs a `(?P<name>...)` group.
+    /// `::runlens phase NAME` marker lines are always read.
+    #[arg(long, value_name = "REGEX")]
+    pub phase_regex: Option<String>,
+
+    /// An output each run must produce, as a glob relative to --output-dir (repeatable).
+    #[arg(long = "expect", value_name = "GLOB")]
+    pub expect: Vec<String>,
+
+    /// Directory the --expect globs are relative to (default: the working directory).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Label every row written with key=value (repeatable): provider, model, version...
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+
+    /// How CPU time and peak RSS are measured.
+    #[arg(long, value_enum, default_value_t = AccountingArg::Auto)]
+    pub accounting: AccountingArg,
+
+    /// Do not echo the command's output (it is still read for phases).
+    #[arg(long)]
+    pub hide_output: bool,
+
+    /// Save each run's output, redacted and timestamped, as DIR/<run_id>.log.
+    #[arg(long, value_name = "DIR")]
+    pub save_output: Option<PathBuf>,
+
+    /// The command to record, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<String>,
+}
+
+/// `--accounting` choices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AccountingArg {
+    /// `/usr/bin/time` (GNU -v, BSD -l) when present, else the kernel's rusage.
+    Auto,
+    /// `/usr/bin/time`; an error if it is missing.
+    Time,
+    /// The kernel's rusage of the reaped child (wait4).
+    Rusage,
+}
+
 /// Arguments of `runlens query`.
 #[derive(Debug, clap::Args)]
 pub struct QueryArgs {
@@ -85,6 +171,13 @@ pub enum OutputFormat {
     Csv,
     /// A JSON array of objects.
     Json,
+}
+
+fn parse_seconds(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("'{text}' is not a number of seconds (>= 0)")),
+    }
 }
 
 fn parse_label(text: &str) -> Result<(String, String), String> {
@@ -118,5 +211,20 @@ mod tests {
         };
         assert_eq!(args.labels[1], ("model".to_string(), "a=b".to_string()));
         assert!(Cli::try_parse_from(["runlens", "ingest", "x", "--label", "bad"]).is_err());
+    }
+
+    #[test]
+    fn record_takes_the_command_after_double_dash() {
+        let cli = Cli::try_parse_from([
+            "runlens", "record", "--runs", "2", "--", "sh", "-c", "echo hi", "--runs",
+        ])
+        .expect("parses");
+        let Command::Record(args) = cli.command else {
+            panic!("record expected");
+        };
+        assert_eq!(args.runs, 2);
+        assert_eq!(args.command, ["sh", "-c", "echo hi", "--runs"]);
+        assert!(Cli::try_parse_from(["runlens", "record", "--runs", "0", "--", "x"]).is_err());
+        assert!(Cli::try_parse_from(["runlens", "record", "--timeout", "-1", "--", "x"]).is_err());
     }
 }

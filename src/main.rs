@@ -5,6 +5,7 @@ mod app;
 mod cli;
 mod commands;
 mod progress;
+mod record;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,9 @@ fn main() -> ExitCode {
     match app::run(cli) {
         Ok(commands::Outcome::Success) => ExitCode::SUCCESS,
         Ok(commands::Outcome::Rejected) => ExitCode::from(1),
+        Ok(commands::Outcome::Interrupted(signal)) => {
+            ExitCode::from(u8::try_from(128 + signal).unwrap_or(130))
+        }
         Err(error) => {
             eprintln!("runlens: error: {error:#}");
             if error.downcast_ref::<commands::UsageError>().is_some() {

@@ -5,6 +5,7 @@ pub mod error;
 pub mod labels;
 pub mod query;
 pub mod scan;
+pub mod stats;
 
 pub use error::{AnalysisError, Result};
 pub use query::run_sql;

@@ -5,6 +5,7 @@ pub mod dataset;
 pub mod error;
 pub mod formats;
 pub mod pipeline;
+pub mod recorded;
 pub mod redact;
 pub mod schema;
 

@@ -520,10 +520,14 @@ fn log_row(
     }
 }
 
-fn new_ingest_id() -> String {
+pub(crate) fn new_ingest_id() -> String {
+    // Unique within the dataset: time to the microsecond, the process, and a counter for
+    // several commits of one process within the same microsecond.
+    static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let now = chrono::Utc::now();
     format!(
-        "{}-{:x}",
+        "{}-{:x}-{n}",
         now.format("%Y%m%dT%H%M%S%.6fZ"),
         std::process::id()
     )

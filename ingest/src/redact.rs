@@ -66,6 +66,54 @@ pub fn redact_command(text: &str) -> String {
     KEY_SHAPES.replace_all(&text, REDACTED).into_owned()
 }
 
+/// Values shorter than this are not treated as secrets even under a secret-looking name:
+/// `MAX_TOKENS=100` is a setting, and redacting "100" everywhere would destroy the output.
+const MIN_SECRET_VALUE_LEN: usize = 8;
+
+/// Redacts secrets in free text: the shapes [`redact_command`] knows, plus the literal
+/// values of secret-named environment variables (`*KEY*`, `*TOKEN*`, ...) wherever they
+/// appear, whatever their shape.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    values: Vec<String>,
+}
+
+impl Redactor {
+    /// A redactor that knows the secret values of this process's environment.
+    pub fn from_env() -> Self {
+        Self::from_vars(
+            std::env::vars_os()
+                .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?))),
+        )
+    }
+
+    /// A redactor that knows the secret values among `vars` (name, value).
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Self {
+        let mut values: Vec<String> = vars
+            .into_iter()
+            .filter(|(name, value)| {
+                is_secret_name(name) && value.trim().len() >= MIN_SECRET_VALUE_LEN
+            })
+            .map(|(_, value)| value)
+            .collect();
+        // Longest first, so a value containing another is replaced whole.
+        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+        values.dedup();
+        Redactor { values }
+    }
+
+    /// `text` with every known secret value and every secret shape replaced by [`REDACTED`].
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = std::borrow::Cow::Borrowed(text);
+        for value in &self.values {
+            if out.contains(value.as_str()) {
+                out = std::borrow::Cow::Owned(out.replace(value.as_str(), REDACTED));
+            }
+        }
+        redact_command(&out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +158,21 @@ mod tests {
         assert_eq!(redact_command(cmd), cmd);
         assert!(is_secret_name("ANTHROPIC_API_KEY"));
         assert!(!is_secret_name("PATH"));
+    }
+
+    #[test]
+    fn redactor_replaces_secret_environment_values_of_any_shape() {
+        let redactor = Redactor::from_vars([
+            (
+                "MY_SERVICE_TOKEN".to_string(),
+                "plain-looking-value-42".to_string(),
+            ),
+            ("MAX_TOKENS".to_string(), "100".to_string()),
+            ("HOME".to_string(), "/home/someone-long".to_string()),
+        ]);
+        let out =
+            redactor.redact("got plain-looking-value-42 with 100 tokens in /home/someone-long");
+        assert_eq!(out, "got [REDACTED] with 100 tokens in /home/someone-long");
+        assert_eq!(redactor.redact("Bearer abcdef123"), "Bearer [REDACTED]");
     }
 }

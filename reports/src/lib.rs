@@ -4,8 +4,11 @@
 pub mod error;
 pub mod frame;
 pub mod ingest_summary;
+pub mod record_summary;
 pub mod table;
+pub mod units;
 
 pub use error::{ReportError, Result};
 pub use frame::{FrameFormat, render_frame};
 pub use ingest_summary::render_ingest_summary;
+pub use record_summary::{RecordSummary, SummaryLine, render_record_summary};

@@ -3,6 +3,7 @@
 
 pub mod ingest;
 pub mod query;
+pub mod record;
 
 use std::io::Write;
 
@@ -13,6 +14,8 @@ pub enum Outcome {
     Success,
     /// It ran, but inputs were rejected or a check failed: exit 1.
     Rejected,
+    /// Stopped by this signal (Ctrl-C, SIGTERM) after writing what it had: exit 128 + signal.
+    Interrupted(i32),
 }
 
 /// A mistake in how runlens was called (exit 2), as opposed to a failure while working.

@@ -6,3 +6,4 @@ mod common;
 mod durability;
 mod ingest;
 mod query;
+mod record;

@@ -190,18 +190,51 @@ struct OpenPhase {
     ended: bool,
 }
 
-/// One run being assembled from the log.
+/// The phases of one run, assembled line by line: the log parser feeds it a log's lines,
+/// the recorder feeds it a running command's output as it arrives.
 #[derive(Debug, Default)]
-struct Segment {
+pub struct PhaseTracker {
     phases: Vec<OpenPhase>,
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
 }
 
-impl Segment {
-    fn observe_ts(&mut self, ts: Timestamp) {
+impl PhaseTracker {
+    /// Notes that the run was alive at `ts`: the last phase ends at the last instant seen.
+    pub fn observe_ts(&mut self, ts: Timestamp) {
         self.first_ts.get_or_insert(ts);
         self.last_ts = Some(ts);
+    }
+
+    /// Reads one line (1-based `number`). `seen_at` is when the line was observed: the
+    /// recorder's clock, used instead of any timestamp written in the line (the recorder's
+    /// clock is exact and in UTC); without it the line's own timestamp is used, if any.
+    pub fn feed(
+        &mut self,
+        matcher: &PhaseMatcher<'_>,
+        line: &str,
+        number: u64,
+        seen_at: Option<Timestamp>,
+    ) {
+        let (written_at, text) = strip_timestamp(line);
+        let ts = seen_at.or(written_at);
+        if let Some(ts) = ts {
+            self.observe_ts(ts);
+        }
+        match matcher.event(&text) {
+            Some(event) => self.apply(event, ts, number, seen_at.is_some()),
+            None => self.add_tokens(&text),
+        }
+    }
+
+    /// Number of phases seen so far.
+    pub fn len(&self) -> usize {
+        self.phases.len()
+    }
+
+    /// Whether no phase was seen.
+    pub fn is_empty(&self) -> bool {
+        self.phases.is_empty()
     }
 
     fn close_current(&mut self, at: Option<Timestamp>, duration_ms: Option<f64>) {
@@ -214,7 +247,7 @@ impl Segment {
         }
     }
 
-    fn apply(&mut self, event: PhaseEvent, line_ts: Option<Timestamp>, line: u64) {
+    fn apply(&mut self, event: PhaseEvent, line_ts: Option<Timestamp>, line: u64, clocked: bool) {
         match event {
             PhaseEvent::Start {
                 name,
@@ -222,7 +255,12 @@ impl Segment {
                 ts,
                 duration_ms,
             } => {
-                let ts = ts.or(line_ts);
+                // A recorder's clock beats a timestamp captured by a user regex.
+                let ts = if clocked {
+                    line_ts.or(ts)
+                } else {
+                    ts.or(line_ts)
+                };
                 self.close_current(ts, None);
                 self.phases.push(OpenPhase {
                     row: PhaseRow {
@@ -280,14 +318,15 @@ impl Segment {
         index: usize,
         report: Option<&TimeReport>,
     ) -> (RunRow, Vec<PhaseRow>) {
+        let (first_ts, last_ts) = (self.first_ts, self.last_ts);
         let mut run = report.map(TimeReport::to_run_row).unwrap_or_default();
         run.run_id = run_id.clone();
         run.run_index = index as i32;
         run.source = "run_log".into();
-        run.start_ts = self.first_ts;
-        run.end_ts = self.last_ts;
+        run.start_ts = first_ts;
+        run.end_ts = last_ts;
         if run.wall_ms.is_none() {
-            run.wall_ms = match (self.first_ts, self.last_ts) {
+            run.wall_ms = match (first_ts, last_ts) {
                 (Some(a), Some(b)) if b > a => Some((b.0 - a.0) as f64 / 1000.0),
                 _ => None,
             };
@@ -295,13 +334,18 @@ impl Segment {
         if run.source_line.is_none() {
             run.source_line = self.phases.first().and_then(|p| p.row.source_line);
         }
+        (run, self.into_phases(&run_id))
+    }
+
+    /// The phase rows of run `run_id`: an open phase ends at the last instant observed; a
+    /// duration is the one printed, else `end - start`.
+    pub fn into_phases(self, run_id: &str) -> Vec<PhaseRow> {
         let last_ts = self.last_ts;
-        let phases = self
-            .phases
+        self.phases
             .into_iter()
             .map(|open| {
                 let mut row = open.row;
-                row.run_id = run_id.clone();
+                row.run_id = run_id.to_string();
                 if row.end_ts.is_none() && !open.ended {
                     row.end_ts = last_ts;
                 }
@@ -311,8 +355,7 @@ impl Segment {
                 });
                 row
             })
-            .collect();
-        (run, phases)
+            .collect()
     }
 }
 
@@ -352,9 +395,11 @@ impl Format for RunLog {
         let matcher = PhaseMatcher::new(ctx.options.phase_regex.as_ref());
         let mut scanner = TimeScanner::new(ctx.options.time_format.as_ref());
         let mut reader = LineReader::new(input);
-        let mut segment = Segment::default();
+        let mut segment = PhaseTracker::default();
         let mut runs = 0usize;
-        let mut emit = |segment: Segment, report: Option<&TimeReport>, sink: &mut RowSink<'_>| {
+        let mut emit = |segment: PhaseTracker,
+                        report: Option<&TimeReport>,
+                        sink: &mut RowSink<'_>| {
             let (run, phases) = segment.into_rows(format!("{}-r{runs}", ctx.file_id), runs, report);
             sink.rows.runs.push(run);
             sink.rows.phases.extend(phases);
@@ -376,14 +421,7 @@ impl Format for RunLog {
                     "invalid UTF-8 replaced by U+FFFD (first occurrence)",
                 ));
             }
-            let (ts, text) = strip_timestamp(&line.text);
-            if let Some(ts) = ts {
-                segment.observe_ts(ts);
-            }
-            match matcher.event(&text) {
-                Some(event) => segment.apply(event, ts, line.number),
-                None => segment.add_tokens(&text),
-            }
+            segment.feed(&matcher, &line.text, line.number, None);
             for report in scanner.feed(line.number, &line.text) {
                 emit(std::mem::take(&mut segment), Some(&report), sink);
                 sink.checkpoint()?;
@@ -466,7 +504,7 @@ mod tests {
 
     #[test]
     fn token_counts_in_free_text() {
-        let mut seg = Segment::default();
+        let mut seg = PhaseTracker::default();
         seg.apply(
             PhaseEvent::Start {
                 name: "x".into(),
@@ -476,9 +514,33 @@ mod tests {
             },
             None,
             1,
+            false,
         );
         seg.add_tokens("[]   scanned 412 files, tokens: 3,912");
         assert_eq!(seg.phases[0].row.total_tokens, Some(3912));
+    }
+
+    #[test]
+    fn a_recorders_clock_wins_over_timestamps_in_the_lines() {
+        let mut tracker = PhaseTracker::default();
+        let m = PhaseMatcher::new(None);
+        tracker.feed(
+            &m,
+            "2020-01-01T00:00:00Z ::runlens phase a",
+            1,
+            Some(Timestamp(5_000_000)),
+        );
+        tracker.feed(
+            &m,
+            "2020-01-01T00:00:09Z ::runlens phase b",
+            2,
+            Some(Timestamp(7_000_000)),
+        );
+        tracker.observe_ts(Timestamp(8_000_000));
+        let phases = tracker.into_phases("r");
+        assert_eq!(phases[0].start_ts, Some(Timestamp(5_000_000)));
+        assert_eq!(phases[0].duration_ms, Some(2000.0));
+        assert_eq!(phases[1].duration_ms, Some(1000.0));
     }
 
     #[test]
@@ -490,7 +552,7 @@ mod tests {
 
     #[test]
     fn phases_end_at_next_start_and_tokens_sum() {
-        let mut seg = Segment::default();
+        let mut seg = PhaseTracker::default();
         let lines = [
             "2026-11-22T10:00:00Z Phase 1: Plan",
             "2026-11-22T10:00:01Z input_tokens=100 output_tokens=20",
@@ -501,14 +563,7 @@ mod tests {
         ];
         let m = PhaseMatcher::new(None);
         for (i, l) in lines.iter().enumerate() {
-            let (ts, text) = strip_timestamp(l);
-            if let Some(ts) = ts {
-                seg.observe_ts(ts);
-            }
-            match m.event(&text) {
-                Some(e) => seg.apply(e, ts, i as u64 + 1),
-                None => seg.add_tokens(&text),
-            }
+            seg.feed(&m, l, i as u64 + 1, None);
         }
         let (run, phases) = seg.into_rows("f-r0".into(), 0, None);
         assert_eq!(run.wall_ms, Some(7000.0));

@@ -251,6 +251,8 @@ pub fn parse_clock(text: &str) -> Option<f64> {
     Some(seconds * 1000.0)
 }
 
+static GNU_VERBOSE_START_OPEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s*Command being timed: "(.*)$"#).expect("regex"));
 static GNU_VERBOSE_START: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"^\s*Command being timed: "(.*)"\s*$"#).expect("regex"));
 static GNU_STATUS: LazyLock<Regex> = LazyLock::new(|| {
@@ -288,6 +290,8 @@ static KEY_VALUE: LazyLock<Regex> =
 enum State {
     Idle,
     GnuVerbose(TimeReport),
+    /// Inside a quoted command that spans lines (`time -v sh -c 'a\nb'`).
+    GnuVerboseCommand(TimeReport),
     GnuDefault(TimeReport),
     Bsd(TimeReport, BsdEvidence),
     RealUserSys(TimeReport, u8),
@@ -334,7 +338,9 @@ impl<'a> TimeScanner<'a> {
     pub fn finish(&mut self) -> Option<TimeReport> {
         match std::mem::replace(&mut self.state, State::Idle) {
             State::Idle => None,
-            State::GnuVerbose(mut r) | State::Custom(mut r, _) => {
+            State::GnuVerbose(mut r)
+            | State::GnuVerboseCommand(mut r)
+            | State::Custom(mut r, _) => {
                 r.truncated = true;
                 Some(r)
             }
@@ -351,6 +357,32 @@ impl<'a> TimeScanner<'a> {
     fn continue_report(&mut self, number: u64, line: &str, done: &mut Vec<TimeReport>) -> bool {
         match &mut self.state {
             State::Idle => false,
+            State::GnuVerboseCommand(report) => {
+                report.last_line = number;
+                let label_line = gnu_verbose_line(&mut TimeReport::default(), line).is_some();
+                let command = report.command.get_or_insert_with(String::new);
+                if label_line {
+                    // The quote never closed: the report's lines have begun.
+                    let mut report = std::mem::take(report);
+                    let finished = gnu_verbose_line(&mut report, line) == Some(true);
+                    if finished {
+                        done.push(report);
+                        self.state = State::Idle;
+                    } else {
+                        self.state = State::GnuVerbose(report);
+                    }
+                    return true;
+                }
+                command.push('\n');
+                match line.trim_end().strip_suffix('"') {
+                    Some(last) => {
+                        command.push_str(last);
+                        self.state = State::GnuVerbose(std::mem::take(report));
+                    }
+                    None => command.push_str(line),
+                }
+                true
+            }
             State::GnuVerbose(report) => {
                 if let Some(finished) = gnu_verbose_line(report, line) {
                     report.last_line = number;
@@ -507,6 +539,12 @@ impl<'a> TimeScanner<'a> {
             report.format = "gnu-verbose";
             report.command = Some(c[1].to_string());
             self.state = State::GnuVerbose(report);
+        } else if has("Command being timed")
+            && let Some(c) = GNU_VERBOSE_START_OPEN.captures(line)
+        {
+            report.format = "gnu-verbose";
+            report.command = Some(c[1].to_string());
+            self.state = State::GnuVerboseCommand(report);
         } else if let Some(c) = has("elapsed")
             .then(|| GNU_DEFAULT_1.captures(line))
             .flatten()
@@ -883,6 +921,24 @@ mod tests {
         assert_eq!(r.exit_code, Some(0));
         assert_eq!(r.max_rss_bytes, Some(2_048_000));
         assert_eq!((r.first_line, r.last_line), (1, 4));
+    }
+
+    #[test]
+    fn gnu_verbose_with_a_command_spanning_lines() {
+        let text = "\tCommand being timed: \"python3 -c import time\nb = 1\ntime.sleep(1)\n\"\n\tUser time (seconds): 0.05\n\
+            \tMaximum resident set size (kbytes): 2048\n\tExit status: 0\n";
+        let reports = scan(text, None);
+        assert_eq!(reports.len(), 1, "{reports:?}");
+        let r = &reports[0];
+        assert_eq!(r.format, "gnu-verbose");
+        assert_eq!(
+            r.command.as_deref(),
+            Some("python3 -c import time\nb = 1\ntime.sleep(1)\n")
+        );
+        assert_eq!(
+            (r.user_ms, r.max_rss_bytes, r.truncated),
+            (Some(50.0), Some(2_097_152), false)
+        );
     }
 
     #[test]

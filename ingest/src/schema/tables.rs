@@ -112,7 +112,8 @@ define_table! {
         /// How the run was measured: `record`, `time` (a `/usr/bin/time` report) or `run_log`.
         source: String,
         /// Which time output the resource figures come from: `gnu-verbose`, `gnu-default`,
-        /// `gnu-format`, `posix`, `bash`, `bsd-macos`, `bsd-freebsd`, `keyvalue`, or null.
+        /// `gnu-format`, `posix`, `bash`, `bsd-macos`, `bsd-freebsd`, `keyvalue`; `rusage`
+        /// when the recorder read the kernel's child rusage itself; null if none.
         time_format: Option<String>,
         /// The command line, with secrets redacted.
         command: Option<String>,
@@ -124,7 +125,8 @@ define_table! {
         start_ts: Option<Timestamp>,
         /// When the run ended (UTC), if known.
         end_ts: Option<Timestamp>,
-        /// Wall-clock duration, milliseconds.
+        /// Wall-clock duration, milliseconds (recorded runs: the recorder's monotonic clock,
+        /// from spawning the command to reaping it).
         wall_ms: Option<f64>,
         /// CPU time in user mode of the command and its waited-for children, milliseconds.
         user_ms: Option<f64>,
@@ -448,6 +450,11 @@ define_table! {
         exists: bool,
         /// Size of the file, bytes.
         size_bytes: Option<i64>,
+        /// When the file was last modified (UTC), if it exists.
+        modified_ts: Option<Timestamp>,
+        /// Whether the run wrote the file: it was modified after the run started. A file
+        /// left over from an earlier run is `false` and does not count as produced.
+        produced_by_run: Option<bool>,
         /// When the file was checked (UTC).
         checked_ts: Option<Timestamp>,
     }
