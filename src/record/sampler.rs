@@ -3,9 +3,11 @@
 //!
 //! The kernel's `ru_maxrss` is the peak of the largest *single* process; an agent run that
 //! spawns node, git and python needs the tree's total, which only sampling gives. A sample
-//! is the sum over the tree's live processes: RSS in bytes, CPU in percent of one core
-//! (sysinfo's usage since the previous refresh, so the first sample reads 0), threads
-//! (Linux only). A peak shorter than the interval can be missed.
+//! is the sum over the tree's live processes: RSS in bytes, threads (Linux only), and CPU
+//! in percent of one core: the growth of the processes' accumulated CPU time since the
+//! previous sample over the wall time between them (clock-tick resolution, 10 ms on Linux;
+//! CPU of a process that starts and ends between two samples is not seen). A peak shorter
+//! than the interval can be missed.
 
 use std::collections::HashMap;
 use std::sync::mpsc::{self, RecvTimeoutError, Sender};
@@ -52,8 +54,10 @@ impl Sampler {
             };
             let root = Pid::from_u32(root);
             let start = Instant::now();
+            let mut cpu = CpuTracker::default();
             for tick in 1u32.. {
-                if let Some(sample) = take_sample(&mut system, root, include_root, &clock) {
+                if let Some(sample) = take_sample(&mut system, root, include_root, &clock, &mut cpu)
+                {
                     samples.push(sample);
                 }
                 // Ticks on a fixed grid, so the cost of a refresh does not stretch the interval.
@@ -75,19 +79,42 @@ impl Sampler {
     }
 }
 
+/// CPU time seen at the previous sample, per process.
+#[derive(Default)]
+struct CpuTracker {
+    cpu_ms: HashMap<Pid, u64>,
+    at: Option<Instant>,
+}
+
 fn take_sample(
     system: &mut System,
     root: Pid,
     include_root: bool,
     clock: &RunClock,
+    cpu: &mut CpuTracker,
 ) -> Option<TreeSample> {
-    let kind = ProcessRefreshKind::nothing().with_cpu().with_memory();
-    system.refresh_processes_specifics(ProcessesToUpdate::All, true, kind);
-    let (ts, elapsed_ms) = clock.now();
+    // Every process's parent is needed to find the tree, and its CPU and memory come from
+    // the same /proc files; but listing every process's threads (sysinfo's default) would
+    // cost more than all the rest on a busy desktop, so threads are read for the tree only.
+    let now = Instant::now();
+    let (ts, elapsed_ms) = clock.at(now);
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::All,
+        true,
+        ProcessRefreshKind::nothing()
+            .with_cpu()
+            .with_memory()
+            .without_tasks(),
+    );
     let members = tree_members(system, root, include_root);
     if members.is_empty() {
         return None;
     }
+    system.refresh_processes_specifics(
+        ProcessesToUpdate::Some(&members),
+        false,
+        ProcessRefreshKind::nothing().with_tasks(),
+    );
     let mut sample = TreeSample {
         ts,
         elapsed_ms,
@@ -96,16 +123,30 @@ fn take_sample(
         threads: None,
         processes: members.len() as i64,
     };
+    let since_ms = match cpu.at {
+        Some(previous) => now.saturating_duration_since(previous).as_secs_f64() * 1000.0,
+        None => elapsed_ms,
+    };
+    let mut cpu_ms_now = HashMap::with_capacity(members.len());
+    let mut cpu_delta_ms = 0u64;
     for pid in members {
         let Some(process) = system.process(pid) else {
             continue;
         };
-        sample.cpu_percent += f64::from(process.cpu_usage());
+        let total = process.accumulated_cpu_time();
+        // A process not seen before started after the previous sample: all its time is new.
+        cpu_delta_ms += total.saturating_sub(cpu.cpu_ms.get(&pid).copied().unwrap_or(0));
+        cpu_ms_now.insert(pid, total);
         sample.rss_bytes += process.memory() as i64;
         if let Some(tasks) = process.tasks() {
             *sample.threads.get_or_insert(0) += tasks.len().max(1) as i64;
         }
     }
+    if since_ms > 0.0 {
+        sample.cpu_percent = cpu_delta_ms as f64 / since_ms * 100.0;
+    }
+    cpu.cpu_ms = cpu_ms_now;
+    cpu.at = Some(now);
     Some(sample)
 }
 
@@ -160,5 +201,28 @@ mod tests {
         if cfg!(target_os = "linux") {
             assert!(last.threads.unwrap_or(0) >= 3, "{last:?}");
         }
+    }
+
+    #[test]
+    fn a_busy_child_reads_about_one_core() {
+        let mut child = std::process::Command::new("sh")
+            .args(["-c", "while :; do :; done"])
+            .spawn()
+            .expect("spawn sh");
+        let sampler = Sampler::start(
+            child.id(),
+            true,
+            Duration::from_millis(100),
+            RunClock::start(),
+        );
+        std::thread::sleep(Duration::from_millis(1200));
+        let samples = sampler.finish();
+        let _ = child.kill();
+        let _ = child.wait();
+        // Skip the first samples (start-up); a busy loop uses one core, give or take the
+        // clock-tick resolution and a shared machine.
+        let steady: Vec<f64> = samples.iter().skip(2).map(|s| s.cpu_percent).collect();
+        let mean = steady.iter().sum::<f64>() / steady.len() as f64;
+        assert!((60.0..=130.0).contains(&mean), "{steady:?}");
     }
 }
