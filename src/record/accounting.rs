@@ -114,86 +114,41 @@ fn detect_time() -> Option<Accounting> {
     }
 }
 
-/// Kernel figures of one run, from either path.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Usage {
-    /// Which report the figures come from (`runs.time_format`).
-    pub time_format: Option<String>,
-    /// User CPU time, ms.
-    pub user_ms: Option<f64>,
-    /// System CPU time, ms.
-    pub sys_ms: Option<f64>,
-    /// Peak RSS of the largest single process, bytes.
-    pub max_rss_bytes: Option<i64>,
-    /// Major page faults.
-    pub major_page_faults: Option<i64>,
-    /// Minor page faults.
-    pub minor_page_faults: Option<i64>,
-    /// Voluntary context switches.
-    pub voluntary_ctx_switches: Option<i64>,
-    /// Involuntary context switches.
-    pub involuntary_ctx_switches: Option<i64>,
-    /// Blocks read.
-    pub fs_inputs: Option<i64>,
-    /// Blocks written.
-    pub fs_outputs: Option<i64>,
-    /// The command's exit status, as the time report states it.
-    pub exit_code: Option<i32>,
-    /// The signal that ended the command, as the time report states it.
-    pub signal: Option<i32>,
+/// The kernel figures of `wait4`'s rusage, as a report of format `rusage` (the same shape
+/// a `/usr/bin/time` report has, so both paths become a `runs` row the same way).
+// `c_long` is i64 here but i32 on 32-bit targets: the conversions are not useless there.
+#[allow(clippy::useless_conversion)]
+pub fn rusage_report(ru: &libc::rusage) -> TimeReport {
+    let ms = |tv: libc::timeval| tv.tv_sec as f64 * 1000.0 + tv.tv_usec as f64 / 1000.0;
+    // Linux and the BSDs give ru_maxrss in KiB, macOS in bytes.
+    let rss_unit: i64 = if cfg!(target_os = "macos") { 1 } else { 1024 };
+    TimeReport {
+        format: "rusage",
+        user_ms: Some(ms(ru.ru_utime)),
+        sys_ms: Some(ms(ru.ru_stime)),
+        max_rss_bytes: Some(i64::from(ru.ru_maxrss) * rss_unit),
+        major_page_faults: Some(i64::from(ru.ru_majflt)),
+        minor_page_faults: Some(i64::from(ru.ru_minflt)),
+        voluntary_ctx_switches: Some(i64::from(ru.ru_nvcsw)),
+        involuntary_ctx_switches: Some(i64::from(ru.ru_nivcsw)),
+        fs_inputs: Some(i64::from(ru.ru_inblock)),
+        fs_outputs: Some(i64::from(ru.ru_oublock)),
+        ..TimeReport::default()
+    }
 }
 
-impl Usage {
-    /// Figures from `wait4`'s rusage.
-    // `c_long` is i64 here but i32 on 32-bit targets: the conversions are not useless there.
-    #[allow(clippy::useless_conversion)]
-    pub fn from_rusage(ru: &libc::rusage) -> Self {
-        let ms = |tv: libc::timeval| tv.tv_sec as f64 * 1000.0 + tv.tv_usec as f64 / 1000.0;
-        // Linux and the BSDs give ru_maxrss in KiB, macOS in bytes.
-        let rss_unit: i64 = if cfg!(target_os = "macos") { 1 } else { 1024 };
-        Usage {
-            time_format: Some("rusage".into()),
-            user_ms: Some(ms(ru.ru_utime)),
-            sys_ms: Some(ms(ru.ru_stime)),
-            max_rss_bytes: Some(i64::from(ru.ru_maxrss) * rss_unit),
-            major_page_faults: Some(i64::from(ru.ru_majflt)),
-            minor_page_faults: Some(i64::from(ru.ru_minflt)),
-            voluntary_ctx_switches: Some(i64::from(ru.ru_nvcsw)),
-            involuntary_ctx_switches: Some(i64::from(ru.ru_nivcsw)),
-            fs_inputs: Some(i64::from(ru.ru_inblock)),
-            fs_outputs: Some(i64::from(ru.ru_oublock)),
-            exit_code: None,
-            signal: None,
-        }
+/// The last report in a `/usr/bin/time -o` file, read by the ingest crate's time parser;
+/// None when there is none (the wrapper itself was killed).
+pub fn read_time_report(path: &Path) -> Option<TimeReport> {
+    let file = std::fs::File::open(path).ok()?;
+    let mut scanner = TimeScanner::new(None);
+    let mut reports: Vec<TimeReport> = Vec::new();
+    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.ok()?;
+        reports.extend(scanner.feed(i as u64 + 1, &line));
     }
-
-    /// Figures from a `/usr/bin/time` report file; None when it holds no complete report
-    /// (the wrapper itself was killed).
-    pub fn from_time_report(path: &Path) -> Option<Self> {
-        let file = std::fs::File::open(path).ok()?;
-        let mut scanner = TimeScanner::new(None);
-        let mut reports: Vec<TimeReport> = Vec::new();
-        for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line = line.ok()?;
-            reports.extend(scanner.feed(i as u64 + 1, &line));
-        }
-        reports.extend(scanner.finish());
-        let report = reports.pop()?;
-        Some(Usage {
-            time_format: Some(report.format.to_string()),
-            user_ms: report.user_ms,
-            sys_ms: report.sys_ms,
-            max_rss_bytes: report.max_rss_bytes,
-            major_page_faults: report.major_page_faults,
-            minor_page_faults: report.minor_page_faults,
-            voluntary_ctx_switches: report.voluntary_ctx_switches,
-            involuntary_ctx_switches: report.involuntary_ctx_switches,
-            fs_inputs: report.fs_inputs,
-            fs_outputs: report.fs_outputs,
-            exit_code: report.exit_code,
-            signal: report.signal,
-        })
-    }
+    reports.extend(scanner.finish());
+    reports.pop()
 }
 
 #[cfg(test)]
@@ -207,7 +162,8 @@ mod tests {
         ru.ru_utime.tv_sec = 1;
         ru.ru_utime.tv_usec = 250_000;
         ru.ru_maxrss = 2048;
-        let usage = Usage::from_rusage(&ru);
+        let usage = rusage_report(&ru);
+        assert_eq!(usage.format, "rusage");
         assert_eq!(usage.user_ms, Some(1250.0));
         let expected = if cfg!(target_os = "macos") {
             2048
@@ -226,11 +182,11 @@ mod tests {
             "Command exited with non-zero status 3\n\tCommand being timed: \"x\"\n\tUser time (seconds): 1.50\n\tSystem time (seconds): 0.25\n\tPercent of CPU this job got: 90%\n\tElapsed (wall clock) time (h:mm:ss or m:ss): 0:02.00\n\tMaximum resident set size (kbytes): 1000\n\tExit status: 3\n",
         )
         .expect("write");
-        let usage = Usage::from_time_report(&path).expect("report");
-        assert_eq!(usage.time_format.as_deref(), Some("gnu-verbose"));
+        let usage = read_time_report(&path).expect("report");
+        assert_eq!(usage.format, "gnu-verbose");
         assert_eq!(usage.user_ms, Some(1500.0));
         assert_eq!(usage.max_rss_bytes, Some(1_024_000));
         assert_eq!(usage.exit_code, Some(3));
-        assert!(Usage::from_time_report(&dir.path().join("absent")).is_none());
+        assert!(read_time_report(&dir.path().join("absent")).is_none());
     }
 }

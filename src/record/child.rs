@@ -13,7 +13,9 @@ use std::os::unix::process::CommandExt;
 
 use runlens_ingest::schema::Timestamp;
 
-use super::accounting::{Accounting, Usage};
+use runlens_ingest::formats::time_output::TimeReport;
+
+use super::accounting::{Accounting, read_time_report, rusage_report};
 use super::clock::RunClock;
 use super::output::{CapturedOutput, OutputCapture, OutputSettings, Stream};
 use super::sampler::{Sampler, TreeSample, tree_members};
@@ -54,8 +56,8 @@ pub struct ChildResult {
     pub exit_code: Option<i32>,
     /// Terminating signal, if one.
     pub signal: Option<i32>,
-    /// Kernel figures.
-    pub usage: Usage,
+    /// Kernel figures: the `/usr/bin/time` report, or the rusage as a report.
+    pub usage: TimeReport,
     /// Killed at the timeout.
     pub timed_out: bool,
     /// Stopped by Ctrl-C / SIGTERM.
@@ -147,7 +149,7 @@ pub fn run_child(spec: ChildSpec<'_>) -> std::io::Result<ChildResult> {
 
     let wrapper_report = match spec.accounting {
         Accounting::Rusage => None,
-        _ => Usage::from_time_report(&report_file),
+        _ => read_time_report(&report_file),
     };
     let (mut exit_code, mut signal) = decode_status(status);
     let usage = match wrapper_report {
@@ -159,14 +161,8 @@ pub fn run_child(spec: ChildSpec<'_>) -> std::io::Result<ChildResult> {
             }
             report
         }
-        None => {
-            let mut usage = Usage::from_rusage(&rusage);
-            if spec.accounting.has_wrapper() {
-                // No report (the wrapper was killed): the rusage is the wrapper's.
-                usage.time_format = Some("rusage".into());
-            }
-            usage
-        }
+        // No report (or no wrapper): the kernel's figures for the process we reaped.
+        None => rusage_report(&rusage),
     };
     if exit_code.is_none() && signal.is_none() {
         exit_code = Some(0);

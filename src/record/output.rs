@@ -190,9 +190,9 @@ fn write_through(stream: Stream, bytes: &[u8]) -> std::io::Result<()> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn phases_come_from_both_streams_in_arrival_order() {
-        let out: Box<dyn Read + Send> = Box::new(&b"::runlens phase one\nwork\n"[..]);
+    /// The phases read from `bytes` given as the child's stdout.
+    fn phases_of(bytes: &'static [u8]) -> Vec<runlens_ingest::schema::PhaseRow> {
+        let out: Box<dyn Read + Send> = Box::new(bytes);
         let capture = OutputCapture::start(
             vec![(out, Stream::Stdout)],
             OutputSettings {
@@ -203,8 +203,15 @@ mod tests {
             },
             RunClock::start(),
         );
-        let captured = capture.finish(Duration::from_secs(5));
-        let phases = captured.phases.into_phases("r");
+        capture
+            .finish(Duration::from_secs(5))
+            .phases
+            .into_phases("r")
+    }
+
+    #[test]
+    fn phases_come_from_the_output_stamped_on_arrival() {
+        let phases = phases_of(b"::runlens phase one\nwork\n");
         assert_eq!(phases.len(), 1);
         assert_eq!(phases[0].phase, "one");
         assert!(phases[0].start_ts.is_some());

@@ -62,40 +62,31 @@ impl RecordedRun {
         let row = RunRow {
             run_id: run_id.clone(),
             source: "record".into(),
-            time_format: usage.time_format.clone(),
             command: Some(ctx.command_line.to_string()),
             run_index: ctx.index as i32,
             is_warmup: ctx.is_warmup,
             start_ts: Some(result.start_ts),
             end_ts: Some(result.end_ts),
             wall_ms: Some(result.wall_ms),
-            user_ms: usage.user_ms,
-            sys_ms: usage.sys_ms,
             cpu_percent,
-            max_rss_bytes: usage.max_rss_bytes,
             tree_peak_rss_bytes: peak(|s| s.rss_bytes as f64).map(|v| v as i64),
             tree_mean_rss_bytes: mean(|s| s.rss_bytes as f64).map(|v| v.round() as i64),
             tree_peak_cpu_percent: peak(|s| s.cpu_percent),
             tree_mean_cpu_percent: mean(|s| s.cpu_percent),
             tree_peak_threads: samples.iter().filter_map(|s| s.threads).max(),
-            major_page_faults: usage.major_page_faults,
-            minor_page_faults: usage.minor_page_faults,
-            voluntary_ctx_switches: usage.voluntary_ctx_switches,
-            involuntary_ctx_switches: usage.involuntary_ctx_switches,
-            fs_inputs: usage.fs_inputs,
-            fs_outputs: usage.fs_outputs,
             exit_code: result.exit_code,
             signal: result.signal,
             timed_out: result.timed_out,
             interrupted: result.interrupted,
-            truncated: false,
             host_name: ctx.host.name.clone(),
             host_cpu_model: ctx.host.cpu_model.clone(),
             host_logical_cores: ctx.host.logical_cores,
             host_memory_bytes: ctx.host.memory_bytes,
             host_os: ctx.host.os.clone(),
             source_line: None,
-            ..RunRow::default()
+            // The kernel figures (CPU time, max RSS, faults, switches, block I/O) as the
+            // time report (or rusage) gave them.
+            ..usage.to_run_row()
         };
         let mut tracker = result.output.phases;
         // The last phase ends when the run does.
