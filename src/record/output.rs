@@ -219,21 +219,7 @@ mod tests {
 
     #[test]
     fn a_line_without_newline_at_the_end_still_counts() {
-        let out: Box<dyn Read + Send> = Box::new(&b"a\r\n::runlens phase last"[..]);
-        let capture = OutputCapture::start(
-            vec![(out, Stream::Stdout)],
-            OutputSettings {
-                echo: false,
-                phase_regex: None,
-                log: None,
-                redactor: Arc::new(Redactor::default()),
-            },
-            RunClock::start(),
-        );
-        let phases = capture
-            .finish(Duration::from_secs(5))
-            .phases
-            .into_phases("r");
+        let phases = phases_of(b"a\r\n::runlens phase last");
         assert_eq!(phases.len(), 1);
         assert_eq!(phases[0].phase, "last");
     }
