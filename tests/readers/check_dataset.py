@@ -3,7 +3,8 @@
 
     python3 tests/readers/check_dataset.py RUNLENS_BINARY
 
-Builds a dataset from sample-data/ with the given runlens binary, then, with pyarrow and
+Builds a dataset from sample-data/ and one recorded run of the demo workflow (it misses
+one expected output on purpose) with the given runlens binary, then, with pyarrow and
 with DuckDB (neither shares code with the Rust writer):
 - every table folder reads as a hive-partitioned dataset with a `date` column;
 - every file carries runlens.schema_version in its key-value metadata;
@@ -46,6 +47,15 @@ def fail(message):
     sys.exit(1)
 
 
+def documented_schema_version():
+    """The version docs/schema.md says it describes ("describes **schema version N**")."""
+    text = (ROOT / "docs" / "schema.md").read_text()
+    match = re.search(r"describes \*\*schema version (\d+)\*\*", text)
+    if not match:
+        fail("docs/schema.md does not say which schema version it describes")
+    return match.group(1).encode()
+
+
 def documented_columns():
     """{table: [(name, type, nullable)]} from the generated part of docs/schema.md."""
     text = (ROOT / "docs" / "schema.md").read_text()
@@ -86,6 +96,14 @@ def main():
         data = pathlib.Path(tmp) / "data"
         subprocess.run([binary, "--data", str(data), "ingest", "--label", "provider=demo",
                         "sample-data"], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
+        # The recorder writes the tables ingest does not (samples, artifacts).
+        out = pathlib.Path(tmp) / "out"
+        subprocess.run([binary, "--data", str(data), "record", "--runs", "1", "--hide-output",
+                        "--label", "provider=demo", "--expect", "report.md", "--expect", "missing.txt",
+                        "--output-dir", str(out), "--", "sample-data/workflow/demo-workflow.sh",
+                        str(out), "0.2"], check=False, cwd=ROOT, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+        version = documented_schema_version()
         docs = documented_columns()
         con = duckdb.connect()
         checked = 0
@@ -96,8 +114,8 @@ def main():
                 continue
             for f in files:
                 meta = pq.read_metadata(f).metadata or {}
-                if meta.get(b"runlens.schema_version") != b"1":
-                    fail(f"{f} lacks runlens.schema_version=1 (has {meta.get(b'runlens.schema_version')})")
+                if meta.get(b"runlens.schema_version") != version:
+                    fail(f"{f} lacks runlens.schema_version={version.decode()} (has {meta.get(b'runlens.schema_version')})")
             dataset = ds.dataset(folder, format="parquet", partitioning="hive")
             schema = dataset.schema
             got = [(f.name, arrow_type_name(f.type), f.nullable) for f in schema if f.name != "date"]
