@@ -8,11 +8,12 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Ingest(args) => commands::ingest::run(&cli.data, args),
         Command::Record(args) => commands::record::run(&cli.data, args),
+        Command::Validate(args) => commands::validate::run(args),
         Command::Query(args) => commands::query::run(&cli.data, args),
         Command::Formats => {
             let mut text = String::new();
             for format in runlens_ingest::formats::REGISTRY {
-                text.push_str(&format!("{:<12} {}\n", format.name(), format.description()));
+                text.push_str(&format!("{:<17} {}\n", format.name(), format.description()));
             }
             print_stdout(&text)?;
             Ok(Outcome::Success)

@@ -30,6 +30,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Run a command N times (after warm-ups), measuring time, memory, phases and outputs.
     Record(RecordArgs),
+    /// Check agent session transcripts for runs that did nothing (zero tool calls, system only, ...).
+    Validate(ValidateArgs),
     /// Run SQL over the dataset's tables (runs, phases, llm_calls, bench_results, ingest_log, ...).
     Query(QueryArgs),
     /// List the input formats runlens reads.
@@ -65,6 +67,57 @@ pub struct IngestArgs {
     /// Parse and report, but write nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Session validation expectations (stored on `sessions`).
+    #[command(flatten)]
+    pub expectations: SessionExpectations,
+}
+
+/// What a session must contain, for validation.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionExpectations {
+    /// Flag sessions with fewer structured tool calls than this (`too_few_tool_calls`).
+    #[arg(long, value_name = "N")]
+    pub min_tool_calls: Option<u32>,
+
+    /// A tool every session must call (repeatable; `missing_expected_tool`).
+    #[arg(long = "expect-tool", value_name = "NAME")]
+    pub expect_tools: Vec<String>,
+}
+
+impl SessionExpectations {
+    /// The library's validation options.
+    pub fn to_options(&self) -> runlens_ingest::sessions::ValidationOptions {
+        runlens_ingest::sessions::ValidationOptions {
+            min_tool_calls: self.min_tool_calls,
+            expected_tools: self.expect_tools.clone(),
+        }
+    }
+}
+
+/// Arguments of `runlens validate`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// Transcript files, directories (read recursively) and globs.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Expectations.
+    #[command(flatten)]
+    pub expectations: SessionExpectations,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ValidateFormat::Table)]
+    pub format: ValidateFormat,
+}
+
+/// How `runlens validate` prints its findings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// A terminal table, one row per finding.
+    Table,
+    /// A JSON array, one object per session.
+    Json,
 }
 
 /// Arguments of `runlens record`.

@@ -8,6 +8,8 @@ pub mod pipeline;
 pub mod recorded;
 pub mod redact;
 pub mod schema;
+pub mod sessions;
+pub mod validate;
 
 pub use dataset::Dataset;
 pub use error::{IngestError, Result};

@@ -7,6 +7,7 @@ pub mod ingest_summary;
 pub mod record_summary;
 pub mod table;
 pub mod units;
+pub mod validation;
 
 pub use error::{ReportError, Result};
 pub use frame::{FrameFormat, render_frame};

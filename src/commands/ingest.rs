@@ -31,6 +31,7 @@ fn options(args: IngestArgs) -> Result<IngestOptions, UsageError> {
             .map(CustomFormat::compile)
             .transpose()
             .map_err(usage)?,
+        validation: args.expectations.to_options(),
     };
     Ok(IngestOptions {
         inputs: args.paths,

@@ -4,6 +4,7 @@
 pub mod ingest;
 pub mod query;
 pub mod record;
+pub mod validate;
 
 use std::io::Write;
 

@@ -10,7 +10,15 @@ fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
     let first = run(&data, &["ingest", "sample-data"]);
     let text = stdout(&first);
     assert_eq!(first.status.code(), Some(0), "{text}\n{}", stderr(&first));
-    for format in ["time", "run_log", "bench_suite", "hyperfine", "latency_csv"] {
+    for format in [
+        "time",
+        "run_log",
+        "bench_suite",
+        "hyperfine",
+        "latency_csv",
+        "claude_code",
+        "workflow_session",
+    ] {
         assert!(text.contains(format), "summary lacks {format}:\n{text}");
     }
     let files_after_first = files_below(&data);
@@ -18,7 +26,7 @@ fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
     let second = run(&data, &["ingest", "sample-data"]);
     assert_eq!(second.status.code(), Some(0));
     assert!(
-        stdout(&second).contains("nothing new: all 16 file(s) are already in the dataset"),
+        stdout(&second).contains("nothing new: all 20 file(s) are already in the dataset"),
         "{}",
         stdout(&second)
     );
@@ -30,12 +38,15 @@ fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
     // Counted by hand from the files in sample-data (see sample-data/README.md).
     assert_eq!(query_value(&data, "select count(*) from runs"), "11");
     assert_eq!(query_value(&data, "select count(*) from phases"), "13");
-    assert_eq!(query_value(&data, "select count(*) from llm_calls"), "11");
+    // 11 from the latency CSVs, 5 responses of the Claude Code transcript.
+    assert_eq!(query_value(&data, "select count(*) from llm_calls"), "16");
+    assert_eq!(query_value(&data, "select count(*) from sessions"), "4");
+    assert_eq!(query_value(&data, "select count(*) from tool_calls"), "6");
     assert_eq!(
         query_value(&data, "select count(*) from bench_results"),
         "9"
     );
-    assert_eq!(query_value(&data, "select count(*) from ingest_log"), "16");
+    assert_eq!(query_value(&data, "select count(*) from ingest_log"), "20");
 }
 
 #[test]

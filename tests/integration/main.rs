@@ -7,3 +7,4 @@ mod durability;
 mod ingest;
 mod query;
 mod record;
+mod validate;

@@ -7,6 +7,7 @@
 //! trusted (wrong format, a required column missing, nothing recognisable).
 
 pub mod bench_suite;
+pub mod claude_code;
 pub mod hyperfine;
 mod json_input;
 pub mod latency_csv;
@@ -14,6 +15,7 @@ pub mod lines;
 pub mod run_log;
 pub mod time_output;
 pub mod timestamps;
+pub mod workflow_session;
 
 use std::io::BufRead;
 use std::path::Path;
@@ -81,6 +83,8 @@ pub struct ParseOptions {
     pub phase_regex: Option<Regex>,
     /// A GNU `time -f` format string the time outputs were written with.
     pub time_format: Option<time_output::CustomFormat>,
+    /// What sessions must contain (`--min-tool-calls`, `--expect-tool`).
+    pub validation: crate::sessions::ValidationOptions,
 }
 
 /// What a parser knows about the file it reads.
@@ -177,6 +181,8 @@ pub static REGISTRY: &[&dyn Format] = &[
     &hyperfine::Hyperfine,
     &bench_suite::BenchSuite,
     &latency_csv::LatencyCsv,
+    &claude_code::ClaudeCode,
+    &workflow_session::WorkflowSession,
     &run_log::RunLog,
     &time_output::TimeOutput,
 ];
@@ -250,6 +256,31 @@ pub fn parse_number(text: &str) -> Option<f64> {
         text.parse().ok()?
     };
     value.is_finite().then_some(value)
+}
+
+/// Parses `bytes` as `format` into memory (tests of the parsers).
+#[cfg(test)]
+pub(crate) fn parse_for_test(
+    format: &dyn Format,
+    bytes: &[u8],
+    path: &str,
+    options: &ParseOptions,
+) -> (Result<(), ParseError>, TableRows, Vec<LineIssue>) {
+    let mut spilled = TableRows::default();
+    let mut spill = |rows: TableRows| {
+        spilled.append(rows);
+        Ok(())
+    };
+    let mut sink = RowSink::new(&mut spill, usize::MAX);
+    let ctx = ParseContext {
+        file_id: "f",
+        path: Path::new(path),
+        options,
+    };
+    let result = format.parse(&mut &bytes[..], &ctx, &mut sink);
+    let (rows, issues, _) = sink.finish();
+    spilled.append(rows);
+    (result, spilled, issues)
 }
 
 #[cfg(test)]

@@ -337,8 +337,11 @@ define_table! {
         cache_creation_input_tokens: Option<i64>,
         /// Validation verdict: `ok`, `warning` or `error`.
         validation_status: Option<String>,
-        /// Codes of the validation findings (`zero_tool_calls`, `system_only`, ...).
+        /// Codes of the validation findings, comma-separated (`system_only,zero_tool_calls`).
         findings: Option<String>,
+        /// The findings with their evidence, as a JSON array of objects `{code, severity,
+        /// detail, message_index, excerpt}` (excerpts redacted).
+        finding_details: Option<String>,
     }
 }
 

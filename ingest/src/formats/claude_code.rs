@@ -1,0 +1,526 @@
+//! Claude Code project transcripts (`~/.claude/projects/<project>/<session>.jsonl`): one
+//! JSON record per line, `type` `user`, `assistant`, `summary`, `system`, ... .
+//!
+//! One model response is written as several lines: one per content block, and streaming
+//! snapshots whose `message.usage` grows. Its usage is counted once, under the key
+//! `message.id` + `requestId` (`message.id` alone when `requestId` is absent or the line
+//! is a sidechain replay), keeping the copy with the largest usage; its tool calls are
+//! collected across all its lines, unique by `tool_use.id`. Sidechain (sub-agent) calls are
+//! labelled `sidechain=true`. Each response becomes an `llm_calls` row (`source =
+//! transcript`, `provider = anthropic`), each tool call a `tool_calls` row (`is_error` from
+//! its `tool_result`), each `sessionId` a `sessions` row with its validation verdict.
+//! Anthropic's `input_tokens` excludes cached tokens, so the buckets map one to one.
+//!
+//! Bad lines (not JSON, numbers given as strings, ...) are reported and skipped; records
+//! of other types (`summary`, `file-history-snapshot`, ...) are skipped, never fatal. Lines are read with the bounded
+//! line reader, so a 100 MB transcript streams.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::BufRead;
+
+use serde::Deserialize;
+
+use super::lines::{LineReader, too_long_issue};
+use super::timestamps::parse_timestamp;
+use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
+use crate::schema::{Labels, LlmCallRow, ToolCallRow};
+use crate::sessions::{Message, Role, SessionFacts};
+
+#[derive(Deserialize)]
+struct Record {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    #[serde(rename = "sessionId")]
+    session_id: Option<String>,
+    timestamp: Option<String>,
+    #[serde(rename = "requestId")]
+    request_id: Option<String>,
+    #[serde(rename = "isSidechain", default)]
+    is_sidechain: bool,
+    message: Option<RecordMessage>,
+}
+
+#[derive(Deserialize)]
+struct RecordMessage {
+    id: Option<String>,
+    model: Option<String>,
+    content: Option<Content>,
+    stop_reason: Option<String>,
+    usage: Option<Usage>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Content {
+    Text(String),
+    Blocks(Vec<Block>),
+}
+
+#[derive(Deserialize)]
+struct Block {
+    #[serde(rename = "type")]
+    kind: String,
+    text: Option<String>,
+    id: Option<String>,
+    name: Option<String>,
+    // A Value, not a RawValue: serde cannot hand raw text through an untagged enum.
+    input: Option<serde_json::Value>,
+    is_error: Option<bool>,
+    tool_use_id: Option<String>,
+    /// A tool result's content: text, or blocks.
+    content: Option<serde_json::Value>,
+}
+
+#[derive(Deserialize, Clone, Copy, Default, PartialEq)]
+struct Usage {
+    input_tokens: Option<u64>,
+    output_tokens: Option<u64>,
+    cache_creation_input_tokens: Option<u64>,
+    cache_read_input_tokens: Option<u64>,
+    cache_creation: Option<CacheCreation>,
+}
+
+#[derive(Deserialize, Clone, Copy, Default, PartialEq)]
+struct CacheCreation {
+    ephemeral_5m_input_tokens: Option<u64>,
+    ephemeral_1h_input_tokens: Option<u64>,
+}
+
+impl Usage {
+    fn total(&self) -> u64 {
+        [
+            self.input_tokens,
+            self.output_tokens,
+            self.cache_creation_input_tokens,
+            self.cache_read_input_tokens,
+        ]
+        .iter()
+        .flatten()
+        .sum()
+    }
+}
+
+/// One model response, assembled from its lines.
+struct Response {
+    row: LlmCallRow,
+    usage: Usage,
+    tool_ids: HashSet<String>,
+}
+
+/// The `claude_code` format.
+pub struct ClaudeCode;
+
+impl Format for ClaudeCode {
+    fn name(&self) -> &'static str {
+        "claude_code"
+    }
+
+    fn description(&self) -> &'static str {
+        "Claude Code project transcript (projects/<project>/<session>.jsonl)"
+    }
+
+    fn detect(&self, sniff: &Sniff<'_>) -> bool {
+        sniff.head.lines().take(20).any(|line| {
+            let line = line.trim_start_matches('\u{feff}').trim_start();
+            line.starts_with('{')
+                && line.contains("\"type\"")
+                && (line.contains("\"sessionId\"") || line.contains("\"leafUuid\""))
+        })
+    }
+
+    fn parse(
+        &self,
+        input: &mut dyn BufRead,
+        ctx: &ParseContext<'_>,
+        sink: &mut RowSink<'_>,
+    ) -> Result<(), ParseError> {
+        let fallback_session = ctx
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| ctx.file_id.to_string());
+        let mut reader = LineReader::new(input);
+        let mut sessions: BTreeMap<String, SessionFacts> = BTreeMap::new();
+        let mut responses: HashMap<String, Response> = HashMap::new();
+        let mut order: Vec<String> = Vec::new();
+        let mut ids_by_message: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut tools: HashMap<String, ToolCallRow> = HashMap::new();
+        let mut tool_errors: HashMap<String, bool> = HashMap::new();
+        let mut good = 0u64;
+        while let Some(line) = reader
+            .next_line()
+            .map_err(|e| Rejection::file(format!("read error: {e}")))?
+        {
+            if let Some(len) = line.too_long {
+                sink.issue(too_long_issue(line.number, len));
+                continue;
+            }
+            let text = line.text.trim();
+            if text.is_empty() {
+                continue;
+            }
+            let record: Record = match serde_json::from_str(text) {
+                Ok(r) => r,
+                Err(e) => {
+                    sink.issue(Rejection::at(
+                        line.number,
+                        format!("not a transcript record: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            good += 1;
+            let ts = record.timestamp.as_deref().and_then(parse_timestamp);
+            let session_id = record
+                .session_id
+                .clone()
+                .unwrap_or_else(|| fallback_session.clone());
+            let role = match record.kind.as_deref() {
+                Some("user") => Role::User,
+                Some("assistant") => Role::Assistant,
+                Some("system") => Role::System,
+                // summary, file-history-snapshot, queue-operation, ...: not messages.
+                _ => continue,
+            };
+            let facts = sessions.entry(session_id.clone()).or_insert_with(|| {
+                let mut f = SessionFacts::new(session_id.clone(), "claude_code");
+                // Claude Code always offers the model its tools.
+                f.tools_available = true;
+                f.row.provider = Some("anthropic".into());
+                f
+            });
+            let message = record.message.as_ref();
+            let mut text_parts: Vec<&str> = Vec::new();
+            let mut calls: Vec<&str> = Vec::new();
+            let (mut results, mut result_errors) = (0usize, 0usize);
+            match message.and_then(|m| m.content.as_ref()) {
+                Some(Content::Text(t)) => text_parts.push(t),
+                Some(Content::Blocks(blocks)) => {
+                    for b in blocks {
+                        match b.kind.as_str() {
+                            "text" => text_parts.extend(b.text.as_deref()),
+                            "tool_result" => {
+                                results += 1;
+                                let is_error = b.is_error.unwrap_or(false);
+                                result_errors += usize::from(is_error);
+                                // The error text is the evidence of a `tool_errors` finding.
+                                if is_error && let Some(serde_json::Value::String(t)) = &b.content {
+                                    text_parts.push(t);
+                                }
+                                if let Some(id) = &b.tool_use_id {
+                                    tool_errors.insert(id.clone(), is_error);
+                                }
+                            }
+                            "tool_use" => {
+                                let Some(id) = &b.id else { continue };
+                                if tools.contains_key(id) {
+                                    continue;
+                                }
+                                let name = b.name.as_deref().unwrap_or("(unnamed)");
+                                calls.push(name);
+                                tools.insert(
+                                    id.clone(),
+                                    ToolCallRow {
+                                        tool_call_id: id.clone(),
+                                        session_id: Some(session_id.clone()),
+                                        ts,
+                                        tool_name: name.to_string(),
+                                        arguments_bytes: b
+                                            .input
+                                            .as_ref()
+                                            .map(|i| i.to_string().len() as i64),
+                                        ..ToolCallRow::default()
+                                    },
+                                );
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                None => {}
+            }
+            let text_joined = text_parts.join("\n");
+            let msg = message;
+            let response_key = msg
+                .and_then(|m| m.id.as_ref())
+                .filter(|_| role == Role::Assistant)
+                .map(|id| match (&record.request_id, record.is_sidechain) {
+                    (Some(req), false) => format!("{id}:{req}"),
+                    _ => id.clone(),
+                });
+            // A response's second and later lines are part of the same message.
+            let new_message = match &response_key {
+                Some(key) => !responses.contains_key(key),
+                None => true,
+            };
+            let stop_reason = msg.and_then(|m| m.stop_reason.as_deref());
+            if new_message {
+                facts.message(&Message {
+                    role: Some(role),
+                    ts,
+                    text: &text_joined,
+                    tool_calls: calls.clone(),
+                    tool_results: results,
+                    tool_result_errors: result_errors,
+                    stop_reason,
+                });
+            } else {
+                // Later lines of a response carry its other blocks: count and judge them too.
+                facts.record_tool_calls(&calls);
+                facts.inspect_assistant(facts.row.message_count - 1, &text_joined, stop_reason);
+            }
+            let (Some(key), Some(m)) = (response_key, msg) else {
+                continue;
+            };
+            if let Some(id) = &m.id {
+                ids_by_message
+                    .entry(id.clone())
+                    .or_default()
+                    .insert(key.clone());
+            }
+            let model = m.model.clone().filter(|m| m != "<synthetic>");
+            let entry = responses.entry(key.clone()).or_insert_with(|| {
+                order.push(key.clone());
+                let mut labels = Labels::default();
+                if record.is_sidechain {
+                    labels.0.insert("sidechain".into(), "true".into());
+                }
+                Response {
+                    row: LlmCallRow {
+                        call_id: key.clone(),
+                        session_id: Some(session_id.clone()),
+                        source: "transcript".into(),
+                        provider: Some("anthropic".into()),
+                        request_model: model.clone(),
+                        response_model: model.clone(),
+                        start_ts: ts,
+                        source_line: Some(line.number as i64),
+                        labels,
+                        ..LlmCallRow::default()
+                    },
+                    usage: Usage::default(),
+                    tool_ids: HashSet::new(),
+                }
+            });
+            if let Some(usage) = m.usage
+                && usage.total() >= entry.usage.total()
+            {
+                entry.usage = usage;
+            }
+            if let Some(reason) = stop_reason {
+                entry.row.finish_reason = Some(reason.to_string());
+            }
+            if let Some(Content::Blocks(blocks)) = &m.content {
+                for b in blocks.iter().filter(|b| b.kind == "tool_use") {
+                    if let Some(id) = &b.id {
+                        entry.tool_ids.insert(id.clone());
+                    }
+                }
+            }
+        }
+        if good == 0 {
+            return Err(Rejection::file("no transcript record could be read").into());
+        }
+        // Usage counted once per response, then the session totals.
+        for key in order {
+            let Some(mut response) = responses.remove(&key) else {
+                continue;
+            };
+            let u = response.usage;
+            let r = &mut response.row;
+            let any = u != Usage::default();
+            let i = |v: Option<u64>| v.map(|v| v as i64);
+            r.input_tokens = i(u.input_tokens);
+            r.output_tokens = i(u.output_tokens);
+            r.cache_read_input_tokens = i(u.cache_read_input_tokens);
+            r.cache_creation_input_tokens = i(u.cache_creation_input_tokens);
+            r.cache_creation_5m_input_tokens =
+                i(u.cache_creation.and_then(|c| c.ephemeral_5m_input_tokens));
+            r.cache_creation_1h_input_tokens =
+                i(u.cache_creation.and_then(|c| c.ephemeral_1h_input_tokens));
+            r.usage_source = Some(if any { "reported" } else { "missing" }.into());
+            r.tool_call_count = Some(response.tool_ids.len() as i64);
+            for id in &response.tool_ids {
+                if let Some(tool) = tools.get_mut(id) {
+                    tool.call_id = Some(key.clone());
+                }
+            }
+            if let Some(session) = r.session_id.as_ref().and_then(|s| sessions.get_mut(s)) {
+                session.add_usage(
+                    r.input_tokens,
+                    r.output_tokens,
+                    r.cache_read_input_tokens,
+                    r.cache_creation_input_tokens,
+                );
+                if session.row.model.is_none() {
+                    session.row.model = r.response_model.clone();
+                }
+            }
+            sink.rows.llm_calls.push(response.row);
+        }
+        for (message_id, keys) in ids_by_message {
+            if keys.len() > 1
+                && let Some(call) = sink
+                    .rows
+                    .llm_calls
+                    .iter()
+                    .find(|c| c.call_id.starts_with(&message_id))
+                && let Some(session) = call.session_id.as_ref().and_then(|s| sessions.get_mut(s))
+            {
+                session.duplicate_usage += 1;
+            }
+        }
+        let mut tool_rows: Vec<ToolCallRow> = tools.into_values().collect();
+        tool_rows.sort_by(|a, b| (a.ts, &a.tool_call_id).cmp(&(b.ts, &b.tool_call_id)));
+        for tool in &mut tool_rows {
+            tool.is_error = tool_errors.get(&tool.tool_call_id).copied();
+        }
+        sink.rows.tool_calls.extend(tool_rows);
+        for facts in sessions.into_values() {
+            let (row, _) = facts.into_row(&ctx.options.validation);
+            sink.rows.sessions.push(row);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::formats::{ParseOptions, parse_for_test};
+
+    const SAMPLE: &str = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../sample-data/sessions/claude-code/projects/-home-dev-agent-demo/3f1c2a4e-7b9d-4c1e-9a2f-5d6e7f8a9b0c.jsonl"
+    );
+
+    #[test]
+    fn the_sample_counts_each_response_once() {
+        let bytes = std::fs::read(SAMPLE).expect("sample");
+        let (result, rows, issues) =
+            parse_for_test(&ClaudeCode, &bytes, SAMPLE, &ParseOptions::default());
+        assert!(result.is_ok() && issues.is_empty(), "{issues:?}");
+        // Hand count (sample-data/README.md): 5 responses over 8 assistant lines.
+        assert_eq!(rows.llm_calls.len(), 5);
+        let sum =
+            |f: fn(&LlmCallRow) -> Option<i64>| rows.llm_calls.iter().filter_map(f).sum::<i64>();
+        assert_eq!(sum(|c| c.input_tokens), 4 + 6 + 120 + 8 + 10);
+        assert_eq!(sum(|c| c.output_tokens), 87 + 45 + 30 + 210 + 60);
+        assert_eq!(
+            sum(|c| c.cache_read_input_tokens),
+            10_000 + 12_000 + 12_500 + 12_800
+        );
+        assert_eq!(sum(|c| c.cache_creation_input_tokens), 2_000 + 500 + 300);
+        let sidechain: Vec<_> = rows
+            .llm_calls
+            .iter()
+            .filter(|c| c.labels.0.contains_key("sidechain"))
+            .collect();
+        assert_eq!(sidechain.len(), 1);
+        assert_eq!(sidechain[0].call_id, "msg_03");
+        assert_eq!(rows.tool_calls.len(), 4);
+        assert_eq!(
+            rows.tool_calls
+                .iter()
+                .filter(|t| t.is_error == Some(true))
+                .count(),
+            1
+        );
+        let s = &rows.sessions[0];
+        assert_eq!(
+            (s.message_count, s.user_messages, s.assistant_messages),
+            (9, 4, 5)
+        );
+        assert_eq!((s.tool_calls, s.tool_errors), (4, 1));
+        assert_eq!((s.input_tokens, s.output_tokens), (Some(148), Some(432)));
+        assert_eq!(s.findings.as_deref(), Some("tool_errors"));
+    }
+
+    #[test]
+    fn bad_lines_are_reported_and_the_rest_kept() {
+        let text = concat!(
+            r#"{"type":"user","sessionId":"s1","timestamp":"2026-11-20T10:00:00Z","message":{"role":"user","content":"hi"}}"#,
+            "\n",
+            "garbage in the middle\n",
+            r#"{"type":"assistant","sessionId":"s1","requestId":"r1","message":{"id":"m1","model":"claude-x","content":[{"type":"text","text":"yo"}],"usage":{"input_tokens":"12","output_tokens":3}}}"#,
+            "\n",
+            r#"{"type":"assistant","sessionId":"s1","requestId":"r2","message":{"id":"m2","model":"claude-x","content":[{"type":"tool_use","id":"t1","name":"Read","input":{}}],"usage":{"input_tokens":5,"output_tokens":7}}}"#,
+            "\n",
+            r#"{"type":"queue-operation","operation":"enqueue"}"#,
+            "\n",
+            r#"{"type":"user","message":{"role":"user","content":"no session id"}}"#,
+            "\n",
+            r#"{"type":"assistant","sessionId":"s1","message":{"id":"m3","#,
+        );
+        let (result, rows, issues) = parse_for_test(
+            &ClaudeCode,
+            text.as_bytes(),
+            "proj/abc.jsonl",
+            &ParseOptions::default(),
+        );
+        assert!(result.is_ok());
+        let lines: Vec<_> = issues.iter().map(|i| i.line).collect();
+        // The garbage line, the usage with a string for a number, the truncated last line.
+        assert_eq!(lines, [Some(2), Some(3), Some(7)], "{issues:?}");
+        assert_eq!(rows.llm_calls.len(), 1);
+        assert_eq!(rows.tool_calls.len(), 1);
+        // A record without a session id goes to the session named after the file.
+        let ids: Vec<_> = rows
+            .sessions
+            .iter()
+            .map(|s| s.session_id.as_str())
+            .collect();
+        assert_eq!(ids, ["abc", "s1"]);
+    }
+
+    #[test]
+    fn the_largest_usage_snapshot_wins_and_sidechains_key_by_message_id() {
+        let line = |req: &str, side: bool, out: u64| {
+            format!(
+                r#"{{"type":"assistant","sessionId":"s","isSidechain":{side},"requestId":"{req}","message":{{"id":"m","usage":{{"input_tokens":1,"output_tokens":{out}}}}}}}"#
+            )
+        };
+        let text = [
+            line("r1", false, 1),
+            line("r1", false, 50),
+            line("r1", false, 9),
+        ]
+        .join("\n");
+        let (_, rows, _) = parse_for_test(
+            &ClaudeCode,
+            text.as_bytes(),
+            "x.jsonl",
+            &ParseOptions::default(),
+        );
+        assert_eq!(rows.llm_calls.len(), 1);
+        assert_eq!(rows.llm_calls[0].output_tokens, Some(50));
+        let text = [line("r1", true, 5), line("r2", true, 5)].join("\n");
+        let (_, rows, _) = parse_for_test(
+            &ClaudeCode,
+            text.as_bytes(),
+            "x.jsonl",
+            &ParseOptions::default(),
+        );
+        assert_eq!(
+            rows.llm_calls.len(),
+            1,
+            "a sidechain replay is the same response"
+        );
+        let text = [line("r1", false, 5), line("r2", false, 5)].join("\n");
+        let (_, rows, _) = parse_for_test(
+            &ClaudeCode,
+            text.as_bytes(),
+            "x.jsonl",
+            &ParseOptions::default(),
+        );
+        assert_eq!(
+            rows.llm_calls.len(),
+            2,
+            "keyed by message id and request id"
+        );
+        assert_eq!(
+            rows.sessions[0].findings.as_deref(),
+            Some("empty_context,zero_tool_calls,duplicate_usage")
+        );
+    }
+}

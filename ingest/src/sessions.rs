@@ -1,0 +1,488 @@
+//! Agent sessions: the facts every transcript parser gathers message by message, and the
+//! validation that turns them into named findings.
+//!
+//! The most expensive failure in agent benchmarking is silent: the workflow exits 0 and the
+//! model never called a tool. Each parser feeds a [`SessionFacts`] one message at a time
+//! (so a 100 MB transcript needs no more memory than its counters and the first piece of
+//! evidence of each finding); [`SessionFacts::findings`] applies the rules below and
+//! [`SessionFacts::into_row`] stores the verdict on the `sessions` row.
+//!
+//! | code | severity | when |
+//! | --- | --- | --- |
+//! | `empty_context` | error | no message has any content |
+//! | `system_only` | error | every message is a system message |
+//! | `no_assistant_reply` | error | users spoke, the assistant never answered |
+//! | `zero_tool_calls` | error | tools were available or expected, none was called |
+//! | `too_few_tool_calls` | error | fewer structured calls than `--min-tool-calls` |
+//! | `missing_expected_tool` | error | an `--expect-tool` was never called |
+//! | `tool_call_as_text` | error | the assistant wrote a tool call into plain text |
+//! | `tool_errors` | warning | tool results marked as errors |
+//! | `truncated` | warning | a reply stopped on the token limit |
+//! | `duplicate_usage` | warning | one response's usage appeared under several requests (counted once) |
+
+use std::collections::BTreeSet;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use crate::redact::redact_command;
+use crate::schema::{SessionRow, Timestamp};
+
+/// What the user says a session must contain (`--min-tool-calls`, `--expect-tool`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ValidationOptions {
+    /// At least this many structured tool calls.
+    pub min_tool_calls: Option<u32>,
+    /// Tools that must each be called at least once.
+    pub expected_tools: Vec<String>,
+}
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Suspicious, but the session may be fine.
+    Warning,
+    /// The session did not do its job.
+    Error,
+}
+
+impl Severity {
+    /// `warning` or `error`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+}
+
+/// One validation finding, with its evidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// Stable code (`zero_tool_calls`, ...).
+    pub code: &'static str,
+    /// How bad it is.
+    pub severity: Severity,
+    /// What was found, in one sentence.
+    pub detail: String,
+    /// 0-based index of the message that shows it, if one does.
+    pub message_index: Option<i64>,
+    /// A short excerpt of that message.
+    pub excerpt: Option<String>,
+}
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// System or developer prompt.
+    System,
+    /// The user (tool results included when the format files them under the user).
+    User,
+    /// The model.
+    Assistant,
+    /// A tool result message (OpenAI `role: tool`).
+    Tool,
+}
+
+/// One message as a parser saw it.
+#[derive(Debug, Clone, Default)]
+pub struct Message<'a> {
+    /// Who wrote it (None: a record of another kind, not counted).
+    pub role: Option<Role>,
+    /// When.
+    pub ts: Option<Timestamp>,
+    /// Its plain text, all text blocks joined.
+    pub text: &'a str,
+    /// Names of the structured tool calls it makes.
+    pub tool_calls: Vec<&'a str>,
+    /// Tool results it carries: how many, and how many are errors.
+    pub tool_results: usize,
+    /// Of `tool_results`, the errors.
+    pub tool_result_errors: usize,
+    /// Why the reply stopped, as the provider said.
+    pub stop_reason: Option<&'a str>,
+}
+
+/// Counters and first evidence of one session, fed message by message.
+#[derive(Debug, Clone, Default)]
+pub struct SessionFacts {
+    /// The `sessions` row being filled (id, format, provider, model, tokens).
+    pub row: SessionRow,
+    /// Whether the transcript says tools were available (or the format implies it).
+    pub tools_available: bool,
+    /// Messages with any content.
+    pub nonempty_messages: i64,
+    tool_names: BTreeSet<String>,
+    first_user: Option<(i64, String)>,
+    first_tool_error: Option<(i64, String)>,
+    first_text_tool_call: Option<(i64, String)>,
+    first_truncation: Option<(i64, String)>,
+    /// Responses whose usage appeared under more than one request.
+    pub duplicate_usage: i64,
+}
+
+/// Characters kept of a message as evidence.
+const EXCERPT_CHARS: usize = 120;
+
+/// Shapes of a tool call written as text instead of made: `<tool_call>`, `<function=...>`,
+/// a JSON object with a name and arguments, `functions.name(`, Python-tag calls.
+static TEXT_TOOL_CALL: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?x)
+        <tool_call> | <function[=\s] | <\|python_tag\|> | \[TOOL_CALLS\]
+        | \{\s*"(?:name|tool|function|tool_name)"\s*:\s*"[^"]+"\s*,\s*"(?:arguments|parameters|args|input)"\s*:
+        | \bfunctions\.[A-Za-z_][A-Za-z0-9_]*\s*\(
+        "#,
+    )
+    .expect("static regex")
+});
+
+impl SessionFacts {
+    /// Facts of a session with this id, read from `format`.
+    pub fn new(session_id: String, format: &str) -> Self {
+        SessionFacts {
+            row: SessionRow {
+                session_id,
+                source_format: format.to_string(),
+                ..SessionRow::default()
+            },
+            ..SessionFacts::default()
+        }
+    }
+
+    /// Counts one message; returns its 0-based index.
+    pub fn message(&mut self, m: &Message<'_>) -> i64 {
+        let index = self.row.message_count;
+        let Some(role) = m.role else {
+            return index;
+        };
+        self.row.message_count += 1;
+        if let Some(ts) = m.ts {
+            self.row.started_ts = Some(self.row.started_ts.map_or(ts, |s| s.min(ts)));
+            self.row.last_activity_ts = Some(self.row.last_activity_ts.map_or(ts, |l| l.max(ts)));
+        }
+        let has_content =
+            !m.text.trim().is_empty() || !m.tool_calls.is_empty() || m.tool_results > 0;
+        if has_content {
+            self.nonempty_messages += 1;
+        }
+        match role {
+            Role::System => self.row.system_messages += 1,
+            Role::User => {
+                self.row.user_messages += 1;
+                if self.first_user.is_none() && !m.text.trim().is_empty() {
+                    self.first_user = Some((index, excerpt(m.text)));
+                }
+            }
+            Role::Assistant => {
+                self.row.assistant_messages += 1;
+                self.inspect_assistant(index, m.text, m.stop_reason);
+            }
+            Role::Tool => {}
+        }
+        self.record_tool_calls(&m.tool_calls);
+        self.row.tool_errors += m.tool_result_errors as i64;
+        if m.tool_result_errors > 0 && self.first_tool_error.is_none() {
+            self.first_tool_error = Some((index, excerpt(m.text)));
+        }
+        index
+    }
+
+    /// Looks at assistant text (of message `index`) for a tool call written as text and
+    /// for a stop at the token limit; also for later parts of a message already counted.
+    pub fn inspect_assistant(&mut self, index: i64, text: &str, stop_reason: Option<&str>) {
+        if !text.trim().is_empty() && self.nonempty_messages == 0 {
+            self.nonempty_messages = 1;
+        }
+        if self.first_text_tool_call.is_none()
+            && let Some(found) = TEXT_TOOL_CALL.find(text)
+        {
+            self.first_text_tool_call = Some((index, excerpt(&text[found.start()..])));
+        }
+        if self.first_truncation.is_none()
+            && matches!(stop_reason, Some("max_tokens" | "length" | "MAX_TOKENS"))
+        {
+            self.first_truncation = Some((index, excerpt(text)));
+        }
+    }
+
+    /// Counts structured tool calls found outside a message (deduplicated upstream).
+    pub fn record_tool_calls(&mut self, names: &[&str]) {
+        self.row.tool_calls += names.len() as i64;
+        for name in names {
+            self.tool_names.insert((*name).to_string());
+        }
+    }
+
+    /// Adds one LLM call's token buckets to the session's totals.
+    pub fn add_usage(
+        &mut self,
+        input: Option<i64>,
+        output: Option<i64>,
+        cache_read: Option<i64>,
+        cache_write: Option<i64>,
+    ) {
+        let add = |total: &mut Option<i64>, v: Option<i64>| {
+            if let Some(v) = v {
+                *total = Some(total.unwrap_or(0) + v);
+            }
+        };
+        add(&mut self.row.input_tokens, input);
+        add(&mut self.row.output_tokens, output);
+        add(&mut self.row.cache_read_input_tokens, cache_read);
+        add(&mut self.row.cache_creation_input_tokens, cache_write);
+    }
+
+    /// The findings of the rules in the module docs.
+    pub fn findings(&self, options: &ValidationOptions) -> Vec<Finding> {
+        let r = &self.row;
+        let mut out = Vec::new();
+        let mut push = |code, severity, detail: String, evidence: Option<&(i64, String)>| {
+            out.push(Finding {
+                code,
+                severity,
+                detail,
+                message_index: evidence.map(|e| e.0),
+                excerpt: evidence.map(|e| e.1.clone()),
+            });
+        };
+        if self.nonempty_messages == 0 {
+            push(
+                "empty_context",
+                Severity::Error,
+                format!("{} message(s), none with content", r.message_count),
+                None,
+            );
+        }
+        if r.message_count > 0 && r.system_messages == r.message_count {
+            push(
+                "system_only",
+                Severity::Error,
+                format!("all {} message(s) are system messages", r.message_count),
+                None,
+            );
+        }
+        if r.user_messages > 0 && r.assistant_messages == 0 {
+            push(
+                "no_assistant_reply",
+                Severity::Error,
+                format!("{} user message(s), no assistant reply", r.user_messages),
+                self.first_user.as_ref(),
+            );
+        }
+        let expected = self.tools_available
+            || options.min_tool_calls.is_some()
+            || !options.expected_tools.is_empty();
+        if r.tool_calls == 0 && expected {
+            push(
+                "zero_tool_calls",
+                Severity::Error,
+                "tools were available or expected, and no tool was called".into(),
+                None,
+            );
+        }
+        if let Some(min) = options.min_tool_calls
+            && r.tool_calls > 0
+            && r.tool_calls < i64::from(min)
+        {
+            push(
+                "too_few_tool_calls",
+                Severity::Error,
+                format!("{} tool call(s), at least {min} expected", r.tool_calls),
+                None,
+            );
+        }
+        for tool in &options.expected_tools {
+            if !self.tool_names.contains(tool) {
+                push(
+                    "missing_expected_tool",
+                    Severity::Error,
+                    format!("expected tool {tool} was never called"),
+                    None,
+                );
+            }
+        }
+        if let Some(e) = &self.first_text_tool_call {
+            push(
+                "tool_call_as_text",
+                Severity::Error,
+                "the assistant wrote a tool call as text instead of making it".into(),
+                Some(e),
+            );
+        }
+        if r.tool_errors > 0 {
+            push(
+                "tool_errors",
+                Severity::Warning,
+                format!("{} tool result(s) marked as errors", r.tool_errors),
+                self.first_tool_error.as_ref(),
+            );
+        }
+        if let Some(e) = &self.first_truncation {
+            push(
+                "truncated",
+                Severity::Warning,
+                "a reply stopped at the token limit".into(),
+                Some(e),
+            );
+        }
+        if self.duplicate_usage > 0 {
+            push(
+                "duplicate_usage",
+                Severity::Warning,
+                format!(
+                    "{} response(s) logged under several request ids, counted once per request",
+                    self.duplicate_usage
+                ),
+                None,
+            );
+        }
+        out
+    }
+
+    /// The `sessions` row with its validation verdict.
+    pub fn into_row(self, options: &ValidationOptions) -> (SessionRow, Vec<Finding>) {
+        let findings = self.findings(options);
+        let mut row = self.row;
+        row.validation_status = Some(
+            findings
+                .iter()
+                .map(|f| f.severity)
+                .max()
+                .map_or("ok", Severity::as_str)
+                .to_string(),
+        );
+        row.findings = (!findings.is_empty()).then(|| {
+            findings
+                .iter()
+                .map(|f| f.code)
+                .collect::<Vec<_>>()
+                .join(",")
+        });
+        row.finding_details = (!findings.is_empty()).then(|| findings_json(&findings));
+        (row, findings)
+    }
+}
+
+/// Findings as the JSON stored in `sessions.finding_details`.
+pub fn findings_json(findings: &[Finding]) -> String {
+    let items: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| {
+            serde_json::json!({
+                "code": f.code,
+                "severity": f.severity.as_str(),
+                "detail": f.detail,
+                "message_index": f.message_index,
+                "excerpt": f.excerpt,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(items).to_string()
+}
+
+/// The first characters of `text` on one line, secrets redacted.
+fn excerpt(text: &str) -> String {
+    let flat = redact_command(&text.split_whitespace().collect::<Vec<_>>().join(" "));
+    match flat.char_indices().nth(EXCERPT_CHARS) {
+        Some((cut, _)) => format!("{}…", &flat[..cut]),
+        None => flat,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn codes(facts: &SessionFacts, options: &ValidationOptions) -> Vec<&'static str> {
+        facts.findings(options).iter().map(|f| f.code).collect()
+    }
+
+    #[test]
+    fn a_system_only_session_is_hollow() {
+        let mut facts = SessionFacts::new("s".into(), "workflow_session");
+        facts.tools_available = true;
+        facts.message(&Message {
+            role: Some(Role::System),
+            text: "You are an agent with tools.",
+            ..Message::default()
+        });
+        assert_eq!(
+            codes(&facts, &ValidationOptions::default()),
+            ["system_only", "zero_tool_calls"]
+        );
+        let (row, _) = facts.into_row(&ValidationOptions::default());
+        assert_eq!(row.validation_status.as_deref(), Some("error"));
+        assert_eq!(row.findings.as_deref(), Some("system_only,zero_tool_calls"));
+    }
+
+    #[test]
+    fn text_tool_calls_truncation_and_tool_errors_carry_evidence() {
+        let mut facts = SessionFacts::new("s".into(), "x");
+        facts.message(&Message {
+            role: Some(Role::User),
+            text: "list files",
+            ..Message::default()
+        });
+        facts.message(&Message {
+            role: Some(Role::Assistant),
+            text: "Sure: {\"name\": \"list_files\", \"arguments\": {}}",
+            stop_reason: Some("length"),
+            ..Message::default()
+        });
+        facts.message(&Message {
+            role: Some(Role::User),
+            text: "permission denied",
+            tool_results: 1,
+            tool_result_errors: 1,
+            ..Message::default()
+        });
+        let findings = facts.findings(&ValidationOptions {
+            min_tool_calls: Some(1),
+            expected_tools: vec!["read".into()],
+        });
+        let got: Vec<_> = findings.iter().map(|f| (f.code, f.message_index)).collect();
+        assert_eq!(
+            got,
+            [
+                ("zero_tool_calls", None),
+                ("missing_expected_tool", None),
+                ("tool_call_as_text", Some(1)),
+                ("tool_errors", Some(2)),
+                ("truncated", Some(1)),
+            ]
+        );
+        assert!(
+            findings[2]
+                .excerpt
+                .as_deref()
+                .is_some_and(|e| e.starts_with("{\"name\""))
+        );
+    }
+
+    #[test]
+    fn a_working_session_is_ok() {
+        let mut facts = SessionFacts::new("s".into(), "x");
+        facts.tools_available = true;
+        facts.message(&Message {
+            role: Some(Role::User),
+            text: "go",
+            ..Message::default()
+        });
+        facts.message(&Message {
+            role: Some(Role::Assistant),
+            text: "",
+            tool_calls: vec!["Read"],
+            ..Message::default()
+        });
+        assert!(facts.findings(&ValidationOptions::default()).is_empty());
+        assert_eq!(
+            facts
+                .into_row(&ValidationOptions::default())
+                .0
+                .validation_status
+                .as_deref(),
+            Some("ok")
+        );
+    }
+}

@@ -1,0 +1,33 @@
+//! `runlens validate`.
+
+use runlens_ingest::formats::ParseOptions;
+use runlens_ingest::validate::validate;
+
+use super::{Outcome, print_stdout};
+use crate::cli::{ValidateArgs, ValidateFormat};
+
+/// Runs the command: exit 1 when any session has an error finding or a file is unreadable.
+pub fn run(args: ValidateArgs) -> anyhow::Result<Outcome> {
+    let options = ParseOptions {
+        validation: args.expectations.to_options(),
+        ..ParseOptions::default()
+    };
+    let mut files = validate(&args.paths, &options);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let text = match args.format {
+        ValidateFormat::Table => runlens_reports::validation::render_table(&files),
+        ValidateFormat::Json => runlens_reports::validation::render_json(&files),
+    };
+    print_stdout(&text)?;
+    let failed = files.iter().any(|f| {
+        f.sessions.is_empty()
+            || f.sessions
+                .iter()
+                .any(|s| s.validation_status.as_deref() == Some("error"))
+    });
+    Ok(if failed {
+        Outcome::Rejected
+    } else {
+        Outcome::Success
+    })
+}
