@@ -134,11 +134,7 @@ impl Format for ClaudeCode {
         ctx: &ParseContext<'_>,
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
-        let fallback_session = ctx
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| ctx.file_id.to_string());
+        let fallback_session = ctx.file_stem_or_id();
         let mut reader = LineReader::new(input);
         let mut sessions: BTreeMap<String, SessionFacts> = BTreeMap::new();
         let mut responses: HashMap<String, Response> = HashMap::new();

@@ -98,6 +98,17 @@ pub struct ParseContext<'a> {
     pub options: &'a ParseOptions,
 }
 
+impl ParseContext<'_> {
+    /// A name for things the file does not name (a session without an id): the file's
+    /// stem, else its content hash.
+    pub fn file_stem_or_id(&self) -> String {
+        self.path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_else(|| self.file_id.to_string())
+    }
+}
+
 /// Receives a parser's rows and line issues; hands rows on in bounded portions.
 pub struct RowSink<'a> {
     /// Rows not yet handed on.

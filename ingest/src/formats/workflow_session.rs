@@ -79,12 +79,7 @@ impl Format for WorkflowSession {
             .get("session_id")
             .and_then(Value::as_str)
             .map(str::to_string)
-            .unwrap_or_else(|| {
-                ctx.path
-                    .file_stem()
-                    .map(|s| s.to_string_lossy().into_owned())
-                    .unwrap_or_else(|| ctx.file_id.to_string())
-            });
+            .unwrap_or_else(|| ctx.file_stem_or_id());
         let mut facts = SessionFacts::new(session_id.clone(), self.name());
         facts.tools_available = true;
         facts.row.provider = doc
