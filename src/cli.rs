@@ -32,6 +32,8 @@ pub enum Command {
     Record(RecordArgs),
     /// Check agent session transcripts for runs that did nothing (zero tool calls, system only, ...).
     Validate(ValidateArgs),
+    /// Token totals of the ingested agent sessions, per session or per day.
+    Sessions(SessionsArgs),
     /// Run SQL over the dataset's tables (runs, phases, llm_calls, bench_results, ingest_log, ...).
     Query(QueryArgs),
     /// List the input formats runlens reads.
@@ -202,6 +204,18 @@ pub enum AccountingArg {
     Time,
     /// The kernel's rusage of the reaped child (wait4).
     Rusage,
+}
+
+/// Arguments of `runlens sessions`.
+#[derive(Debug, clap::Args)]
+pub struct SessionsArgs {
+    /// One row per UTC day instead of one per session.
+    #[arg(long)]
+    pub daily: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }
 
 /// Arguments of `runlens query`.

@@ -5,6 +5,7 @@ pub mod error;
 pub mod labels;
 pub mod query;
 pub mod scan;
+pub mod sessions;
 pub mod stats;
 
 pub use error::{AnalysisError, Result};

@@ -1,10 +1,10 @@
-//! `runlens query`.
+//! `runlens query` and `runlens sessions`: SQL results rendered as tables, CSV or JSON.
 
 use runlens_analysis::{AnalysisError, DatasetReader, run_sql};
 use runlens_reports::{FrameFormat, render_frame};
 
 use super::{Outcome, UsageError, print_stdout};
-use crate::cli::{OutputFormat, QueryArgs};
+use crate::cli::{OutputFormat, QueryArgs, SessionsArgs};
 
 /// Runs the command.
 pub fn run(data: &std::path::Path, args: QueryArgs) -> anyhow::Result<Outcome> {
@@ -17,11 +17,26 @@ pub fn run(data: &std::path::Path, args: QueryArgs) -> anyhow::Result<Outcome> {
         }
         Err(e) => return Err(e.into()),
     };
-    let format = match args.format {
+    print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
+    Ok(Outcome::Success)
+}
+
+/// `runlens sessions`: token totals per session or per day.
+pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Outcome> {
+    let reader = DatasetReader::new(data);
+    let mut frame = if args.daily {
+        runlens_analysis::sessions::daily(&reader)?
+    } else {
+        runlens_analysis::sessions::per_session(&reader)?
+    };
+    print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
+    Ok(Outcome::Success)
+}
+
+fn frame_format(format: OutputFormat) -> FrameFormat {
+    match format {
         OutputFormat::Table => FrameFormat::Table,
         OutputFormat::Csv => FrameFormat::Csv,
         OutputFormat::Json => FrameFormat::Json,
-    };
-    print_stdout(&render_frame(&mut frame, format)?)?;
-    Ok(Outcome::Success)
+    }
 }

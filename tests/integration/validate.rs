@@ -60,3 +60,46 @@ fn json_output_and_expectations() {
         .collect();
     assert_eq!(codes, ["too_few_tool_calls", "missing_expected_tool"]);
 }
+
+#[test]
+fn sessions_shows_token_totals_per_session_and_per_day() {
+    use crate::common::query_rows;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    assert!(
+        run(&data, &["ingest", "sample-data/sessions"])
+            .status
+            .success()
+    );
+    let out = run(&data, &["sessions", "--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    // Hand-counted in sample-data/README.md: 148 + 432 + 47,300 + 2,800 = 50,680.
+    assert!(
+        text.contains(
+            "3f1c2a4e-7b9d-4c1e-9a2f-5d6e7f8a9b0c,claude_code,claude-sonnet-4-5-20250929,"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(",9,4,148,432,47300,2800,50680,warning"),
+        "{text}"
+    );
+    // Sessions without reported usage have no total, not 0.
+    assert!(
+        text.contains("wf-hollow-001,workflow_session,llama3.2:3b,"),
+        "{text}"
+    );
+    assert!(text.contains(",1,0,,,,,,error"), "{text}");
+    let out = run(&data, &["sessions", "--daily", "--format", "csv"]);
+    assert_eq!(
+        stdout(&out).lines().nth(1),
+        Some("2026-11-20,1,5,148,432,47300,2800,50680")
+    );
+    // The validation verdict is stored with the evidence.
+    let details = query_rows(
+        &data,
+        "SELECT finding_details FROM sessions WHERE session_id = 'wf-texttool-003'",
+    );
+    assert!(details[0].contains("tool_call_as_text"), "{details:?}");
+}
