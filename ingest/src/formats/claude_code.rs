@@ -4,7 +4,8 @@
 //! One model response is written as several lines: one per content block, and streaming
 //! snapshots whose `message.usage` grows. Its usage is counted once, under the key
 //! `message.id` + `requestId` (`message.id` alone when `requestId` is absent or the line
-//! is a sidechain replay), keeping the copy with the largest usage; its tool calls are
+//! is a sidechain replay), keeping the copy with the largest usage (the first of equal
+//! copies), whose timestamp dates the response (`start_ts`); its tool calls are
 //! collected across all its lines, unique by `tool_use.id`. Sidechain (sub-agent) calls are
 //! labelled `sidechain=true`. Each response becomes an `llm_calls` row (`source =
 //! transcript`, `provider = anthropic`), each tool call a `tool_calls` row (`is_error` from
@@ -298,10 +299,13 @@ impl Format for ClaudeCode {
                     tool_ids: HashSet::new(),
                 }
             });
+            // The copy with the largest usage wins (the first of equal copies), and the
+            // response is dated by that copy, as ccusage dates it.
             if let Some(usage) = m.usage
-                && usage.total() >= entry.usage.total()
+                && (usage.total() > entry.usage.total() || entry.usage == Usage::default())
             {
                 entry.usage = usage;
+                entry.row.start_ts = ts;
             }
             if let Some(reason) = stop_reason {
                 entry.row.finish_reason = Some(reason.to_string());

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Claude Code transcript throughput next to ccusage (docs/benchmarks.md).
+#
+#   benches/claude_code.sh [SIZE_MB] [CORPUS_DIR]        defaults: 1024, /tmp/runlens-claude-<size>
+#   REPEAT=3 CCUSAGE=/path/to/ccusage benches/claude_code.sh
+#
+# Generates a seeded corpus (sample-data/generate_claude_code.py) unless CORPUS_DIR holds one,
+# installs ccusage 20.0.24 with its native binary into target/ccusage unless CCUSAGE names
+# one, then measures, interleaved, REPEAT (default 3) times under GNU time:
+#   read      cat every file to /dev/null (the I/O floor, page cache warm)
+#   ingest    runlens ingest into a fresh dataset (parse + Parquet write)
+#   validate  runlens validate (parse + session checks, nothing written)
+#   ccusage   ccusage claude daily --json --offline (parse + daily totals)
+set -euo pipefail
+size_mb=${1:-1024}
+corpus=${2:-/tmp/runlens-claude-${size_mb}}
+repeat=${REPEAT:-3}
+root=$(cd "$(dirname "$0")/.." && pwd)
+[ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 2; }
+cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+runlens=$root/target/release/runlens
+if [ -z "${CCUSAGE:-}" ]; then
+  npm install --silent --prefix "$root/target/ccusage" ccusage@20.0.24 @ccusage/ccusage-linux-x64@20.0.24 >/dev/null
+  CCUSAGE=$root/target/ccusage/node_modules/.bin/ccusage
+fi
+[ -d "$corpus" ] || python3 "$root/sample-data/generate_claude_code.py" --out "$corpus" --size-mb "$size_mb" --seed 42
+bytes=$(du -sb "$corpus" | cut -f1)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+measure() {
+  local name=$1; shift
+  /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>&1
+  read -r wall rss < "$work/t"
+  echo "$name $wall $rss" | tee -a "$work/results"
+}
+for _ in $(seq "$repeat"); do
+  measure read sh -c "find '$corpus' -type f -exec cat {} + > /dev/null"
+  rm -rf "$work/d"
+  measure ingest "$runlens" --data "$work/d" ingest "$corpus"
+  measure validate "$runlens" validate "$corpus"
+  measure ccusage env CLAUDE_CONFIG_DIR="$corpus" "$CCUSAGE" claude daily --json --offline --timezone UTC
+done
+python3 - "$work/results" "$bytes" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+mb = int(sys.argv[2]) / 1e6
+print(f"corpus: {mb:.0f} MB; median of {len(rows) // 4} rounds")
+print("| step | wall s | MB/s | peak RSS MiB |")
+print("| --- | ---: | ---: | ---: |")
+for name in ["read", "ingest", "validate", "ccusage"]:
+    w = statistics.median(float(r[1]) for r in rows if r[0] == name)
+    m = statistics.median(float(r[2]) for r in rows if r[0] == name) / 1024
+    print(f"| {name} | {w:.2f} | {mb / w:.0f} | {m:.0f} |")
+PY
