@@ -475,6 +475,15 @@ mod tests {
 
     #[test]
     fn the_largest_usage_snapshot_wins_and_sidechains_key_by_message_id() {
+        let parse = |text: &str| {
+            parse_for_test(
+                &ClaudeCode,
+                text.as_bytes(),
+                "x.jsonl",
+                &ParseOptions::default(),
+            )
+            .1
+        };
         let line = |req: &str, side: bool, out: u64| {
             format!(
                 r#"{{"type":"assistant","sessionId":"s","isSidechain":{side},"requestId":"{req}","message":{{"id":"m","usage":{{"input_tokens":1,"output_tokens":{out}}}}}}}"#
@@ -486,33 +495,18 @@ mod tests {
             line("r1", false, 9),
         ]
         .join("\n");
-        let (_, rows, _) = parse_for_test(
-            &ClaudeCode,
-            text.as_bytes(),
-            "x.jsonl",
-            &ParseOptions::default(),
-        );
+        let rows = parse(&text);
         assert_eq!(rows.llm_calls.len(), 1);
         assert_eq!(rows.llm_calls[0].output_tokens, Some(50));
         let text = [line("r1", true, 5), line("r2", true, 5)].join("\n");
-        let (_, rows, _) = parse_for_test(
-            &ClaudeCode,
-            text.as_bytes(),
-            "x.jsonl",
-            &ParseOptions::default(),
-        );
+        let rows = parse(&text);
         assert_eq!(
             rows.llm_calls.len(),
             1,
             "a sidechain replay is the same response"
         );
         let text = [line("r1", false, 5), line("r2", false, 5)].join("\n");
-        let (_, rows, _) = parse_for_test(
-            &ClaudeCode,
-            text.as_bytes(),
-            "x.jsonl",
-            &ParseOptions::default(),
-        );
+        let rows = parse(&text);
         assert_eq!(
             rows.llm_calls.len(),
             2,
