@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A small stand-in for an LLM agent workflow, used by the README, the tests and the
 # benchmarks. It prints runlens phase markers and token counts as agent frameworks do,
-# sleeps, holds some memory, and writes output files.
+# sleeps, holds some memory, and writes output files (announced with `::runlens artifact`).
 #
 #   demo-workflow.sh [OUTPUT_DIR] [SCALE]
 #
@@ -29,6 +29,8 @@ echo "[$(stamp)] ::runlens phase report"
 printf '# Report\n\nAll phases ran.\n' > "$out/report.md"
 printf '{"status": "ok"}\n' > "$out/summary.json"
 nap 0.10
+echo "[$(stamp)] ::runlens artifact $out/report.md"
+echo "[$(stamp)] ::runlens artifact $out/summary.json"
 echo "[$(stamp)] input_tokens=640 output_tokens=980"
 echo "[$(stamp)] ::runlens end"
 echo "[$(stamp)] done: 2 files written to $out"

@@ -87,6 +87,41 @@ impl Expectations {
         result
     }
 
+    /// Records the files the command announced (`::runlens artifact PATH`, relative to the
+    /// working directory): each with its size and whether the run wrote it, or as missing.
+    /// They do not count as expected outputs.
+    pub fn check_announced(
+        &self,
+        run_id: &str,
+        paths: &[String],
+        run_started: Timestamp,
+    ) -> Vec<ArtifactRow> {
+        let checked = Timestamp::now();
+        let mut seen = std::collections::BTreeSet::new();
+        paths
+            .iter()
+            .filter(|p| seen.insert(p.as_str()))
+            .map(|path| {
+                let meta = std::fs::metadata(path).ok().filter(|m| m.is_file());
+                let modified = meta
+                    .as_ref()
+                    .and_then(|m| m.modified().ok())
+                    .and_then(to_timestamp);
+                ArtifactRow {
+                    run_id: run_id.to_string(),
+                    path: path.clone(),
+                    expected_glob: None,
+                    exists: meta.is_some(),
+                    size_bytes: meta.as_ref().map(|m| m.len() as i64),
+                    modified_ts: modified,
+                    produced_by_run: Some(modified.is_some_and(|m| written_since(m, run_started))),
+                    checked_ts: Some(checked),
+                    ..ArtifactRow::default()
+                }
+            })
+            .collect()
+    }
+
     fn matches(&self, pattern: &str) -> Vec<PathBuf> {
         let full = self.base.join(pattern);
         let options = MatchOptions {

@@ -148,7 +148,12 @@ pub fn record(
             interrupt,
         })
         .with_context(|| format!("running {command_line}"))?;
-        let artifacts = options.expectations.check(&run_id, result.start_ts);
+        let mut artifacts = options.expectations.check(&run_id, result.start_ts);
+        artifacts.rows.extend(options.expectations.check_announced(
+            &run_id,
+            &result.output.announced,
+            result.start_ts,
+        ));
         if let Some(script) = &options.cleanup
             && let Err(e) = run_hook("--cleanup", script)
         {

@@ -42,6 +42,7 @@ pub struct OutputSettings {
 
 struct Shared {
     tracker: PhaseTracker,
+    announced: Vec<String>,
     lines: u64,
     log: Option<BufWriter<File>>,
     regex: Option<Arc<Regex>>,
@@ -57,6 +58,9 @@ impl Shared {
         let (ts, _) = self.clock.now();
         let matcher = PhaseMatcher::new(self.regex.as_deref());
         self.tracker.feed(&matcher, text, self.lines, Some(ts));
+        if let Some(path) = announced_artifact(text) {
+            self.announced.push(path.to_string());
+        }
         if let Some(log) = &mut self.log {
             let stamp = chrono::DateTime::from_timestamp_micros(ts.0)
                 .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
@@ -79,6 +83,8 @@ pub struct OutputCapture {
 pub struct CapturedOutput {
     /// The phases seen.
     pub phases: PhaseTracker,
+    /// Paths the command announced with `::runlens artifact PATH`.
+    pub announced: Vec<String>,
 }
 
 impl OutputCapture {
@@ -90,6 +96,7 @@ impl OutputCapture {
     ) -> Self {
         let shared = Arc::new(Mutex::new(Shared {
             tracker: PhaseTracker::default(),
+            announced: Vec::new(),
             lines: 0,
             log: settings.log.map(BufWriter::new),
             regex: settings.phase_regex,
@@ -131,8 +138,22 @@ impl OutputCapture {
         shared.log = None;
         CapturedOutput {
             phases: std::mem::take(&mut shared.tracker),
+            announced: std::mem::take(&mut shared.announced),
         }
     }
+}
+
+const ARTIFACT_MARKER: &str = "::runlens artifact ";
+
+/// The path of a `::runlens artifact PATH` line: the marker starts the line, after at most
+/// a timestamp or log prefix without words (`[2026-11-22T10:00:00Z] `).
+fn announced_artifact(line: &str) -> Option<&str> {
+    let at = line.find(ARTIFACT_MARKER)?;
+    let prefix_has_words = line[..at]
+        .chars()
+        .any(|c| c.is_alphabetic() && c != 'T' && c != 'Z');
+    let path = line[at + ARTIFACT_MARKER.len()..].trim();
+    (!prefix_has_words && !path.is_empty()).then_some(path)
 }
 
 fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
@@ -215,6 +236,20 @@ mod tests {
         assert_eq!(phases.len(), 1);
         assert_eq!(phases[0].phase, "one");
         assert!(phases[0].start_ts.is_some());
+    }
+
+    #[test]
+    fn artifact_markers_name_paths() {
+        assert_eq!(
+            announced_artifact("::runlens artifact out/report.md"),
+            Some("out/report.md")
+        );
+        assert_eq!(
+            announced_artifact("[2026-11-22T10:00:00.123Z] ::runlens artifact a b.json "),
+            Some("a b.json")
+        );
+        assert_eq!(announced_artifact("echo ::runlens artifact x"), None);
+        assert_eq!(announced_artifact("::runlens artifact "), None);
     }
 
     #[test]

@@ -159,10 +159,19 @@ fn the_demo_workflow_records_runs_phases_samples_and_outputs() {
         .parse()
         .expect("count");
     assert!(samples >= 3, "{samples} samples");
+    // Per counted and warm-up run: 2 files matching --expect, and the same 2 files announced
+    // by the workflow's `::runlens artifact` lines.
     assert_eq!(
         query_value(
             &data,
-            "SELECT count(*) FROM artifacts WHERE produced_by_run AND size_bytes > 0"
+            "SELECT count(*) FROM artifacts WHERE produced_by_run AND size_bytes > 0 AND expected_glob IS NOT NULL"
+        ),
+        "6"
+    );
+    assert_eq!(
+        query_value(
+            &data,
+            "SELECT count(*) FROM artifacts WHERE expected_glob IS NULL AND produced_by_run"
         ),
         "6"
     );
