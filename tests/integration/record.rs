@@ -65,9 +65,10 @@ fn wall_time_and_peak_rss_match_a_known_child_on_both_accounting_paths() {
         };
         assert_eq!(f[0], expected_format, "{row}");
         let (wall, max_rss, tree_peak) = (number(f[1]), number(f[2]), number(f[3]));
-        // Sleeps 1 s after allocating: interpreter start and page touching add < 0.6 s.
+        // Sleeps 1 s after allocating: the sleep is a hard floor; interpreter start and page
+        // touching add 0.1-0.3 s here, more when the shared machine is busy.
         assert!(
-            (1000.0..1600.0).contains(&wall),
+            (1000.0..3000.0).contains(&wall),
             "{accounting}: wall {wall} ms"
         );
         // 200 MiB written page by page, plus the interpreter (< 40 MiB).
