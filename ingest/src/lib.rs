@@ -9,6 +9,7 @@ pub mod recorded;
 pub mod redact;
 pub mod schema;
 pub mod sessions;
+pub mod usage;
 pub mod validate;
 
 pub use dataset::Dataset;

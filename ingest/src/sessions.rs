@@ -200,7 +200,10 @@ impl SessionFacts {
             self.first_text_tool_call = Some((index, excerpt(&text[found.start()..])));
         }
         if self.first_truncation.is_none()
-            && matches!(stop_reason, Some("max_tokens" | "length" | "MAX_TOKENS"))
+            && matches!(
+                stop_reason,
+                Some("max_tokens" | "length" | "MAX_TOKENS" | "max_output_tokens")
+            )
         {
             self.first_truncation = Some((index, excerpt(text)));
         }

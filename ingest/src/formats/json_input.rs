@@ -66,3 +66,40 @@ pub fn decode_array<T: DeserializeOwned>(
     }
     Ok(decoded)
 }
+
+/// Whether `head` has a field `"key": "value"` (any spacing around the colon): a cheap
+/// detection test that needs no complete document.
+pub fn has_string_field(head: &str, key: &str, value: &str) -> bool {
+    let quoted_key = format!("\"{key}\"");
+    let quoted_value = format!("\"{value}\"");
+    head.match_indices(&quoted_key).any(|(at, _)| {
+        let rest = head[at + quoted_key.len()..].trim_start();
+        rest.strip_prefix(':')
+            .is_some_and(|r| r.trim_start().starts_with(&quoted_value))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn string_fields_match_with_any_spacing() {
+        assert!(has_string_field(r#"{"type":"message"}"#, "type", "message"));
+        assert!(has_string_field(
+            r#"{"a": 1, "type" :  "message"}"#,
+            "type",
+            "message"
+        ));
+        assert!(!has_string_field(
+            r#"{"type": "messages"}"#,
+            "type",
+            "message"
+        ));
+        assert!(!has_string_field(
+            r#"{"kind": "message"}"#,
+            "type",
+            "message"
+        ));
+    }
+}

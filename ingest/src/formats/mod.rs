@@ -6,12 +6,17 @@
 //! going, and rejects the whole file (a [`Rejection`]) only when nothing in it can be
 //! trusted (wrong format, a required column missing, nothing recognisable).
 
+pub mod anthropic_api;
 pub mod bench_suite;
+pub mod chat;
 pub mod claude_code;
+pub mod exchange;
+pub mod gemini_api;
 pub mod hyperfine;
 mod json_input;
 pub mod latency_csv;
 pub mod lines;
+pub mod openai_api;
 pub mod run_log;
 pub mod time_output;
 pub mod timestamps;
@@ -194,6 +199,9 @@ pub static REGISTRY: &[&dyn Format] = &[
     &latency_csv::LatencyCsv,
     &claude_code::ClaudeCode,
     &workflow_session::WorkflowSession,
+    &gemini_api::GeminiApi,
+    &anthropic_api::AnthropicApi,
+    &openai_api::OpenAiApi,
     &run_log::RunLog,
     &time_output::TimeOutput,
 ];

@@ -11,41 +11,12 @@
 
 use std::io::BufRead;
 
-use serde::Deserialize;
 use serde_json::Value;
 
+use super::chat::{decode_message, value_ts};
 use super::json_input::{read_document, starts_json_object};
-use super::timestamps::parse_timestamp;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
-use crate::schema::{Timestamp, ToolCallRow};
-use crate::sessions::{Message, Role, SessionFacts};
-
-#[derive(Deserialize)]
-struct WireMessage {
-    role: Option<String>,
-    #[serde(default)]
-    content: Value,
-    #[serde(default)]
-    tool_calls: Vec<WireToolCall>,
-    function_call: Option<WireFunction>,
-    timestamp: Option<Value>,
-    created_at: Option<Value>,
-    is_error: Option<bool>,
-    finish_reason: Option<String>,
-    stop_reason: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct WireToolCall {
-    id: Option<String>,
-    function: Option<WireFunction>,
-}
-
-#[derive(Deserialize)]
-struct WireFunction {
-    name: Option<String>,
-    arguments: Option<Value>,
-}
+use crate::sessions::SessionFacts;
 
 /// The `workflow_session` format.
 pub struct WorkflowSession;
@@ -93,110 +64,18 @@ impl Format for WorkflowSession {
             .and_then(Value::as_str)
             .map(str::to_string);
         let created = doc.get("created_at").and_then(value_ts);
+        let mut tool_rows = Vec::new();
         for (index, value) in messages.iter().enumerate() {
-            let message: WireMessage = match serde_json::from_value(value.clone()) {
-                Ok(m) => m,
-                Err(e) => {
-                    sink.issue(Rejection::file(format!("messages[{index}]: {e}")));
-                    continue;
+            match decode_message(value) {
+                Ok(Some(mut message)) => {
+                    message.ts = message.ts.or(created);
+                    message.record(&mut facts, &session_id, None, &mut tool_rows);
                 }
-            };
-            let ts = message
-                .timestamp
-                .as_ref()
-                .or(message.created_at.as_ref())
-                .and_then(value_ts);
-            let role = match message.role.as_deref() {
-                Some("system" | "developer") => Role::System,
-                Some("user" | "human") => Role::User,
-                Some("assistant" | "model" | "ai") => Role::Assistant,
-                Some("tool" | "function") => Role::Tool,
-                other => {
-                    sink.issue(Rejection::file(format!(
-                        "messages[{index}]: unknown role {}",
-                        other.unwrap_or("(none)")
-                    )));
-                    continue;
-                }
-            };
-            let mut text = String::new();
-            let mut calls: Vec<(Option<String>, String, Option<i64>)> = Vec::new();
-            let (mut results, mut errors) = (0usize, 0usize);
-            match &message.content {
-                Value::String(s) => text.push_str(s),
-                Value::Array(blocks) => {
-                    for b in blocks {
-                        match b.get("type").and_then(Value::as_str) {
-                            Some("text") | Some("input_text") | Some("output_text") => {
-                                if let Some(t) = b.get("text").and_then(Value::as_str) {
-                                    text.push_str(t);
-                                    text.push('\n');
-                                }
-                            }
-                            Some("tool_use") => calls.push((
-                                b.get("id").and_then(Value::as_str).map(str::to_string),
-                                b.get("name")
-                                    .and_then(Value::as_str)
-                                    .unwrap_or("(unnamed)")
-                                    .to_string(),
-                                b.get("input").map(|i| i.to_string().len() as i64),
-                            )),
-                            Some("tool_result") => {
-                                results += 1;
-                                errors += usize::from(
-                                    b.get("is_error").and_then(Value::as_bool).unwrap_or(false),
-                                );
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                _ => {}
-            }
-            for call in &message.tool_calls {
-                let f = call.function.as_ref();
-                calls.push((
-                    call.id.clone(),
-                    f.and_then(|f| f.name.clone())
-                        .unwrap_or_else(|| "(unnamed)".into()),
-                    f.and_then(|f| f.arguments.as_ref()).map(argument_bytes),
-                ));
-            }
-            if let Some(f) = &message.function_call {
-                calls.push((
-                    None,
-                    f.name.clone().unwrap_or_else(|| "(unnamed)".into()),
-                    f.arguments.as_ref().map(argument_bytes),
-                ));
-            }
-            if role == Role::Tool {
-                results += 1;
-                errors += usize::from(message.is_error.unwrap_or(false));
-            }
-            let names: Vec<&str> = calls.iter().map(|c| c.1.as_str()).collect();
-            let at = facts.message(&Message {
-                role: Some(role),
-                ts: ts.or(created),
-                text: &text,
-                tool_calls: names,
-                tool_results: results,
-                tool_result_errors: errors,
-                stop_reason: message
-                    .stop_reason
-                    .as_deref()
-                    .or(message.finish_reason.as_deref()),
-            });
-            for (n, (id, name, bytes)) in calls.into_iter().enumerate() {
-                sink.rows.tool_calls.push(ToolCallRow {
-                    tool_call_id: id.unwrap_or_else(|| format!("{session_id}-m{at}-{n}")),
-                    session_id: Some(session_id.clone()),
-                    ts: ts.or(created),
-                    tool_name: name,
-                    arguments_bytes: bytes,
-                    ..ToolCallRow::default()
-                });
+                Ok(None) => {}
+                Err(e) => sink.issue(Rejection::file(format!("messages[{index}]: {e}"))),
             }
         }
+        sink.rows.tool_calls.extend(tool_rows);
         if facts.row.started_ts.is_none() {
             facts.row.started_ts = created;
         }
@@ -206,23 +85,6 @@ impl Format for WorkflowSession {
         let (row, _) = facts.into_row(&ctx.options.validation);
         sink.rows.sessions.push(row);
         Ok(())
-    }
-}
-
-/// A timestamp given as ISO text or as Unix seconds.
-fn value_ts(value: &Value) -> Option<Timestamp> {
-    match value {
-        Value::String(s) => parse_timestamp(s),
-        Value::Number(n) => n.as_f64().map(|secs| Timestamp((secs * 1e6) as i64)),
-        _ => None,
-    }
-}
-
-/// Size of tool arguments: OpenAI sends them as a JSON string, others as an object.
-fn argument_bytes(arguments: &Value) -> i64 {
-    match arguments {
-        Value::String(s) => s.len() as i64,
-        other => other.to_string().len() as i64,
     }
 }
 
