@@ -18,6 +18,7 @@
 //! | `tool_call_as_text` | error | the assistant wrote a tool call into plain text |
 //! | `tool_errors` | warning | tool results marked as errors |
 //! | `truncated` | warning | a reply stopped on the token limit |
+//! | `agent_error` | error | the agent run itself reported failure (`error_max_turns`, ...) |
 //! | `duplicate_usage` | warning | one response's usage appeared under several requests (counted once) |
 
 use std::collections::BTreeSet;
@@ -119,6 +120,8 @@ pub struct SessionFacts {
     first_truncation: Option<(i64, String)>,
     /// Responses whose usage appeared under more than one request.
     pub duplicate_usage: i64,
+    /// How the agent run itself said it failed (a headless result's error subtype).
+    pub agent_error: Option<String>,
 }
 
 /// Characters kept of a message as evidence.
@@ -327,6 +330,14 @@ impl SessionFacts {
                 Severity::Warning,
                 "a reply stopped at the token limit".into(),
                 Some(e),
+            );
+        }
+        if let Some(how) = &self.agent_error {
+            push(
+                "agent_error",
+                Severity::Error,
+                format!("the agent run reported failure: {how}"),
+                None,
             );
         }
         if self.duplicate_usage > 0 {

@@ -98,21 +98,35 @@ impl DecodedMessage {
             tool_result_errors: self.result_errors,
             stop_reason: self.stop_reason.as_deref(),
         });
-        for (n, call) in self.calls.iter().enumerate() {
-            tool_rows.push(ToolCallRow {
+        tool_rows.extend(self.tool_rows(session_id, index, call_id));
+        index
+    }
+
+    /// The message's tool calls as `tool_calls` rows; calls without an id get one derived
+    /// from the message's index in the session.
+    pub fn tool_rows(
+        &self,
+        session_id: &str,
+        index: i64,
+        call_id: Option<&str>,
+    ) -> impl Iterator<Item = ToolCallRow> + '_ {
+        let session = session_id.to_string();
+        let call_id = call_id.map(str::to_string);
+        self.calls
+            .iter()
+            .enumerate()
+            .map(move |(n, call)| ToolCallRow {
                 tool_call_id: call
                     .id
                     .clone()
-                    .unwrap_or_else(|| format!("{session_id}-m{index}-{n}")),
-                session_id: Some(session_id.to_string()),
-                call_id: call_id.map(str::to_string),
+                    .unwrap_or_else(|| format!("{session}-m{index}-{n}")),
+                session_id: Some(session.clone()),
+                call_id: call_id.clone(),
                 ts: self.ts,
                 tool_name: call.name.clone(),
                 arguments_bytes: call.arguments_bytes,
                 ..ToolCallRow::default()
-            });
-        }
-        index
+            })
     }
 }
 

@@ -131,19 +131,19 @@ pub fn parse_exchanges(
     Ok(())
 }
 
-/// Whether the input's first non-blank line is a whole JSON document (JSONL), looking only
-/// at what is already buffered.
-fn first_line_is_a_document(input: &mut dyn BufRead) -> bool {
+/// Whether to read the input as JSONL: its first non-blank line is a whole JSON value by
+/// itself, or runs past what is buffered (a pretty-printed document breaks its first line
+/// early; one-line documents read the same either way). Looks only at buffered bytes.
+pub fn first_line_is_a_document(input: &mut dyn BufRead) -> bool {
     let Ok(buffered) = input.fill_buf() else {
         return false;
     };
     let text = String::from_utf8_lossy(buffered);
-    let mut lines = text.lines().map(str::trim).filter(|l| !l.is_empty());
-    let Some(first) = lines.next() else {
-        return false;
-    };
-    // A one-line file is a document either way; JSONL needs a second line to matter.
-    lines.next().is_some() && serde_json::from_str::<Value>(first).is_ok_and(|v| v.is_object())
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    match text.find('\n') {
+        Some(end) => serde_json::from_str::<Value>(text[..end].trim()).is_ok(),
+        None => !text.is_empty(),
+    }
 }
 
 /// The request and response of a document, whatever its framing.

@@ -6,10 +6,12 @@
 //! going, and rejects the whole file (a [`Rejection`]) only when nothing in it can be
 //! trusted (wrong format, a required column missing, nothing recognisable).
 
+pub mod agent_result;
 pub mod anthropic_api;
 pub mod bench_suite;
 pub mod chat;
 pub mod claude_code;
+pub mod codex_rollout;
 pub mod exchange;
 pub mod gemini_api;
 pub mod hyperfine;
@@ -198,6 +200,8 @@ pub static REGISTRY: &[&dyn Format] = &[
     &bench_suite::BenchSuite,
     &latency_csv::LatencyCsv,
     &claude_code::ClaudeCode,
+    &codex_rollout::CodexRollout,
+    &agent_result::AgentResult,
     &workflow_session::WorkflowSession,
     &gemini_api::GeminiApi,
     &anthropic_api::AnthropicApi,
