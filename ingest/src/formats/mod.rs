@@ -19,6 +19,7 @@ mod json_input;
 pub mod latency_csv;
 pub mod lines;
 pub mod openai_api;
+pub mod otlp_genai;
 pub mod run_log;
 pub mod time_output;
 pub mod timestamps;
@@ -202,6 +203,7 @@ pub static REGISTRY: &[&dyn Format] = &[
     &claude_code::ClaudeCode,
     &codex_rollout::CodexRollout,
     &agent_result::AgentResult,
+    &otlp_genai::OtlpGenAi,
     &workflow_session::WorkflowSession,
     &gemini_api::GeminiApi,
     &anthropic_api::AnthropicApi,
