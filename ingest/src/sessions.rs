@@ -18,7 +18,7 @@
 //! | `tool_call_as_text` | error | the assistant wrote a tool call into plain text |
 //! | `tool_errors` | warning | tool results marked as errors |
 //! | `truncated` | warning | a reply stopped on the token limit |
-//! | `agent_error` | error | the agent run itself reported failure (`error_max_turns`, ...) |
+//! | `agent_error` | error | the run itself reported failure (`error_max_turns`, a provider error reply) |
 //! | `duplicate_usage` | warning | one response's usage appeared under several requests (counted once) |
 
 use std::collections::BTreeSet;
@@ -120,7 +120,8 @@ pub struct SessionFacts {
     first_truncation: Option<(i64, String)>,
     /// Responses whose usage appeared under more than one request.
     pub duplicate_usage: i64,
-    /// How the agent run itself said it failed (a headless result's error subtype).
+    /// How the run itself said it failed (a headless result's error subtype, a provider's
+    /// error reply).
     pub agent_error: Option<String>,
 }
 
@@ -252,7 +253,8 @@ impl SessionFacts {
                 excerpt: evidence.map(|e| e.1.clone()),
             });
         };
-        if self.nonempty_messages == 0 {
+        // A call that failed outright has no messages: its error is the finding.
+        if self.nonempty_messages == 0 && !(r.message_count == 0 && self.agent_error.is_some()) {
             push(
                 "empty_context",
                 Severity::Error,
@@ -336,7 +338,7 @@ impl SessionFacts {
             push(
                 "agent_error",
                 Severity::Error,
-                format!("the agent run reported failure: {how}"),
+                format!("the run reported failure: {how}"),
                 None,
             );
         }

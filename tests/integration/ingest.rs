@@ -18,6 +18,12 @@ fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
         "latency_csv",
         "claude_code",
         "workflow_session",
+        "codex_rollout",
+        "agent_result",
+        "otlp_genai",
+        "openai_api",
+        "anthropic_api",
+        "gemini_api",
     ] {
         assert!(text.contains(format), "summary lacks {format}:\n{text}");
     }
@@ -26,7 +32,7 @@ fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
     let second = run(&data, &["ingest", "sample-data"]);
     assert_eq!(second.status.code(), Some(0));
     assert!(
-        stdout(&second).contains("nothing new: all 20 file(s) are already in the dataset"),
+        stdout(&second).contains("nothing new: all 29 file(s) are already in the dataset"),
         "{}",
         stdout(&second)
     );
@@ -38,15 +44,17 @@ fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
     // Counted by hand from the files in sample-data (see sample-data/README.md).
     assert_eq!(query_value(&data, "select count(*) from runs"), "11");
     assert_eq!(query_value(&data, "select count(*) from phases"), "13");
-    // 11 from the latency CSVs, 5 responses of the Claude Code transcript.
-    assert_eq!(query_value(&data, "select count(*) from llm_calls"), "16");
-    assert_eq!(query_value(&data, "select count(*) from sessions"), "4");
-    assert_eq!(query_value(&data, "select count(*) from tool_calls"), "6");
+    // 11 from the latency CSVs, 5 responses of the Claude Code transcript, 4 of the Codex
+    // rollout, 4 saved OpenAI replies, 1 Anthropic, 1 Gemini, 2 traced chat spans, and
+    // 2 + 2 of the headless results (sample-data/README.md has each by hand).
+    assert_eq!(query_value(&data, "select count(*) from llm_calls"), "32");
+    assert_eq!(query_value(&data, "select count(*) from sessions"), "14");
+    assert_eq!(query_value(&data, "select count(*) from tool_calls"), "16");
     assert_eq!(
         query_value(&data, "select count(*) from bench_results"),
         "9"
     );
-    assert_eq!(query_value(&data, "select count(*) from ingest_log"), "20");
+    assert_eq!(query_value(&data, "select count(*) from ingest_log"), "29");
 }
 
 #[test]
@@ -263,5 +271,65 @@ fn the_dataset_inside_an_input_folder_is_not_read() {
         stdout(&second).contains("nothing new: all 1 file(s)"),
         "{}",
         stdout(&second)
+    );
+}
+
+#[test]
+fn every_transcript_format_matches_its_hand_counts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    assert!(
+        run(&data, &["ingest", "sample-data/sessions"])
+            .status
+            .success()
+    );
+    // Per session: messages, tool calls, tool errors, and the four token buckets, as
+    // counted by hand in sample-data/README.md.
+    let rows = query_rows(
+        &data,
+        "select source_format, message_count, tool_calls, tool_errors, input_tokens, \
+         output_tokens, cache_read_input_tokens, cache_creation_input_tokens, findings \
+         from sessions where source_format not in ('claude_code', 'workflow_session') \
+         order by source_format, session_id",
+    );
+    assert_eq!(
+        rows,
+        [
+            // result object: 340 = 40 + 300 input over two models, 920 = 900 + 20 output.
+            "agent_result,1,0,1,340,920,60000,8000,\"tool_errors,agent_error\"",
+            // stream: msg A (3 / 62 / 14000 / 1200) + msg B (6 / 18 / 15200 / 150).
+            "agent_result,3,1,0,9,80,29200,1350,",
+            "anthropic_api,5,1,0,412,96,3072,0,",
+            // 35700 input − 32512 cached = 3188 uncached; 1102 output over four responses.
+            "codex_rollout,9,3,1,3188,1102,32512,,tool_errors",
+            // prompt 210, candidates 12 + thoughts 85 = 97 output.
+            "gemini_api,3,1,0,210,97,,,",
+            // prompt 1536 − 1024 cached = 512.
+            "openai_api,5,2,0,512,58,1024,,",
+            "openai_api,3,1,0,320,210,0,,",
+            "openai_api,1,0,0,812,17,0,,",
+            "openai_api,0,0,0,,,,,agent_error",
+            // span 1: 900 input; span 2: 1100 − 896 cached = 204.
+            "otlp_genai,2,1,0,1104,150,896,,",
+        ]
+    );
+    let codex_calls = query_rows(
+        &data,
+        "select input_tokens, cache_read_input_tokens, output_tokens, reasoning_tokens \
+         from llm_calls where provider = 'openai' and response_model = 'gpt-5-codex' \
+         order by source_line",
+    );
+    assert_eq!(
+        codex_calls,
+        [
+            "1208,6912,164,128",
+            "738,8192,778,384",
+            "998,8192,68,32",
+            "244,9216,92,16"
+        ]
+    );
+    assert_eq!(
+        query_value(&data, "select error from llm_calls where http_status = 429"),
+        "tokens: Rate limit reached for gpt-4o-mini in organization org-xyz on tokens per min (TPM)."
     );
 }

@@ -278,6 +278,9 @@ fn emit(
             source_line: line.map(|n| n as i64),
             ..LlmCallRow::default()
         };
+        if let Some(error) = &reply.error {
+            facts.agent_error = Some(format!("the provider answered with an error: {error}"));
+        }
         let usage = match reply.usage {
             Some(Ok(u)) => u,
             Some(Err(e)) => {

@@ -130,6 +130,14 @@ impl SessionSpans {
                 stop_reason: row.finish_reason.as_deref(),
                 ..Message::default()
             });
+            // Instrumentations record no content by default: a reply that produced
+            // tokens had content even when the span does not show it.
+            if text.trim().is_empty() && usage.output.is_some_and(|o| o > 0) {
+                f.nonempty_messages += 1;
+            }
+            if let Some(error) = &row.error {
+                f.agent_error = Some(format!("a call failed: {error}"));
+            }
             f.add_usage(
                 usage.input,
                 usage.output,
