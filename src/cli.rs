@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use runlens_ingest::schema::Timestamp;
 
 /// Record, ingest and analyse LLM agent workflow benchmarks as one Parquet dataset.
 #[derive(Debug, Parser)]
@@ -73,6 +74,41 @@ pub struct IngestArgs {
     /// Session validation expectations (stored on `sessions`).
     #[command(flatten)]
     pub expectations: SessionExpectations,
+
+    /// Leave out files last modified before this date (YYYY-MM-DD, YYYYMMDD or ISO 8601)
+    /// without opening them; the files read are stored whole.
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<Timestamp>,
+}
+
+/// `--since` / `--until` of the commands that look at a time window.
+#[derive(Debug, Clone, clap::Args)]
+pub struct WindowArgs {
+    /// Only activity on or after this date (YYYY-MM-DD, YYYYMMDD or ISO 8601, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_since)]
+    pub since: Option<Timestamp>,
+
+    /// Only activity on or before this date (a bare date includes the whole day).
+    #[arg(long, value_name = "DATE", value_parser = parse_until)]
+    pub until: Option<Timestamp>,
+}
+
+impl WindowArgs {
+    /// The library's window.
+    pub fn to_window(&self) -> runlens_ingest::window::TimeWindow {
+        runlens_ingest::window::TimeWindow {
+            since: self.since,
+            until: self.until,
+        }
+    }
+}
+
+fn parse_since(text: &str) -> Result<Timestamp, String> {
+    runlens_ingest::window::parse_bound(text, false)
+}
+
+fn parse_until(text: &str) -> Result<Timestamp, String> {
+    runlens_ingest::window::parse_bound(text, true)
 }
 
 /// What a session must contain, for validation.
@@ -107,6 +143,10 @@ pub struct ValidateArgs {
     /// Expectations.
     #[command(flatten)]
     pub expectations: SessionExpectations,
+
+    /// Time window: files older than `--since` are not opened, sessions outside are left out.
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Table)]
@@ -212,6 +252,10 @@ pub struct SessionsArgs {
     /// One row per UTC day instead of one per session.
     #[arg(long)]
     pub daily: bool,
+
+    /// Time window: sessions whose activity overlaps it; days inside it.
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]

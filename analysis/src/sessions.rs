@@ -14,8 +14,42 @@ const TOTAL: &str = "CASE WHEN input_tokens IS NULL AND output_tokens IS NULL \
     ELSE COALESCE(input_tokens, 0) + COALESCE(output_tokens, 0) \
     + COALESCE(cache_read_input_tokens, 0) + COALESCE(cache_creation_input_tokens, 0) END";
 
-/// One row per session (from `sessions`), oldest first.
-pub fn per_session(reader: &DatasetReader) -> Result<DataFrame> {
+/// A time window in microseconds since the Unix epoch (UTC); either end may be open.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Earliest instant of interest.
+    pub since_us: Option<i64>,
+    /// Latest instant of interest.
+    pub until_us: Option<i64>,
+}
+
+impl Window {
+    /// SQL conditions (joined by AND, or `TRUE`) keeping rows whose span `[start, end]`
+    /// (timestamp columns) overlaps the window; a bounded window leaves out rows without
+    /// times, which cannot be shown to fall inside it.
+    fn condition(&self, start: &str, end: &str) -> String {
+        let mut parts = Vec::new();
+        if let Some(since) = self.since_us {
+            parts.push(format!(
+                "COALESCE(CAST({end} AS BIGINT), CAST({start} AS BIGINT)) >= {since}"
+            ));
+        }
+        if let Some(until) = self.until_us {
+            parts.push(format!(
+                "COALESCE(CAST({start} AS BIGINT), CAST({end} AS BIGINT)) <= {until}"
+            ));
+        }
+        if parts.is_empty() {
+            "TRUE".into()
+        } else {
+            parts.join(" AND ")
+        }
+    }
+}
+
+/// One row per session (from `sessions`) whose activity overlaps `window`, oldest first.
+pub fn per_session(reader: &DatasetReader, window: &Window) -> Result<DataFrame> {
+    let keep = window.condition("started_ts", "last_activity_ts");
     run_sql(
         reader,
         &format!(
@@ -24,13 +58,14 @@ pub fn per_session(reader: &DatasetReader) -> Result<DataFrame> {
              cache_read_input_tokens AS cache_read_tokens, \
              cache_creation_input_tokens AS cache_write_tokens, {TOTAL} AS total_tokens, \
              validation_status AS status \
-             FROM sessions ORDER BY started_ts, session_id"
+             FROM sessions WHERE {keep} ORDER BY started_ts, session_id"
         ),
     )
 }
 
-/// One row per UTC day of the transcripts' LLM calls.
-pub fn daily(reader: &DatasetReader) -> Result<DataFrame> {
+/// One row per UTC day of the transcripts' LLM calls made inside `window`.
+pub fn daily(reader: &DatasetReader, window: &Window) -> Result<DataFrame> {
+    let keep = window.condition("start_ts", "start_ts");
     run_sql(
         reader,
         &format!(
@@ -40,7 +75,7 @@ pub fn daily(reader: &DatasetReader) -> Result<DataFrame> {
              SUM(cache_read_input_tokens) AS cache_read_tokens, \
              SUM(cache_creation_input_tokens) AS cache_write_tokens, \
              SUM({TOTAL}) AS total_tokens \
-             FROM llm_calls WHERE source = 'transcript' GROUP BY day ORDER BY day"
+             FROM llm_calls WHERE source = 'transcript' AND {keep} GROUP BY day ORDER BY day"
         ),
     )
 }

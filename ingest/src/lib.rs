@@ -11,6 +11,7 @@ pub mod schema;
 pub mod sessions;
 pub mod usage;
 pub mod validate;
+pub mod window;
 
 pub use dataset::Dataset;
 pub use error::{IngestError, Result};

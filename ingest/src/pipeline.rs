@@ -46,6 +46,8 @@ pub struct IngestOptions {
     pub dry_run: bool,
     /// Format options (phase regex, time format).
     pub parse: ParseOptions,
+    /// Files last modified before this are left out unopened (`--since`).
+    pub since: Option<crate::schema::Timestamp>,
 }
 
 /// The outcome of one offered file.
@@ -136,6 +138,8 @@ pub struct IngestSummary {
     pub recovery: Recovery,
     /// Whether this was a dry run.
     pub dry_run: bool,
+    /// Files left out unopened because they were last modified before `--since`.
+    pub older_than_since: usize,
 }
 
 impl IngestSummary {
@@ -190,7 +194,14 @@ pub fn ingest(
         .map(formats::by_name)
         .transpose()?;
     let ingest_id = new_ingest_id();
-    let (files, missing) = input_files(data_dir, &options.inputs);
+    let (mut files, missing) = input_files(data_dir, &options.inputs);
+    let window = crate::window::TimeWindow {
+        since: options.since,
+        until: None,
+    };
+    let offered = files.len();
+    files.retain(|f| window.may_contain_file(f));
+    let older_than_since = offered - files.len();
     let dataset = Dataset::new(data_dir);
     let session = open_session(&dataset, options.dry_run, progress)?;
     let recovery = match &session {
@@ -243,6 +254,7 @@ pub fn ingest(
         outcomes,
         recovery,
         dry_run: options.dry_run,
+        older_than_since,
     })
 }
 

@@ -10,6 +10,7 @@ use rayon::prelude::*;
 use crate::formats::{self, ParseContext, ParseError, ParseOptions, Rejection, RowSink};
 use crate::pipeline::expand_inputs;
 use crate::schema::SessionRow;
+use crate::window::TimeWindow;
 
 /// The sessions found in one file, or why the file could not be read.
 #[derive(Debug, Clone)]
@@ -24,12 +25,32 @@ pub struct ValidatedFile {
     pub problems: Vec<Rejection>,
 }
 
-/// Validates every session in `inputs` (files, directories, globs), in parallel across files.
-pub fn validate(inputs: &[String], options: &ParseOptions) -> Vec<ValidatedFile> {
-    let (files, missing) = expand_inputs(inputs);
+/// What `runlens validate` found.
+#[derive(Debug, Clone, Default)]
+pub struct Validation {
+    /// Every file read (or that could not be), with its sessions.
+    pub files: Vec<ValidatedFile>,
+    /// Files left out unopened: last modified before the window's start.
+    pub older_than_since: usize,
+}
+
+/// Validates every session in `inputs` (files, directories, globs) that overlaps `window`,
+/// in parallel across files; files older than the window are not opened.
+pub fn validate(inputs: &[String], options: &ParseOptions, window: &TimeWindow) -> Validation {
+    let (mut files, missing) = expand_inputs(inputs);
+    let offered = files.len();
+    files.retain(|f| window.may_contain_file(f));
+    let older_than_since = offered - files.len();
     let mut out: Vec<ValidatedFile> = files
         .par_iter()
-        .map(|path| validate_file(path, options))
+        .filter_map(|path| {
+            let mut file = validate_file(path, options);
+            let found = file.sessions.len();
+            file.sessions.retain(|s| window.keeps_session(s));
+            // A readable file whose sessions all fall outside the window is not shown.
+            let outside = found > 0 && file.sessions.is_empty() && file.problems.is_empty();
+            (!outside).then_some(file)
+        })
         .collect();
     out.extend(missing.into_iter().map(|m| ValidatedFile {
         path: m.path,
@@ -37,7 +58,10 @@ pub fn validate(inputs: &[String], options: &ParseOptions) -> Vec<ValidatedFile>
         sessions: Vec::new(),
         problems: m.issues,
     }));
-    out
+    Validation {
+        files: out,
+        older_than_since,
+    }
 }
 
 fn validate_file(path: &Path, options: &ParseOptions) -> ValidatedFile {

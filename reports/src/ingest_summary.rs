@@ -134,6 +134,13 @@ fn verdict(summary: &IngestSummary) -> String {
     if summary.dry_run {
         let _ = writeln!(out, "dry run: nothing was written.");
     }
+    if summary.older_than_since > 0 {
+        let _ = writeln!(
+            out,
+            "{} file(s) left out unopened: last modified before --since.",
+            summary.older_than_since
+        );
+    }
     if ingested + partial == 0 && rejected == 0 && skipped > 0 {
         let _ = writeln!(
             out,
@@ -182,6 +189,7 @@ mod tests {
             outcomes,
             recovery: Recovery::default(),
             dry_run: false,
+            older_than_since: 0,
         }
     }
 

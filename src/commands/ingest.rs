@@ -39,6 +39,7 @@ fn options(args: IngestArgs) -> Result<IngestOptions, UsageError> {
         labels: Labels(args.labels.into_iter().collect()),
         dry_run: args.dry_run,
         parse,
+        since: args.since,
     })
 }
 

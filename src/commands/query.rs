@@ -24,10 +24,14 @@ pub fn run(data: &std::path::Path, args: QueryArgs) -> anyhow::Result<Outcome> {
 /// `runlens sessions`: token totals per session or per day.
 pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Outcome> {
     let reader = DatasetReader::new(data);
+    let window = runlens_analysis::sessions::Window {
+        since_us: args.window.since.map(|t| t.0),
+        until_us: args.window.until.map(|t| t.0),
+    };
     let mut frame = if args.daily {
-        runlens_analysis::sessions::daily(&reader)?
+        runlens_analysis::sessions::daily(&reader, &window)?
     } else {
-        runlens_analysis::sessions::per_session(&reader)?
+        runlens_analysis::sessions::per_session(&reader, &window)?
     };
     print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
     Ok(Outcome::Success)

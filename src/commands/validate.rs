@@ -12,13 +12,21 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Outcome> {
         validation: args.expectations.to_options(),
         ..ParseOptions::default()
     };
-    let mut files = validate(&args.paths, &options);
+    let window = args.window.to_window();
+    let validation = validate(&args.paths, &options, &window);
+    let mut files = validation.files;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     let text = match args.format {
         ValidateFormat::Table => runlens_reports::validation::render_table(&files),
         ValidateFormat::Json => runlens_reports::validation::render_json(&files),
     };
     print_stdout(&text)?;
+    if validation.older_than_since > 0 {
+        eprintln!(
+            "{} file(s) left out unopened: last modified before --since",
+            validation.older_than_since
+        );
+    }
     let failed = files.iter().any(|f| {
         f.sessions.is_empty()
             || f.sessions

@@ -1,6 +1,6 @@
 //! `runlens validate` on the bundled transcripts: the hollow session fails the check.
 
-use crate::common::{run, stderr, stdout};
+use crate::common::{query_rows, run, stderr, stdout};
 
 #[test]
 fn the_hollow_sample_session_fails_validation() {
@@ -17,7 +17,7 @@ fn the_hollow_sample_session_fails_validation() {
         "zero_tool_calls",
         "tool_call_as_text",
         "message 4: FAILED tests/test_parser.py",
-        "4 session(s), 2 with errors",
+        "14 session(s), 4 with errors",
     ] {
         assert!(text.contains(needle), "{needle} missing from\n{text}");
     }
@@ -92,9 +92,12 @@ fn sessions_shows_token_totals_per_session_and_per_day() {
     );
     assert!(text.contains(",1,0,,,,,,error"), "{text}");
     let out = run(&data, &["sessions", "--daily", "--format", "csv"]);
-    assert_eq!(
-        stdout(&out).lines().nth(1),
-        Some("2026-11-20,1,5,148,432,47300,2800,50680")
+    assert!(
+        stdout(&out)
+            .lines()
+            .any(|l| l == "2026-11-20,1,5,148,432,47300,2800,50680"),
+        "{}",
+        stdout(&out)
     );
     // The validation verdict is stored with the evidence.
     let details = query_rows(
@@ -102,4 +105,82 @@ fn sessions_shows_token_totals_per_session_and_per_day() {
         "SELECT finding_details FROM sessions WHERE session_id = 'wf-texttool-003'",
     );
     assert!(details[0].contains("tool_call_as_text"), "{details:?}");
+}
+
+#[test]
+fn since_leaves_old_files_unopened_and_until_bounds_the_views() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(&inputs).expect("mkdir");
+    let copy = |name: &str, from: &str, modified_secs: u64| {
+        let to = inputs.join(name);
+        std::fs::copy(from, &to).expect("copy");
+        let when = std::time::UNIX_EPOCH + std::time::Duration::from_secs(modified_secs);
+        std::fs::File::options()
+            .write(true)
+            .open(&to)
+            .and_then(|f| f.set_modified(when))
+            .expect("set mtime");
+    };
+    // Written in 2020 (older than --since), and in November 2025 (its calls are dated
+    // 2025-11-18).
+    copy(
+        "old.json",
+        "sample-data/sessions/agent-workflow/hollow-session.json",
+        1_577_836_800,
+    );
+    copy(
+        "chat.json",
+        "sample-data/sessions/openai/chat-completion-pair.json",
+        1_763_457_200,
+    );
+    let inputs_arg = inputs.to_string_lossy().to_string();
+
+    let out = run(&data, &["validate", &inputs_arg, "--since", "2025-01-01"]);
+    // The hollow session is in the file left out, so nothing fails.
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("1 session(s), 0 with errors"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(
+        stderr(&out).contains("1 file(s) left out unopened"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = run(&data, &["ingest", &inputs_arg, "--since", "20250101"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("1 file(s) left out unopened: last modified before --since"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(
+        query_rows(&data, "select session_id from sessions"),
+        ["chat"]
+    );
+    // The views take the window too: the call was made on 2025-11-18.
+    let day = |args: &[&str]| {
+        let mut all = vec!["sessions", "--daily", "--format", "csv"];
+        all.extend_from_slice(args);
+        stdout(&run(&data, &all))
+    };
+    assert!(
+        day(&["--since", "2025-11-18", "--until", "2025-11-18"])
+            .contains("2025-11-18,1,1,512,58,1024")
+    );
+    assert_eq!(
+        day(&["--until", "2025-11-17"]).lines().count(),
+        1,
+        "only the header"
+    );
+    assert!(
+        run(&data, &["sessions", "--since", "tomorrow"])
+            .status
+            .code()
+            == Some(2)
+    );
 }
