@@ -27,7 +27,29 @@ impl DatasetReader {
     }
 
     /// A lazy scan of `table` (empty, with its schema, when the table has no files).
+    ///
+    /// `sessions` is read as one row per session (`session_id`, `source_format`): a
+    /// transcript ingested again after it grew, or a resumed session's copy, stores another
+    /// version of the session's row, and the most complete one (most messages, then the
+    /// latest ingest) is the session. [`DatasetReader::scan_all_versions`] reads them all.
     pub fn scan(&self, table: Table) -> Result<LazyFrame> {
+        let frame = self.scan_all_versions(table)?;
+        Ok(match table {
+            Table::Sessions => frame
+                .sort(
+                    ["message_count", "ingest_id"],
+                    SortMultipleOptions::default(),
+                )
+                .unique_stable_generic(
+                    Some(vec![col("session_id"), col("source_format")]),
+                    UniqueKeepStrategy::Last,
+                ),
+            _ => frame,
+        })
+    }
+
+    /// A lazy scan of every row `table`'s files hold.
+    pub fn scan_all_versions(&self, table: Table) -> Result<LazyFrame> {
         if self.dataset.table_files(table)?.is_empty() {
             return Ok(empty_frame(table).lazy());
         }

@@ -82,6 +82,41 @@ impl Dataset {
         Ok(hashes)
     }
 
+    /// Ids of the transcript rows already stored: `llm_calls.call_id` of `source =
+    /// transcript` rows and `tool_calls.tool_call_id` of rows with a session. A transcript
+    /// that grew since it was ingested (or a resumed session's copy of earlier lines) brings
+    /// these again; they are not stored twice.
+    pub fn stored_transcript_ids(&self) -> Result<TranscriptIds> {
+        let mut ids = TranscriptIds::default();
+        for path in self.table_files(Table::LlmCalls)? {
+            read_ids(
+                &path,
+                "llm_calls",
+                "call_id",
+                "source",
+                &mut |id, source| {
+                    if source == Some("transcript") {
+                        ids.calls.insert(id.to_string());
+                    }
+                },
+            )?;
+        }
+        for path in self.table_files(Table::ToolCalls)? {
+            read_ids(
+                &path,
+                "tool_calls",
+                "tool_call_id",
+                "session_id",
+                &mut |id, session| {
+                    if session.is_some() {
+                        ids.tool_calls.insert(id.to_string());
+                    }
+                },
+            )?;
+        }
+        Ok(ids)
+    }
+
     /// Takes the writer lock, waiting for another runlens process if one holds it.
     /// `on_wait` is called once if the lock is busy.
     pub fn lock(&self, on_wait: &dyn Fn(&Path)) -> Result<WriteSession> {
@@ -427,6 +462,69 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
         .collect();
     entries.sort();
     Ok(entries)
+}
+
+/// Ids of transcript rows (LLM calls, tool calls) seen so far.
+#[derive(Debug, Default)]
+pub struct TranscriptIds {
+    /// `llm_calls.call_id` of transcript calls.
+    pub calls: HashSet<String>,
+    /// `tool_calls.tool_call_id` of calls made in sessions.
+    pub tool_calls: HashSet<String>,
+}
+
+impl TranscriptIds {
+    /// Drops from `rows` the transcript calls and session tool calls whose ids were seen
+    /// before (stored, or earlier in this batch), remembers the others; returns how many
+    /// rows were dropped.
+    pub fn drop_seen(&mut self, rows: &mut TableRows) -> usize {
+        let before = rows.llm_calls.len() + rows.tool_calls.len();
+        rows.llm_calls
+            .retain(|c| c.source != "transcript" || self.calls.insert(c.call_id.clone()));
+        rows.tool_calls
+            .retain(|t| t.session_id.is_none() || self.tool_calls.insert(t.tool_call_id.clone()));
+        before - rows.llm_calls.len() - rows.tool_calls.len()
+    }
+}
+
+/// Calls `each(id, other)` for every row of a Parquet file's string columns `id` and `other`.
+fn read_ids(
+    path: &Path,
+    table: &'static str,
+    id: &str,
+    other: &str,
+    each: &mut dyn FnMut(&str, Option<&str>),
+) -> Result<()> {
+    let parquet_err = |source| IngestError::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = File::open(path).map_err(|e| IngestError::io("opening", path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
+    let schema = builder.parquet_schema();
+    let wanted: Vec<usize> = [id, other]
+        .iter()
+        .filter_map(|name| schema.columns().iter().position(|c| c.name() == *name))
+        .collect();
+    let mask = ProjectionMask::leaves(schema, wanted);
+    let reader = builder.with_projection(mask).build().map_err(parquet_err)?;
+    for batch in reader {
+        let batch = batch.map_err(|source| IngestError::Arrow { table, source })?;
+        let column = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+        };
+        let (Some(ids), Some(others)) = (column(id), column(other)) else {
+            continue;
+        };
+        for i in 0..batch.num_rows() {
+            if ids.is_valid(i) {
+                each(ids.value(i), others.is_valid(i).then(|| others.value(i)));
+            }
+        }
+    }
+    Ok(())
 }
 
 fn read_stored_hashes(path: &Path, hashes: &mut HashSet<String>) -> Result<()> {

@@ -11,11 +11,12 @@ use std::collections::HashSet;
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use globset::GlobBuilder;
 use rayon::prelude::*;
 
-use crate::dataset::{Commit, Dataset, Recovery, WriteSession};
+use crate::dataset::{Commit, Dataset, Recovery, TranscriptIds, WriteSession};
 use crate::error::{IngestError, Result};
 use crate::formats::{self, Format, LineIssue, ParseContext, ParseError, ParseOptions, RowSink};
 use crate::redact::redact_command;
@@ -94,6 +95,9 @@ pub struct FileOutcome {
     pub bad_lines: u64,
     /// The first problems (file-level reason first), each with its line.
     pub issues: Vec<LineIssue>,
+    /// Transcript rows (LLM calls, tool calls) not stored because their ids were already
+    /// stored or read earlier in the batch: a grown transcript, a resumed session's copy.
+    pub already_stored_rows: usize,
 }
 
 impl FileOutcome {
@@ -107,6 +111,7 @@ impl FileOutcome {
             rows: Vec::new(),
             bad_lines: 0,
             issues: Vec::new(),
+            already_stored_rows: 0,
         }
     }
 
@@ -209,6 +214,7 @@ pub fn ingest(
         None => Recovery::default(),
     };
     let mut known = dataset.known_hashes()?;
+    let seen = Mutex::new(dataset.stored_transcript_ids()?);
     let total_bytes = files
         .iter()
         .filter_map(|p| p.metadata().ok())
@@ -228,6 +234,7 @@ pub fn ingest(
             ingest_id: &ingest_id,
             commit: commit.as_ref(),
             progress,
+            seen: &seen,
         };
         let (chunk_outcomes, rows) = process_chunk(chunk, &mut known, &ctx)?;
         if let Some(commit) = commit {
@@ -314,6 +321,8 @@ struct ChunkContext<'a> {
     ingest_id: &'a str,
     commit: Option<&'a Commit<'a>>,
     progress: &'a dyn Progress,
+    /// Ids of transcript rows stored or read so far, shared by the parsing threads.
+    seen: &'a Mutex<TranscriptIds>,
 }
 
 /// Hashes, de-duplicates and parses one chunk of files; returns outcomes and pending rows.
@@ -442,7 +451,9 @@ fn parse_file(
     let now = Timestamp::now();
     let mut stager = ctx.commit.map(Commit::stager);
     let mut spilled: Vec<(Table, usize)> = Vec::new();
+    let mut already_stored = 0usize;
     let mut spill = |mut rows: TableRows| -> Result<()> {
+        already_stored += drop_seen(ctx.seen, &mut rows);
         rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
         spilled.extend(rows.counts());
         if let Some(stager) = stager.as_mut() {
@@ -460,6 +471,7 @@ fn parse_file(
     }
     match result {
         Ok(()) => {
+            outcome.already_stored_rows = already_stored + drop_seen(ctx.seen, &mut rows);
             rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
             outcome.rows = merge_counts(spilled, rows.counts());
             if let Some(mut stager) = stager {
@@ -490,6 +502,15 @@ fn parse_file(
         }
         Err(ParseError::Dataset(e)) => Err(e),
     }
+}
+
+/// Drops the transcript rows whose ids were seen before (see [`TranscriptIds`]).
+fn drop_seen(seen: &Mutex<TranscriptIds>, rows: &mut TableRows) -> usize {
+    // A poisoned lock means a parsing thread panicked: its ids are still valid.
+    let mut ids = seen
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    ids.drop_seen(rows)
 }
 
 fn merge_counts(a: Vec<(Table, usize)>, b: Vec<(Table, usize)>) -> Vec<(Table, usize)> {

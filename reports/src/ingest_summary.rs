@@ -134,6 +134,13 @@ fn verdict(summary: &IngestSummary) -> String {
     if summary.dry_run {
         let _ = writeln!(out, "dry run: nothing was written.");
     }
+    let already: usize = summary.outcomes.iter().map(|o| o.already_stored_rows).sum();
+    if already > 0 {
+        let _ = writeln!(
+            out,
+            "{already} transcript row(s) already stored under the same id (a grown or resumed transcript) were not stored again."
+        );
+    }
     if summary.older_than_since > 0 {
         let _ = writeln!(
             out,
@@ -180,6 +187,7 @@ mod tests {
             rows: Vec::new(),
             bad_lines: 0,
             issues: Vec::new(),
+            already_stored_rows: 0,
         }
     }
 

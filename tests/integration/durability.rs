@@ -71,3 +71,60 @@ fn two_writers_at_once_store_each_file_once() {
         "2000"
     );
 }
+
+#[test]
+fn a_transcript_that_grew_is_not_counted_twice() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let sample = std::fs::read_to_string(
+        "sample-data/sessions/claude-code/projects/-home-dev-agent-demo/3f1c2a4e-7b9d-4c1e-9a2f-5d6e7f8a9b0c.jsonl",
+    )
+    .expect("sample");
+    let lines: Vec<&str> = sample.lines().collect();
+    let transcript = dir.path().join("session.jsonl");
+    // First the first 8 lines (a session still being written), then all 14.
+    std::fs::write(&transcript, lines[..8].join("\n") + "\n").expect("write");
+    let path = transcript.to_string_lossy().to_string();
+    assert!(run(&data, &["ingest", &path]).status.success());
+    let calls_before: u64 = query_value(&data, "select count(*) from llm_calls")
+        .parse()
+        .expect("count");
+    assert!(calls_before > 0 && calls_before < 5, "{calls_before}");
+
+    std::fs::write(&transcript, sample.clone()).expect("write");
+    let out = run(&data, &["ingest", &path]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("were not stored again"),
+        "{}",
+        stdout(&out)
+    );
+    // Each response once, with the sample's hand-counted totals (sample-data/README.md).
+    assert_eq!(query_value(&data, "select count(*) from llm_calls"), "5");
+    assert_eq!(
+        query_value(
+            &data,
+            "select sum(input_tokens) || '/' || sum(output_tokens) || '/' || sum(cache_read_input_tokens) from llm_calls"
+        ),
+        "148/432/47300"
+    );
+    assert_eq!(query_value(&data, "select count(*) from tool_calls"), "4");
+    // The session is one row, the complete version.
+    assert_eq!(
+        query_rows(
+            &data,
+            "select message_count, tool_calls, input_tokens from sessions"
+        ),
+        ["9,4,148"]
+    );
+    // A copy of the whole transcript under another name (a resumed session) adds nothing.
+    let copy = dir.path().join("resumed.jsonl");
+    std::fs::write(&copy, sample + "\n").expect("write");
+    assert!(
+        run(&data, &["ingest", &copy.to_string_lossy()])
+            .status
+            .success()
+    );
+    assert_eq!(query_value(&data, "select count(*) from llm_calls"), "5");
+    assert_eq!(query_value(&data, "select count(*) from sessions"), "1");
+}
