@@ -95,10 +95,14 @@ impl<R: BufRead> LineReader<R> {
                 too_long: Some(total),
             }));
         }
-        let invalid_utf8 = std::str::from_utf8(&self.buf).is_err();
+        // One validation: the fast path borrows, only invalid bytes take the lossy copy.
+        let (text, invalid_utf8) = match std::str::from_utf8(&self.buf) {
+            Ok(text) => (Cow::Borrowed(text), false),
+            Err(_) => (String::from_utf8_lossy(&self.buf), true),
+        };
         Ok(Some(Line {
             number: self.number,
-            text: String::from_utf8_lossy(&self.buf),
+            text,
             invalid_utf8,
             too_long: None,
         }))
@@ -114,7 +118,7 @@ pub fn too_long_issue(number: u64, len: usize) -> super::LineIssue {
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {
-    bytes.iter().position(|&b| b == b'\n')
+    memchr::memchr(b'\n', bytes)
 }
 
 #[cfg(test)]
