@@ -253,6 +253,11 @@ pub struct SessionsArgs {
     #[arg(long)]
     pub daily: bool,
 
+    /// Totals per model, provider, format or label:KEY instead of per session (per day
+    /// and value with --daily).
+    #[arg(long, value_name = "GROUPING", value_parser = runlens_analysis::sessions::Grouping::parse)]
+    pub by: Option<runlens_analysis::sessions::Grouping>,
+
     /// Time window: sessions whose activity overlaps it; days inside it.
     #[command(flatten)]
     pub window: WindowArgs,

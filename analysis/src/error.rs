@@ -14,6 +14,16 @@ pub enum AnalysisError {
         /// Polars' error.
         source: polars::error::PolarsError,
     },
+    /// A label was asked for that no row carries.
+    #[error("no {table} row has the label {key:?}; labels present: {present}")]
+    UnknownLabel {
+        /// The table looked at.
+        table: &'static str,
+        /// The key asked for.
+        key: String,
+        /// The keys present, comma-separated (or "none").
+        present: String,
+    },
     /// The dataset could not be listed.
     #[error(transparent)]
     Dataset(#[from] runlens_ingest::IngestError),

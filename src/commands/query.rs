@@ -28,10 +28,17 @@ pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Ou
         since_us: args.window.since.map(|t| t.0),
         until_us: args.window.until.map(|t| t.0),
     };
-    let mut frame = if args.daily {
-        runlens_analysis::sessions::daily(&reader, &window)?
-    } else {
-        runlens_analysis::sessions::per_session(&reader, &window)?
+    let mut frame = match (&args.by, args.daily) {
+        (Some(by), daily) => {
+            match runlens_analysis::sessions::totals_by(&reader, &window, by, daily) {
+                Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. }) => {
+                    return Err(super::UsageError(e.to_string()).into());
+                }
+                other => other?,
+            }
+        }
+        (None, true) => runlens_analysis::sessions::daily(&reader, &window)?,
+        (None, false) => runlens_analysis::sessions::per_session(&reader, &window)?,
     };
     print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
     Ok(Outcome::Success)

@@ -184,3 +184,51 @@ fn since_leaves_old_files_unopened_and_until_bounds_the_views() {
             == Some(2)
     );
 }
+
+#[test]
+fn token_totals_by_model_format_and_label() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let out = run(
+        &data,
+        &["ingest", "--label", "team=core", "sample-data/sessions"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let by = |args: &[&str]| {
+        let mut all = vec!["sessions", "--format", "csv"];
+        all.extend_from_slice(args);
+        let out = run(&data, &all);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    // Sonnet 4.5 answered in four samples (sample-data/README.md): the Claude Code transcript
+    // without its haiku sidechain response (148 − 120 input, 432 − 30 output, 47,300, 2,800),
+    // the Anthropic pair (412, 96, 3,072, 0), the result object's sonnet share (40, 900,
+    // 60,000, 8,000) and the stream (9, 80, 29,200, 1,350).
+    let models = by(&["--by", "model"]);
+    assert!(
+        models.contains("claude-sonnet-4-5-20250929,4,8,489,1478,139572,12150,153689"),
+        "{models}"
+    );
+    // The 429 reply has no model and no usage: last, empty, never 0.
+    assert_eq!(models.lines().last(), Some(",1,1,,,,,"));
+    let formats = by(&[
+        "--by",
+        "format",
+        "--daily",
+        "--since",
+        "2025-11-18",
+        "--until",
+        "2025-11-18",
+    ]);
+    assert!(
+        formats.contains("2025-11-18,codex_rollout,1,4,3188,1102,32512,,36802"),
+        "{formats}"
+    );
+    assert!(by(&["--by", "label:team"]).contains("core,11,21,"));
+    let unknown = run(&data, &["sessions", "--by", "label:nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(
+        stderr(&unknown).contains("labels present: aggregate, reported_cost_usd, sidechain, team")
+    );
+}
