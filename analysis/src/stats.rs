@@ -1,9 +1,20 @@
-//! Descriptive statistics of one sample of measurements: the one place runlens computes a
-//! mean or a standard deviation, so every command states the same method.
+//! Statistics of one sample of measurements: the one place runlens computes a mean, a
+//! standard deviation, a percentile, a confidence interval or an outlier, so every command
+//! states (and uses) the same method:
 //!
-//! `stddev` is the *sample* standard deviation (Bessel's correction, divisor n − 1), the
-//! usual choice for a handful of benchmark runs; it is undefined (None) for n < 2.
-//! Non-finite values (NaN, ±inf) are ignored.
+//! - `stddev` is the *sample* standard deviation (Bessel's correction, divisor n − 1), the
+//!   usual choice for a handful of benchmark runs; undefined (None) for n < 2.
+//! - percentiles interpolate linearly between order statistics: with the values sorted,
+//!   p maps to rank h = (n − 1)·p and the result is x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])
+//!   (numpy's default, Hyndman & Fan type 7);
+//! - the 95 % confidence interval of the mean is mean ± t(0.975, n − 1)·s/√n with Student's
+//!   t (n is often 3, where the normal 1.96 would claim far too much); None for n < 2;
+//! - outliers: beyond 3 sample standard deviations from the mean (`sd`, the default),
+//!   beyond 1.5 IQR outside the quartiles (`iqr`), or with a modified z-score
+//!   0.6745·(x − median)/MAD above 3.5 in absolute value (`mad`; none when MAD is 0).
+//!
+//! Non-finite values (NaN, ±inf) are ignored. The values are checked against numpy and
+//! scipy (`analysis/tests/fixtures/stats_reference.py` and its committed output).
 
 /// Count, mean, sample standard deviation, minimum and maximum of a sample.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -44,6 +55,138 @@ pub fn describe(values: &[f64]) -> Option<Describe> {
     })
 }
 
+/// The full summary `runlens analyze` reports for one sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Summary {
+    /// Count, mean, stddev, min and max.
+    pub describe: Describe,
+    /// Median (linear interpolation).
+    pub p50: f64,
+    /// 95th percentile (linear interpolation).
+    pub p95: f64,
+    /// 99th percentile (linear interpolation).
+    pub p99: f64,
+    /// 95 % confidence interval of the mean (Student's t); None for fewer than two values.
+    pub ci95: Option<(f64, f64)>,
+}
+
+/// Summarises the finite values of `values`; None when there are none.
+pub fn summarize(values: &[f64]) -> Option<Summary> {
+    let describe = describe(values)?;
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let ci95 = describe.stddev.map(|sd| {
+        let half = t_critical(0.95, describe.count - 1) * sd / (describe.count as f64).sqrt();
+        (describe.mean - half, describe.mean + half)
+    });
+    Some(Summary {
+        describe,
+        p50: quantile_sorted(&sorted, 0.50),
+        p95: quantile_sorted(&sorted, 0.95),
+        p99: quantile_sorted(&sorted, 0.99),
+        ci95,
+    })
+}
+
+/// The `p` quantile (0 ≤ p ≤ 1) of ascending `sorted` values, interpolating linearly between
+/// order statistics; NaN for an empty slice.
+pub fn quantile_sorted(sorted: &[f64], p: f64) -> f64 {
+    let n = sorted.len();
+    if n == 0 {
+        return f64::NAN;
+    }
+    let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+    let lower = h.floor() as usize;
+    let upper = (lower + 1).min(n - 1);
+    sorted[lower] + (h - lower as f64) * (sorted[upper] - sorted[lower])
+}
+
+/// The two-sided critical value of Student's t for `confidence` (0.95) with `df` degrees of
+/// freedom (df ≥ 1).
+pub fn t_critical(confidence: f64, df: usize) -> f64 {
+    use statrs::distribution::{ContinuousCDF, StudentsT};
+    let p = 1.0 - (1.0 - confidence) / 2.0;
+    match StudentsT::new(0.0, 1.0, df.max(1) as f64) {
+        Ok(t) => t.inverse_cdf(p),
+        // Unreachable for df ≥ 1; the normal value is the limit.
+        Err(_) => 1.959_963_984_540_054,
+    }
+}
+
+/// How outliers are recognised (`--outliers`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OutlierRule {
+    /// Beyond 3 sample standard deviations from the mean.
+    #[default]
+    Sd,
+    /// Beyond 1.5 interquartile ranges below the first or above the third quartile.
+    Iqr,
+    /// Modified z-score 0.6745·(x − median)/MAD above 3.5 in absolute value.
+    Mad,
+}
+
+impl OutlierRule {
+    /// The rule as the output states it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            OutlierRule::Sd => "beyond 3 standard deviations from the mean",
+            OutlierRule::Iqr => "beyond 1.5 IQR outside the quartiles",
+            OutlierRule::Mad => "modified z-score (median absolute deviation) above 3.5",
+        }
+    }
+
+    /// `sd`, `iqr` or `mad`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutlierRule::Sd => "sd",
+            OutlierRule::Iqr => "iqr",
+            OutlierRule::Mad => "mad",
+        }
+    }
+}
+
+/// Which of the finite values of `values` (in their order, non-finite values skipped) are
+/// outliers by `rule`.
+pub fn outliers(values: &[f64], rule: OutlierRule) -> Vec<bool> {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let mut sorted = finite.clone();
+    sorted.sort_by(f64::total_cmp);
+    match rule {
+        OutlierRule::Sd => match describe(&finite) {
+            Some(Describe {
+                mean,
+                stddev: Some(sd),
+                ..
+            }) => finite.iter().map(|x| (x - mean).abs() > 3.0 * sd).collect(),
+            _ => vec![false; finite.len()],
+        },
+        OutlierRule::Iqr => {
+            let (q1, q3) = (
+                quantile_sorted(&sorted, 0.25),
+                quantile_sorted(&sorted, 0.75),
+            );
+            let iqr = q3 - q1;
+            finite
+                .iter()
+                .map(|x| *x < q1 - 1.5 * iqr || *x > q3 + 1.5 * iqr)
+                .collect()
+        }
+        OutlierRule::Mad => {
+            let median = quantile_sorted(&sorted, 0.5);
+            let mut deviations: Vec<f64> = finite.iter().map(|x| (x - median).abs()).collect();
+            deviations.sort_by(f64::total_cmp);
+            let mad = quantile_sorted(&deviations, 0.5);
+            if mad == 0.0 {
+                return vec![false; finite.len()];
+            }
+            finite
+                .iter()
+                .map(|x| (0.6745 * (x - median) / mad).abs() > 3.5)
+                .collect()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,5 +208,94 @@ mod tests {
         assert_eq!((d.count, d.mean, d.stddev), (1, 3.5, None));
         assert!(describe(&[]).is_none());
         assert!(describe(&[f64::INFINITY]).is_none());
+    }
+
+    /// Relative (or, near 0, absolute) agreement to 1e-9.
+    fn close(a: f64, b: f64) -> bool {
+        (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+    }
+
+    fn number(v: &serde_json::Value) -> f64 {
+        v.as_f64().unwrap_or(f64::NAN)
+    }
+
+    #[test]
+    fn agrees_with_numpy_and_scipy() {
+        let text = include_str!("../tests/fixtures/stats_reference.json");
+        let fixture: serde_json::Value = serde_json::from_str(text).expect("fixture");
+        let cases = fixture["cases"].as_object().expect("cases");
+        assert!(cases.len() >= 9);
+        for (name, case) in cases {
+            let values: Vec<f64> = case["values"]
+                .as_array()
+                .expect("values")
+                .iter()
+                .map(number)
+                .collect();
+            let s = summarize(&values).expect("finite values");
+            let d = s.describe;
+            assert_eq!(
+                d.count as u64,
+                case["count"].as_u64().expect("count"),
+                "{name}"
+            );
+            for (what, ours, theirs) in [
+                ("mean", d.mean, number(&case["mean"])),
+                ("min", d.min, number(&case["min"])),
+                ("max", d.max, number(&case["max"])),
+                ("p50", s.p50, number(&case["p50"])),
+                ("p95", s.p95, number(&case["p95"])),
+                ("p99", s.p99, number(&case["p99"])),
+            ] {
+                assert!(close(ours, theirs), "{name} {what}: {ours} vs {theirs}");
+            }
+            match (d.stddev, case["stddev"].as_f64()) {
+                (Some(a), Some(b)) => assert!(close(a, b), "{name} stddev: {a} vs {b}"),
+                (None, None) => {}
+                other => panic!("{name} stddev: {other:?}"),
+            }
+            match (s.ci95, case["ci95"].as_array()) {
+                (Some((lo, hi)), Some(ci)) => {
+                    assert!(
+                        close(lo, number(&ci[0])),
+                        "{name} ci low: {lo} vs {}",
+                        ci[0]
+                    );
+                    assert!(
+                        close(hi, number(&ci[1])),
+                        "{name} ci high: {hi} vs {}",
+                        ci[1]
+                    );
+                }
+                (None, None) => {}
+                other => panic!("{name} ci: {other:?}"),
+            }
+            for (rule, key) in [
+                (OutlierRule::Sd, "outliers_sd"),
+                (OutlierRule::Iqr, "outliers_iqr"),
+                (OutlierRule::Mad, "outliers_mad"),
+            ] {
+                let ours: Vec<u64> = outliers(&values, rule)
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, o)| **o)
+                    .map(|(i, _)| i as u64)
+                    .collect();
+                let theirs: Vec<u64> = case[key]
+                    .as_array()
+                    .expect("indices")
+                    .iter()
+                    .filter_map(serde_json::Value::as_u64)
+                    .collect();
+                assert_eq!(ours, theirs, "{name} {key}");
+            }
+        }
+    }
+
+    #[test]
+    fn student_t_for_three_runs_is_far_from_normal() {
+        // t(0.975, 2) = 4.302652729911275 (tables); the normal 1.96 would be 2.2× narrower.
+        assert!((t_critical(0.95, 2) - 4.302_652_729_911_275).abs() < 1e-9);
+        assert!((t_critical(0.95, 1) - 12.706_204_736_174_7).abs() < 1e-9);
     }
 }
