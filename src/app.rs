@@ -10,6 +10,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Record(args) => commands::record::run(&cli.data, args),
         Command::Validate(args) => commands::validate::run(args),
         Command::Sessions(args) => commands::query::sessions(&cli.data, args),
+        Command::Analyze(args) => commands::analyze::run(&cli.data, args),
         Command::Query(args) => commands::query::run(&cli.data, args),
         Command::Formats => {
             let mut text = String::new();

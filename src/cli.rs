@@ -35,6 +35,8 @@ pub enum Command {
     Validate(ValidateArgs),
     /// Token totals of the ingested agent sessions, per session or per day.
     Sessions(SessionsArgs),
+    /// Statistics of every metric per group and phase: mean, stddev, percentiles, 95% CI, outliers.
+    Analyze(AnalyzeArgs),
     /// Run SQL over the dataset's tables (runs, phases, llm_calls, bench_results, ingest_log, ...).
     Query(QueryArgs),
     /// List the input formats runlens reads.
@@ -265,6 +267,50 @@ pub struct SessionsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+/// Arguments of `runlens analyze`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  runlens analyze --by provider,model --phase\n  runlens analyze --by version --filter provider=ollama --outliers mad --drop-outliers --format json"
+)]
+pub struct AnalyzeArgs {
+    /// Group by these keys (comma-separated or repeated): a column of the table
+    /// (provider, source, ...), model, or a label (version, ...).
+    #[arg(long, value_name = "KEY,...", value_delimiter = ',')]
+    pub by: Vec<String>,
+
+    /// Also one row per phase for phase times, phase tokens and LLM-call metrics.
+    #[arg(long)]
+    pub phase: bool,
+
+    /// Keep only observations whose key equals the value (repeatable).
+    #[arg(long = "filter", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub filters: Vec<(String, String)>,
+
+    /// How outliers are recognised: sd (beyond 3 standard deviations), iqr (1.5 IQR), mad
+    /// (modified z-score above 3.5).
+    #[arg(long, value_enum, default_value_t = OutlierArg::Sd)]
+    pub outliers: OutlierArg,
+
+    /// Remove the outliers before computing the statistics (they are always counted).
+    #[arg(long)]
+    pub drop_outliers: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// `--outliers`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutlierArg {
+    /// Beyond 3 sample standard deviations from the mean.
+    Sd,
+    /// Beyond 1.5 interquartile ranges outside the quartiles.
+    Iqr,
+    /// Modified z-score (median absolute deviation) above 3.5.
+    Mad,
 }
 
 /// Arguments of `runlens query`.

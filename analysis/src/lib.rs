@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod analyze;
 pub mod error;
 pub mod labels;
 pub mod query;

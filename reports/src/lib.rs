@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod analysis;
 pub mod error;
 pub mod frame;
 pub mod ingest_summary;

@@ -1,6 +1,7 @@
 //! One module per command: each converts its clap arguments into library options, calls
 //! the library, and prints the rendered result.
 
+pub mod analyze;
 pub mod ingest;
 pub mod query;
 pub mod record;

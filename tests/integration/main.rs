@@ -1,6 +1,7 @@
 //! Integration tests: the `runlens` binary run on `sample-data/` and on files generated
 //! in temporary directories, checked against hand-computed values and the dataset itself.
 
+mod analyze;
 mod bad_input;
 mod common;
 mod durability;

@@ -1,0 +1,668 @@
+//! `runlens analyze`: per-group (and per-phase) statistics of every metric the dataset
+//! holds, with the method stated.
+//!
+//! Each metric comes from the table that observes it, one observation per row:
+//!
+//! | metric | unit | table, one value per | failed when |
+//! | --- | --- | --- | --- |
+//! | `wall_time` | ms | `runs` | exit code ≠ 0, a signal, timed out or interrupted |
+//! | `cpu_time` (user + sys) | ms | `runs` | as above |
+//! | `peak_memory` (`max_rss_bytes`) | bytes | `runs` | as above |
+//! | `phase_time` | ms | `phases` | its run failed |
+//! | `phase_input_tokens`, `phase_output_tokens` | tokens | `phases` | its run failed |
+//! | `ttft` | ms | `llm_calls` | the call has an `error_kind` |
+//! | `output_tokens_per_s` | tokens/s | `llm_calls` | as above |
+//! | `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens` | tokens | `llm_calls` | as above |
+//! | `tool_calls` | calls | `sessions` | never |
+//!
+//! Warm-up runs (and their phases) are excluded; failed observations are counted in
+//! `failed` and excluded from the statistics. Rows with no value for a metric (a run
+//! without a memory figure) do not count for it. Every metric has a `(total)` row: run
+//! metrics per run, phase metrics summed over each run's phases (one value per run), call
+//! metrics per call, `tool_calls` per session. With `--phase`, phase metrics and LLM-call
+//! metrics also get one row per phase (calls made outside any phase count in the totals).
+//!
+//! Grouping (`--by`) and filters (`--filter key=value`) name a column of the table
+//! (`provider`, `source`, ...), `model` (an LLM call's responding model, else the requested
+//! one), or else a label (`--label key=value` at ingest). Polars scans the Parquet files
+//! lazily and groups the observations; [`crate::stats`] then summarises each group, in
+//! parallel, so every number comes from the one tested implementation.
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use runlens_ingest::schema::Table;
+
+use crate::error::{AnalysisError, Result};
+use crate::labels::{label_column, label_keys, with_label_columns};
+use crate::scan::DatasetReader;
+use crate::stats::{OutlierRule, outliers, summarize};
+
+/// What to analyse and how.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Grouping keys (`provider`, `model`, `version`, ...).
+    pub by: Vec<String>,
+    /// Also one row per phase for phase and LLM-call metrics.
+    pub per_phase: bool,
+    /// Only observations whose key equals the value.
+    pub filters: Vec<(String, String)>,
+    /// How outliers are recognised.
+    pub outlier_rule: OutlierRule,
+    /// Remove outliers before computing the statistics.
+    pub drop_outliers: bool,
+}
+
+/// How the numbers were computed, for the output's footer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Method {
+    /// Percentile method.
+    pub quantiles: &'static str,
+    /// Confidence interval method.
+    pub confidence_interval: &'static str,
+    /// Outlier rule used.
+    pub outlier_rule: OutlierRule,
+    /// Whether outliers were removed.
+    pub outliers_dropped: bool,
+    /// Outliers found, over all rows.
+    pub outliers_found: usize,
+    /// Outliers removed (0 unless dropped).
+    pub outliers_removed: usize,
+    /// Warm-up observations excluded.
+    pub warmups_excluded: usize,
+    /// Failed observations excluded (counted per row in `failed`).
+    pub failed_excluded: usize,
+}
+
+/// The result: one row per group, phase and metric, and the method.
+#[derive(Debug, Clone)]
+pub struct Analysis {
+    /// Columns: the `--by` keys, `phase`, `metric`, `unit`, `n`, `failed`, `mean`,
+    /// `stddev`, `min`, `max`, `p50`, `p95`, `p99`, `ci95_low`, `ci95_high`, `outliers`,
+    /// `outliers_removed`.
+    pub frame: DataFrame,
+    /// How it was computed.
+    pub method: Method,
+}
+
+/// The phase value of run-level rows.
+pub const TOTAL_PHASE: &str = "(total)";
+
+/// One metric: where its observations come from.
+struct Metric {
+    name: &'static str,
+    unit: &'static str,
+    table: Table,
+    value: fn() -> Expr,
+    /// Whether the metric has per-phase rows (and a `phase` column to take them from).
+    phased: bool,
+}
+
+const METRICS: &[Metric] = &[
+    Metric {
+        name: "wall_time",
+        unit: "ms",
+        table: Table::Runs,
+        value: || col("wall_ms"),
+        phased: false,
+    },
+    Metric {
+        name: "cpu_time",
+        unit: "ms",
+        table: Table::Runs,
+        value: || col("user_ms") + col("sys_ms"),
+        phased: false,
+    },
+    Metric {
+        name: "peak_memory",
+        unit: "bytes",
+        table: Table::Runs,
+        value: || col("max_rss_bytes"),
+        phased: false,
+    },
+    Metric {
+        name: "phase_time",
+        unit: "ms",
+        table: Table::Phases,
+        value: || col("duration_ms"),
+        phased: true,
+    },
+    Metric {
+        name: "phase_input_tokens",
+        unit: "tokens",
+        table: Table::Phases,
+        value: || col("input_tokens"),
+        phased: true,
+    },
+    Metric {
+        name: "phase_output_tokens",
+        unit: "tokens",
+        table: Table::Phases,
+        value: || col("output_tokens"),
+        phased: true,
+    },
+    Metric {
+        name: "ttft",
+        unit: "ms",
+        table: Table::LlmCalls,
+        value: || col("ttft_ms"),
+        phased: true,
+    },
+    Metric {
+        name: "output_tokens_per_s",
+        unit: "tokens/s",
+        table: Table::LlmCalls,
+        value: || col("output_tokens_per_s"),
+        phased: true,
+    },
+    Metric {
+        name: "input_tokens",
+        unit: "tokens",
+        table: Table::LlmCalls,
+        value: || col("input_tokens"),
+        phased: true,
+    },
+    Metric {
+        name: "output_tokens",
+        unit: "tokens",
+        table: Table::LlmCalls,
+        value: || col("output_tokens"),
+        phased: true,
+    },
+    Metric {
+        name: "cache_read_tokens",
+        unit: "tokens",
+        table: Table::LlmCalls,
+        value: || col("cache_read_input_tokens"),
+        phased: true,
+    },
+    Metric {
+        name: "cache_write_tokens",
+        unit: "tokens",
+        table: Table::LlmCalls,
+        value: || col("cache_creation_input_tokens"),
+        phased: true,
+    },
+    Metric {
+        name: "tool_calls",
+        unit: "calls",
+        table: Table::Sessions,
+        value: || col("tool_calls"),
+        phased: false,
+    },
+];
+
+/// Internal column names of the gathered observations.
+const FAILED: &str = "__failed";
+const WARMUP: &str = "__warmup";
+const PHASE: &str = "__phase";
+const ORDER: &str = "__order";
+
+fn value_column(n: usize) -> String {
+    format!("__v{n}")
+}
+
+fn group_column(i: usize) -> String {
+    format!("__g{i}")
+}
+
+/// Runs the analysis over the dataset.
+pub fn analyze(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<Analysis> {
+    check_keys(reader, options)?;
+    let mut rows: Vec<Row> = Vec::new();
+    let mut method = Method {
+        quantiles: "linear interpolation between order statistics (numpy default, type 7)",
+        confidence_interval: "95 % CI of the mean, Student's t with n - 1 degrees of freedom",
+        outlier_rule: options.outlier_rule,
+        outliers_dropped: options.drop_outliers,
+        outliers_found: 0,
+        outliers_removed: 0,
+        warmups_excluded: 0,
+        failed_excluded: 0,
+    };
+    // One scan per table (and per phase split): every metric of the table at once.
+    for table in TABLES {
+        let metrics: Vec<usize> = (0..METRICS.len())
+            .filter(|i| METRICS[*i].table == table)
+            .collect();
+        let phased = options.per_phase && metrics.iter().all(|i| METRICS[*i].phased);
+        // Phased metrics get their per-phase rows and, from a second pass, their totals.
+        let splits: &[bool] = if phased { &[false, true] } else { &[false] };
+        for &per_phase in splits {
+            let groups = gather(reader, table, &metrics, per_phase, options)?;
+            if !per_phase {
+                for g in &groups {
+                    method.warmups_excluded += g.warmups;
+                    method.failed_excluded += g.failed;
+                }
+            }
+            let mut summarised: Vec<Row> = groups
+                .into_par_iter()
+                .flat_map_iter(|g| g.into_rows(&metrics, options))
+                .collect();
+            for row in &summarised {
+                method.outliers_found += row.outliers;
+                method.outliers_removed += row.outliers_removed;
+            }
+            rows.append(&mut summarised);
+        }
+    }
+    rows.sort_by(|a, b| {
+        (&a.keys, a.phase_order, &a.phase, a.metric_index).cmp(&(
+            &b.keys,
+            b.phase_order,
+            &b.phase,
+            b.metric_index,
+        ))
+    });
+    Ok(Analysis {
+        frame: to_frame(&rows, &options.by)?,
+        method,
+    })
+}
+
+/// The tables `analyze` reads.
+const TABLES: [Table; 4] = [Table::Runs, Table::Phases, Table::LlmCalls, Table::Sessions];
+
+/// Every `--by` and `--filter` key must name a column, `model`, or a label present in the
+/// data: a typo would otherwise group everything under "no value".
+fn check_keys(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<()> {
+    let keys: Vec<&String> = options
+        .by
+        .iter()
+        .chain(options.filters.iter().map(|(k, _)| k))
+        .collect();
+    let is_column = |key: &str| {
+        key == "model"
+            || TABLES.iter().any(|t| {
+                t.schema()
+                    .fields()
+                    .iter()
+                    .any(|f| f.name() == key && key != "labels")
+            })
+    };
+    let unknown: Vec<&String> = keys.into_iter().filter(|k| !is_column(k)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let mut present: Vec<String> = Vec::new();
+    for table in TABLES {
+        present.extend(label_keys(&reader.scan(table)?)?);
+    }
+    present.sort();
+    present.dedup();
+    match unknown.into_iter().find(|k| !present.contains(k)) {
+        None => Ok(()),
+        Some(key) => Err(AnalysisError::UnknownLabel {
+            table: "runs, phases, llm_calls or sessions",
+            key: key.clone(),
+            present: if present.is_empty() {
+                "none".into()
+            } else {
+                present.join(", ")
+            },
+        }),
+    }
+}
+
+/// One group's observations of every metric of its table.
+struct Group {
+    keys: Vec<Option<String>>,
+    phase: String,
+    phase_order: i64,
+    /// Per metric (in the order asked), the values that count.
+    values: Vec<Vec<f64>>,
+    failed: usize,
+    warmups: usize,
+}
+
+impl Group {
+    /// One row per metric that has observations (or failures).
+    fn into_rows(self, metrics: &[usize], options: &AnalyzeOptions) -> Vec<Row> {
+        let Group {
+            keys,
+            phase,
+            phase_order,
+            values,
+            failed,
+            ..
+        } = self;
+        metrics
+            .iter()
+            .zip(values)
+            .filter(|(_, v)| !v.is_empty() || failed > 0)
+            .map(|(&metric_index, values)| {
+                summarise(
+                    keys.clone(),
+                    phase.clone(),
+                    phase_order,
+                    metric_index,
+                    values,
+                    failed,
+                    options,
+                )
+            })
+            .collect()
+    }
+}
+
+/// One output row.
+struct Row {
+    keys: Vec<Option<String>>,
+    phase: String,
+    phase_order: i64,
+    metric_index: usize,
+    n: usize,
+    failed: usize,
+    summary: Option<crate::stats::Summary>,
+    outliers: usize,
+    outliers_removed: usize,
+}
+
+fn summarise(
+    keys: Vec<Option<String>>,
+    phase: String,
+    phase_order: i64,
+    metric_index: usize,
+    values: Vec<f64>,
+    failed: usize,
+    options: &AnalyzeOptions,
+) -> Row {
+    let mask = outliers(&values, options.outlier_rule);
+    let found = mask.iter().filter(|o| **o).count();
+    let (kept, removed) = if options.drop_outliers && found > 0 {
+        let kept: Vec<f64> = values
+            .iter()
+            .zip(&mask)
+            .filter(|(_, o)| !**o)
+            .map(|(v, _)| *v)
+            .collect();
+        (kept, found)
+    } else {
+        (values, 0)
+    };
+    Row {
+        keys,
+        phase,
+        phase_order,
+        metric_index,
+        n: kept.len(),
+        failed,
+        summary: summarize(&kept),
+        outliers: found,
+        outliers_removed: removed,
+    }
+}
+
+/// The expression a grouping or filter key stands for in `table`, and the label it needs
+/// (if it is one).
+fn key_expr(table: Table, key: &str) -> (Expr, Option<String>) {
+    let schema = table.schema();
+    let has = |name: &str| schema.fields().iter().any(|f| f.name() == name);
+    if key == "model" && table == Table::LlmCalls {
+        return (
+            coalesce(&[col("response_model"), col("request_model")]),
+            None,
+        );
+    }
+    if has(key) && key != "labels" {
+        return (col(key).cast(DataType::String), None);
+    }
+    (col(label_column(key)), Some(key.to_string()))
+}
+
+/// Scans `table` and returns the observations of `metrics` per group (and phase, with
+/// `per_phase`).
+fn gather(
+    reader: &DatasetReader,
+    table: Table,
+    metrics: &[usize],
+    per_phase: bool,
+    options: &AnalyzeOptions,
+) -> Result<Vec<Group>> {
+    let mut lf = reader.scan(table)?;
+    let mut labels: Vec<String> = Vec::new();
+    let mut keys: Vec<Expr> = Vec::new();
+    for (i, key) in options.by.iter().enumerate() {
+        let (expr, label) = key_expr(table, key);
+        labels.extend(label);
+        keys.push(expr.alias(group_column(i).as_str()));
+    }
+    let mut filters: Vec<Expr> = Vec::new();
+    for (key, value) in &options.filters {
+        let (expr, label) = key_expr(table, key);
+        labels.extend(label);
+        filters.push(expr.eq(lit(value.as_str())));
+    }
+    labels.sort();
+    labels.dedup();
+    lf = with_label_columns(lf, &labels);
+    for f in filters {
+        lf = lf.filter(f);
+    }
+    let (failed, warmup) = match table {
+        Table::Runs => (run_failed(), col("is_warmup")),
+        Table::Phases => {
+            // A phase shares its run's warm-up and failure flags.
+            let runs = reader.scan(Table::Runs)?.select([
+                col("run_id"),
+                col("is_warmup").alias("__run_warmup"),
+                run_failed().alias("__run_failed"),
+            ]);
+            lf = lf.left_join(runs, col("run_id"), col("run_id"));
+            (
+                col("__run_failed").fill_null(lit(false)),
+                col("__run_warmup").fill_null(lit(false)),
+            )
+        }
+        Table::LlmCalls => (col("error_kind").is_not_null(), lit(false)),
+        _ => (lit(false), lit(false)),
+    };
+    let (phase, order) = match (per_phase, table) {
+        (true, Table::Phases) => (col("phase"), col("phase_index").cast(DataType::Int64)),
+        // Calls made outside any phase count in the totals only.
+        (true, _) => (col("phase"), lit(i64::MAX)),
+        (false, _) => (lit(TOTAL_PHASE), lit(-1i64)),
+    };
+    let mut select = keys.clone();
+    select.extend([
+        phase.alias(PHASE),
+        order.cast(DataType::Int64).alias(ORDER),
+        failed.alias(FAILED),
+        warmup.alias(WARMUP),
+    ]);
+    for (n, &m) in metrics.iter().enumerate() {
+        select.push(
+            (METRICS[m].value)()
+                .cast(DataType::Float64)
+                .alias(value_column(n).as_str()),
+        );
+    }
+    if table == Table::Phases {
+        select.push(col("run_id"));
+    }
+    let mut group_by: Vec<Expr> = (0..options.by.len())
+        .map(|i| col(group_column(i).as_str()))
+        .collect();
+    group_by.push(col(PHASE));
+    let counted = col(FAILED).not().and(col(WARMUP).not());
+    let mut aggregates: Vec<Expr> = (0..metrics.len())
+        .map(|n| {
+            let value = value_column(n);
+            col(value.as_str())
+                .filter(col(value.as_str()).is_not_null().and(counted.clone()))
+                .alias(value.as_str())
+        })
+        .collect();
+    aggregates.extend([
+        col(FAILED)
+            .and(col(WARMUP).not())
+            .cast(DataType::UInt32)
+            .sum()
+            .alias(FAILED),
+        col(WARMUP).cast(DataType::UInt32).sum().alias(WARMUP),
+        col(ORDER).min().alias(ORDER),
+    ]);
+    let mut observations = lf.select(select);
+    if table == Table::Phases && !per_phase {
+        // A run's phases together: their durations and tokens summed per run, so the
+        // `(total)` row describes runs, like the run metrics.
+        observations = per_run_sums(observations, options.by.len(), metrics.len());
+    }
+    let frame = observations
+        .group_by(group_by)
+        .agg(aggregates)
+        .collect()
+        .map_err(AnalysisError::polars(format!("gathering {}", table.name())))?;
+    read_groups(&frame, options.by.len(), metrics.len(), table.name())
+}
+
+/// Sums the phase observations of each run (a value stays null when no phase of the run
+/// had one).
+fn per_run_sums(observations: LazyFrame, keys: usize, values: usize) -> LazyFrame {
+    let mut by: Vec<Expr> = (0..keys).map(|i| col(group_column(i).as_str())).collect();
+    by.push(col("run_id"));
+    let mut aggregates = vec![
+        col(PHASE).first(),
+        col(ORDER).first(),
+        col(FAILED).first(),
+        col(WARMUP).first(),
+    ];
+    for n in 0..values {
+        let value = value_column(n);
+        aggregates.push(
+            when(col(value.as_str()).count().gt(lit(0)))
+                .then(col(value.as_str()).sum())
+                .otherwise(lit(NULL).cast(DataType::Float64))
+                .alias(value.as_str()),
+        );
+    }
+    observations.group_by(by).agg(aggregates)
+}
+
+/// A run failed: non-zero exit, killed by a signal, timed out or interrupted.
+fn run_failed() -> Expr {
+    col("exit_code")
+        .neq(lit(0))
+        .fill_null(lit(false))
+        .or(col("signal").is_not_null())
+        .or(col("timed_out"))
+        .or(col("interrupted"))
+}
+
+fn read_groups(frame: &DataFrame, keys: usize, metrics: usize, metric: &str) -> Result<Vec<Group>> {
+    let err = AnalysisError::polars(format!("reading the groups of {metric}"));
+    let key_columns: Vec<StringChunked> = (0..keys)
+        .map(|i| {
+            frame
+                .column(group_column(i).as_str())
+                .and_then(|c| c.cast(&DataType::String))
+                .and_then(|c| c.str().cloned())
+        })
+        .collect::<PolarsResult<_>>()
+        .map_err(err)?;
+    let err = || AnalysisError::polars(format!("reading the groups of {metric}"));
+    let phases = frame
+        .column(PHASE)
+        .and_then(|c| c.str().cloned())
+        .map_err(err())?;
+    let values: Vec<ListChunked> = (0..metrics)
+        .map(|n| {
+            frame
+                .column(value_column(n).as_str())
+                .and_then(|c| c.list().cloned())
+        })
+        .collect::<PolarsResult<_>>()
+        .map_err(err())?;
+    let failed = frame
+        .column(FAILED)
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .and_then(|c| c.u64().cloned())
+        .map_err(err())?;
+    let warmups = frame
+        .column(WARMUP)
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .and_then(|c| c.u64().cloned())
+        .map_err(err())?;
+    let orders = frame
+        .column(ORDER)
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+        .map_err(err())?;
+    let mut groups = Vec::with_capacity(frame.height());
+    for i in 0..frame.height() {
+        let mut per_metric: Vec<Vec<f64>> = Vec::with_capacity(metrics);
+        for list in &values {
+            per_metric.push(match list.get_as_series(i) {
+                Some(series) => series.f64().map_err(err())?.iter().flatten().collect(),
+                None => Vec::new(),
+            });
+        }
+        let group = Group {
+            keys: key_columns
+                .iter()
+                .map(|c| c.get(i).map(str::to_string))
+                .collect(),
+            phase: match phases.get(i) {
+                Some(p) => p.to_string(),
+                None => continue,
+            },
+            phase_order: orders.get(i).unwrap_or(i64::MAX),
+            values: per_metric,
+            failed: failed.get(i).unwrap_or(0) as usize,
+            warmups: warmups.get(i).unwrap_or(0) as usize,
+        };
+        // A group with nothing measured and nothing failed says nothing.
+        if group.values.iter().any(|v| !v.is_empty()) || group.failed > 0 {
+            groups.push(group);
+        }
+    }
+    Ok(groups)
+}
+
+fn to_frame(rows: &[Row], by: &[String]) -> Result<DataFrame> {
+    let mut columns: Vec<Column> = Vec::new();
+    for (i, key) in by.iter().enumerate() {
+        let values: Vec<Option<&str>> = rows.iter().map(|r| r.keys[i].as_deref()).collect();
+        columns.push(Column::new(key.as_str().into(), values));
+    }
+    let text = |f: fn(&Row) -> &str| -> Vec<&str> { rows.iter().map(f).collect() };
+    columns.push(Column::new("phase".into(), text(|r| r.phase.as_str())));
+    columns.push(Column::new(
+        "metric".into(),
+        text(|r| METRICS[r.metric_index].name),
+    ));
+    columns.push(Column::new(
+        "unit".into(),
+        text(|r| METRICS[r.metric_index].unit),
+    ));
+    let count = |f: fn(&Row) -> usize| -> Vec<u64> { rows.iter().map(|r| f(r) as u64).collect() };
+    columns.push(Column::new("n".into(), count(|r| r.n)));
+    columns.push(Column::new("failed".into(), count(|r| r.failed)));
+    let stat = |f: fn(&crate::stats::Summary) -> Option<f64>| -> Vec<Option<f64>> {
+        rows.iter()
+            .map(|r| r.summary.as_ref().and_then(f))
+            .collect()
+    };
+    columns.push(Column::new("mean".into(), stat(|s| Some(s.describe.mean))));
+    columns.push(Column::new("stddev".into(), stat(|s| s.describe.stddev)));
+    columns.push(Column::new("min".into(), stat(|s| Some(s.describe.min))));
+    columns.push(Column::new("max".into(), stat(|s| Some(s.describe.max))));
+    columns.push(Column::new("p50".into(), stat(|s| Some(s.p50))));
+    columns.push(Column::new("p95".into(), stat(|s| Some(s.p95))));
+    columns.push(Column::new("p99".into(), stat(|s| Some(s.p99))));
+    columns.push(Column::new(
+        "ci95_low".into(),
+        stat(|s| s.ci95.map(|c| c.0)),
+    ));
+    columns.push(Column::new(
+        "ci95_high".into(),
+        stat(|s| s.ci95.map(|c| c.1)),
+    ));
+    columns.push(Column::new("outliers".into(), count(|r| r.outliers)));
+    columns.push(Column::new(
+        "outliers_removed".into(),
+        count(|r| r.outliers_removed),
+    ));
+    DataFrame::new_infer_height(columns)
+        .map_err(AnalysisError::polars("building the analysis table"))
+}

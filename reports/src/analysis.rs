@@ -1,0 +1,245 @@
+//! What `runlens analyze` prints: the statistics table with readable units, and the
+//! method; CSV and JSON of the same rows as data.
+
+use std::fmt::Write as _;
+
+use polars::prelude::*;
+use runlens_analysis::analyze::Analysis;
+
+use crate::error::Result;
+use crate::frame::{FrameFormat, render_frame};
+use crate::table::{align_right, new_table};
+use crate::units::{format_bytes, format_duration_ms};
+
+/// A value in its metric's unit, readable.
+fn readable(value: Option<f64>, unit: &str) -> String {
+    let Some(v) = value.filter(|v| v.is_finite()) else {
+        return String::new();
+    };
+    match unit {
+        "ms" => format_duration_ms(v),
+        "bytes" => format_bytes(v.round() as i64),
+        "tokens/s" => format!("{v:.1}/s"),
+        _ if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
+        _ => format!("{v:.1}"),
+    }
+}
+
+/// The method, one line each, as the table's footer.
+pub fn method_lines(analysis: &Analysis) -> String {
+    let m = &analysis.method;
+    let mut out = String::new();
+    let _ = writeln!(out, "percentiles: {}", m.quantiles);
+    let _ = writeln!(out, "confidence interval: {}", m.confidence_interval);
+    let _ = writeln!(
+        out,
+        "outliers ({}: {}): {} found, {} removed{}",
+        m.outlier_rule.name(),
+        m.outlier_rule.describe(),
+        m.outliers_found,
+        m.outliers_removed,
+        if m.outliers_dropped {
+            ""
+        } else {
+            " (--drop-outliers removes them)"
+        }
+    );
+    let _ = writeln!(
+        out,
+        "excluded: {} warm-up observation(s); {} failed observation(s), counted in `failed`",
+        m.warmups_excluded, m.failed_excluded
+    );
+    out
+}
+
+/// Renders the analysis in `format`: a table with the method below it, CSV rows, or JSON
+/// `{"method": {...}, "rows": [...]}`.
+pub fn render_analysis(analysis: &Analysis, format: FrameFormat) -> Result<String> {
+    match format {
+        FrameFormat::Table => Ok(render_table(analysis)),
+        FrameFormat::Csv => render_frame(&mut analysis.frame.clone(), FrameFormat::Csv),
+        FrameFormat::Json => {
+            let rows = render_frame(&mut analysis.frame.clone(), FrameFormat::Json)?;
+            let m = &analysis.method;
+            let method = serde_json::json!({
+                "quantiles": m.quantiles,
+                "confidence_interval": m.confidence_interval,
+                "outlier_rule": m.outlier_rule.name(),
+                "outliers_dropped": m.outliers_dropped,
+                "outliers_found": m.outliers_found,
+                "outliers_removed": m.outliers_removed,
+                "warmups_excluded": m.warmups_excluded,
+                "failed_excluded": m.failed_excluded,
+            });
+            Ok(format!(
+                "{{\"method\": {method}, \"rows\": {}}}\n",
+                rows.trim_end()
+            ))
+        }
+    }
+}
+
+fn render_table(analysis: &Analysis) -> String {
+    let df = &analysis.frame;
+    let fixed = [
+        "phase",
+        "metric",
+        "unit",
+        "n",
+        "failed",
+        "mean",
+        "stddev",
+        "min",
+        "max",
+        "p50",
+        "p95",
+        "p99",
+        "ci95_low",
+        "ci95_high",
+        "outliers",
+        "outliers_removed",
+    ];
+    let keys: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .filter(|n| !fixed.contains(&n.as_str()))
+        .collect();
+    let mut header: Vec<&str> = keys.iter().map(String::as_str).collect();
+    header.extend([
+        "phase",
+        "metric",
+        "n",
+        "failed",
+        "mean ± σ",
+        "p50",
+        "p95",
+        "p99",
+        "min",
+        "max",
+        "95% CI of mean",
+        "outliers",
+    ]);
+    let mut table = new_table(&header);
+    let text = |name: &str, i: usize| -> Option<String> {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.get(i).ok())
+            .and_then(|v| match v {
+                AnyValue::String(s) => Some(s.to_string()),
+                AnyValue::StringOwned(s) => Some(s.to_string()),
+                AnyValue::Null => None,
+                other => Some(other.to_string()),
+            })
+    };
+    let number = |name: &str, i: usize| -> Option<f64> {
+        df.column(name)
+            .ok()
+            .and_then(|c| c.get(i).ok())
+            .and_then(|v| v.extract::<f64>())
+    };
+    for i in 0..df.height() {
+        let unit = text("unit", i).unwrap_or_default();
+        let r = |name: &str| readable(number(name, i), &unit);
+        let mut row: Vec<String> = keys
+            .iter()
+            .map(|k| text(k, i).unwrap_or_else(|| "—".into()))
+            .collect();
+        let mean = match number("stddev", i) {
+            Some(_) => format!("{} ± {}", r("mean"), r("stddev")),
+            None => r("mean"),
+        };
+        let ci = match (number("ci95_low", i), number("ci95_high", i)) {
+            (Some(_), Some(_)) => format!("{} … {}", r("ci95_low"), r("ci95_high")),
+            _ => String::new(),
+        };
+        let outliers = match (number("outliers", i), number("outliers_removed", i)) {
+            (Some(o), Some(rm)) if rm > 0.0 => format!("{o} ({rm} removed)"),
+            (Some(o), _) => format!("{o}"),
+            _ => String::new(),
+        };
+        row.extend([
+            text("phase", i).unwrap_or_default(),
+            text("metric", i).unwrap_or_default(),
+            text("n", i).unwrap_or_default(),
+            text("failed", i).unwrap_or_default(),
+            mean,
+            r("p50"),
+            r("p95"),
+            r("p99"),
+            r("min"),
+            r("max"),
+            ci,
+            outliers,
+        ]);
+        table.add_row(row);
+    }
+    let first_number = keys.len() + 2;
+    align_right(
+        &mut table,
+        &(first_number..header.len()).collect::<Vec<_>>(),
+    );
+    format!("{table}\n{}", method_lines(analysis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runlens_analysis::analyze::Method;
+    use runlens_analysis::stats::OutlierRule;
+
+    fn sample() -> Analysis {
+        let frame = df!(
+            "provider" => [Some("ollama"), Some("ollama"), None],
+            "phase" => ["(total)", "Analysis", "(total)"],
+            "metric" => ["wall_time", "phase_time", "peak_memory"],
+            "unit" => ["ms", "ms", "bytes"],
+            "n" => [3u64, 3, 1],
+            "failed" => [1u64, 0, 0],
+            "mean" => [Some(301_933.3), Some(1_250.5), Some(1_073_741_824.0)],
+            "stddev" => [Some(3_655.6), Some(20.25), None],
+            "min" => [Some(298_700.0), Some(1_230.0), Some(1_073_741_824.0)],
+            "max" => [Some(305_900.0), Some(1_271.0), Some(1_073_741_824.0)],
+            "p50" => [Some(301_200.0), Some(1_250.5), Some(1_073_741_824.0)],
+            "p95" => [Some(305_430.0), Some(1_269.0), Some(1_073_741_824.0)],
+            "p99" => [Some(305_806.0), Some(1_270.6), Some(1_073_741_824.0)],
+            "ci95_low" => [Some(292_852.3), Some(1_200.2), None],
+            "ci95_high" => [Some(311_014.3), Some(1_300.8), None],
+            "outliers" => [0u64, 1, 0],
+            "outliers_removed" => [0u64, 1, 0]
+        )
+        .expect("frame");
+        Analysis {
+            frame,
+            method: Method {
+                quantiles: "linear interpolation between order statistics (numpy default, type 7)",
+                confidence_interval: "95 % CI of the mean, Student's t with n - 1 degrees of freedom",
+                outlier_rule: OutlierRule::Iqr,
+                outliers_dropped: true,
+                outliers_found: 1,
+                outliers_removed: 1,
+                warmups_excluded: 1,
+                failed_excluded: 1,
+            },
+        }
+    }
+
+    #[test]
+    fn table_with_units_and_method() {
+        insta::assert_snapshot!(render_analysis(&sample(), FrameFormat::Table).expect("table"));
+    }
+
+    #[test]
+    fn json_has_the_method_and_the_rows() {
+        let text = render_analysis(&sample(), FrameFormat::Json).expect("json");
+        insta::assert_snapshot!(text);
+        let value: serde_json::Value = serde_json::from_str(&text).expect("valid json");
+        assert_eq!(value["rows"].as_array().map(Vec::len), Some(3));
+        assert_eq!(value["method"]["outlier_rule"], "iqr");
+    }
+
+    #[test]
+    fn csv_is_the_rows() {
+        insta::assert_snapshot!(render_analysis(&sample(), FrameFormat::Csv).expect("csv"));
+    }
+}

@@ -1,0 +1,132 @@
+//! `runlens analyze` on the samples and on generated runs: numbers checked by hand (DuckDB
+//! checks every row in tests/readers/check_analyze.py, run by .ci/run).
+
+use crate::common::*;
+
+fn analyze_json(data: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["analyze", "--format", "json"];
+    all.extend_from_slice(args);
+    let out = run(data, &all);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).expect("json")
+}
+
+fn row<'a>(
+    analysis: &'a serde_json::Value,
+    pick: &dyn Fn(&serde_json::Value) -> bool,
+) -> &'a serde_json::Value {
+    analysis["rows"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .find(|r| pick(r))
+        .expect("the row")
+}
+
+#[test]
+fn time_samples_by_source_match_the_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    assert!(run(&data, &["ingest", "sample-data"]).status.success());
+    let analysis = analyze_json(&data, &["--by", "source"]);
+    // sample-data/time: 100, 150, 920, 12,470 and 12,470 ms counted; the two reports with
+    // exit codes 2 and 3 failed. Mean 26,110 / 5 = 5,222; median 920.
+    let wall = row(&analysis, &|r| {
+        r["source"] == "time" && r["metric"] == "wall_time"
+    });
+    assert_eq!(
+        (wall["n"].as_u64(), wall["failed"].as_u64()),
+        (Some(5), Some(2))
+    );
+    assert_eq!(wall["mean"].as_f64(), Some(5222.0));
+    assert_eq!(wall["p50"].as_f64(), Some(920.0));
+    assert_eq!(
+        (wall["min"].as_f64(), wall["max"].as_f64()),
+        (Some(100.0), Some(12470.0))
+    );
+    // p95: rank 0.95 × 4 = 3.8 between 12,470 and 12,470.
+    assert_eq!(wall["p95"].as_f64(), Some(12470.0));
+    assert_eq!(
+        analysis["method"]["failed_excluded"].as_u64(),
+        Some(3),
+        "two runs, one call"
+    );
+    let text = stdout(&run(&data, &["analyze", "--phase"]));
+    for needle in [
+        "phase_time",
+        "Report generation",
+        "percentiles: linear interpolation",
+        "Student's t",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}
+
+#[test]
+fn outliers_are_reported_and_dropped_only_when_asked() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(&inputs).expect("mkdir");
+    // Ten runs of 1.00 … 1.09 s and one of 9.99 s.
+    for i in 0..10 {
+        std::fs::write(
+            inputs.join(format!("t{i}.txt")),
+            format!("real 1.0{i}\nuser 0.50\nsys 0.10\n"),
+        )
+        .expect("write");
+    }
+    std::fs::write(inputs.join("slow.txt"), "real 9.99\nuser 0.50\nsys 0.10\n").expect("write");
+    let inputs = inputs.to_string_lossy().to_string();
+    assert!(run(&data, &["ingest", &inputs]).status.success());
+    let wall = |args: &[&str]| {
+        let analysis = analyze_json(&data, args);
+        let r = row(&analysis, &|r| r["metric"] == "wall_time").clone();
+        (r, analysis["method"].clone())
+    };
+    // Kept: 11 values, the slow one flagged by the IQR rule (Q1 1,025, Q3 1,075: fence 1,075 + 1.5 × 50 = 1,150).
+    let (kept, method) = wall(&["--outliers", "iqr"]);
+    assert_eq!(
+        (kept["n"].as_u64(), kept["outliers"].as_u64()),
+        (Some(11), Some(1))
+    );
+    assert_eq!(method["outliers_removed"].as_u64(), Some(0));
+    // 10 × 1,045 + 9,990 = 20,440 ms over 11 runs.
+    assert!((kept["mean"].as_f64().expect("mean") - 20_440.0 / 11.0).abs() < 1e-9);
+    let (dropped, method) = wall(&["--outliers", "iqr", "--drop-outliers"]);
+    assert_eq!(
+        (dropped["n"].as_u64(), dropped["outliers_removed"].as_u64()),
+        (Some(10), Some(1))
+    );
+    assert_eq!(dropped["mean"].as_f64(), Some(1045.0));
+    assert_eq!(method["outlier_rule"], "iqr");
+    assert_eq!(method["outliers_dropped"], true);
+    // 3 standard deviations: with one far value among 11, |9,990 − 1,858| = 8,132 against
+    // 3 × 2,697.2 = 8,091.5, so the sd rule flags it too.
+    let (sd, _) = wall(&[]);
+    assert_eq!(sd["outliers"].as_u64(), Some(1));
+}
+
+#[test]
+fn unknown_grouping_keys_are_usage_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    assert!(
+        run(
+            &data,
+            &["ingest", "--label", "version=1.4", "sample-data/time"]
+        )
+        .status
+        .success()
+    );
+    let out = run(&data, &["analyze", "--by", "versoin"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("labels present: version"),
+        "{}",
+        stderr(&out)
+    );
+    let analysis = analyze_json(&data, &["--by", "version", "--filter", "source=time"]);
+    let wall = row(&analysis, &|r| r["metric"] == "wall_time");
+    assert_eq!(wall["version"], "1.4");
+}
