@@ -35,7 +35,7 @@ use runlens_ingest::schema::Table;
 use crate::error::{AnalysisError, Result};
 use crate::labels::{label_column, label_keys, with_label_columns};
 use crate::scan::DatasetReader;
-use crate::stats::{OutlierRule, outliers, summarize};
+use crate::stats::{OutlierRule, analyze_sample};
 
 /// What to analyse and how.
 #[derive(Debug, Clone, Default)]
@@ -309,8 +309,8 @@ struct Group {
     keys: Vec<Option<String>>,
     phase: String,
     phase_order: i64,
-    /// Per metric (in the order asked), the values that count.
-    values: Vec<Vec<f64>>,
+    /// Per metric (in the order asked), the values that count (slices of polars' lists).
+    values: Vec<Option<Series>>,
     failed: usize,
     warmups: usize,
 }
@@ -318,30 +318,36 @@ struct Group {
 impl Group {
     /// One row per metric that has observations (or failures).
     fn into_rows(self, metrics: &[usize], options: &AnalyzeOptions) -> Vec<Row> {
-        let Group {
-            keys,
-            phase,
-            phase_order,
-            values,
-            failed,
-            ..
-        } = self;
-        metrics
-            .iter()
-            .zip(values)
-            .filter(|(_, v)| !v.is_empty() || failed > 0)
-            .map(|(&metric_index, values)| {
-                summarise(
-                    keys.clone(),
-                    phase.clone(),
-                    phase_order,
-                    metric_index,
-                    values,
-                    failed,
-                    options,
-                )
-            })
-            .collect()
+        let mut rows = Vec::new();
+        for (&metric_index, series) in metrics.iter().zip(&self.values) {
+            let copied: Vec<f64>;
+            let values: &[f64] = match series.as_ref().and_then(|s| s.f64().ok()) {
+                Some(ca) => match ca.cont_slice() {
+                    Ok(slice) => slice,
+                    Err(_) => {
+                        copied = ca.iter().flatten().collect();
+                        &copied
+                    }
+                },
+                None => &[],
+            };
+            if values.is_empty() && self.failed == 0 {
+                continue;
+            }
+            let sample = analyze_sample(values, options.outlier_rule, options.drop_outliers);
+            rows.push(Row {
+                keys: self.keys.clone(),
+                phase: self.phase.clone(),
+                phase_order: self.phase_order,
+                metric_index,
+                n: sample.kept,
+                failed: self.failed,
+                summary: sample.summary,
+                outliers: sample.outliers,
+                outliers_removed: sample.removed,
+            });
+        }
+        rows
     }
 }
 
@@ -356,41 +362,6 @@ struct Row {
     summary: Option<crate::stats::Summary>,
     outliers: usize,
     outliers_removed: usize,
-}
-
-fn summarise(
-    keys: Vec<Option<String>>,
-    phase: String,
-    phase_order: i64,
-    metric_index: usize,
-    values: Vec<f64>,
-    failed: usize,
-    options: &AnalyzeOptions,
-) -> Row {
-    let mask = outliers(&values, options.outlier_rule);
-    let found = mask.iter().filter(|o| **o).count();
-    let (kept, removed) = if options.drop_outliers && found > 0 {
-        let kept: Vec<f64> = values
-            .iter()
-            .zip(&mask)
-            .filter(|(_, o)| !**o)
-            .map(|(v, _)| *v)
-            .collect();
-        (kept, found)
-    } else {
-        (values, 0)
-    };
-    Row {
-        keys,
-        phase,
-        phase_order,
-        metric_index,
-        n: kept.len(),
-        failed,
-        summary: summarize(&kept),
-        outliers: found,
-        outliers_removed: removed,
-    }
 }
 
 /// The expression a grouping or filter key stands for in `table`, and the label it needs
@@ -590,13 +561,8 @@ fn read_groups(frame: &DataFrame, keys: usize, metrics: usize, metric: &str) -> 
         .map_err(err())?;
     let mut groups = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
-        let mut per_metric: Vec<Vec<f64>> = Vec::with_capacity(metrics);
-        for list in &values {
-            per_metric.push(match list.get_as_series(i) {
-                Some(series) => series.f64().map_err(err())?.iter().flatten().collect(),
-                None => Vec::new(),
-            });
-        }
+        let per_metric: Vec<Option<Series>> =
+            values.iter().map(|list| list.get_as_series(i)).collect();
         let group = Group {
             keys: key_columns
                 .iter()
@@ -612,7 +578,11 @@ fn read_groups(frame: &DataFrame, keys: usize, metrics: usize, metric: &str) -> 
             warmups: warmups.get(i).unwrap_or(0) as usize,
         };
         // A group with nothing measured and nothing failed says nothing.
-        if group.values.iter().any(|v| !v.is_empty()) || group.failed > 0 {
+        let measured = group
+            .values
+            .iter()
+            .any(|v| v.as_ref().is_some_and(|s| !s.is_empty()));
+        if measured || group.failed > 0 {
             groups.push(group);
         }
     }

@@ -34,6 +34,11 @@ pub struct Describe {
 /// Describes the finite values of `values`; None when there are none.
 pub fn describe(values: &[f64]) -> Option<Describe> {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    describe_finite(&finite)
+}
+
+/// [`describe`] of values known to be finite (no copy is made).
+fn describe_finite(finite: &[f64]) -> Option<Describe> {
     let count = finite.len();
     if count == 0 {
         return None;
@@ -72,20 +77,57 @@ pub struct Summary {
 
 /// Summarises the finite values of `values`; None when there are none.
 pub fn summarize(values: &[f64]) -> Option<Summary> {
-    let describe = describe(values)?;
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     sorted.sort_by(f64::total_cmp);
+    summarize_sorted(&sorted)
+}
+
+/// Summarises finite values already sorted ascending (no copy is made).
+pub fn summarize_sorted(sorted: &[f64]) -> Option<Summary> {
+    let describe = describe_finite(sorted)?;
     let ci95 = describe.stddev.map(|sd| {
         let half = t_critical(0.95, describe.count - 1) * sd / (describe.count as f64).sqrt();
         (describe.mean - half, describe.mean + half)
     });
     Some(Summary {
         describe,
-        p50: quantile_sorted(&sorted, 0.50),
-        p95: quantile_sorted(&sorted, 0.95),
-        p99: quantile_sorted(&sorted, 0.99),
+        p50: quantile_sorted(sorted, 0.50),
+        p95: quantile_sorted(sorted, 0.95),
+        p99: quantile_sorted(sorted, 0.99),
         ci95,
     })
+}
+
+/// What [`analyze_sample`] finds in one sample.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SampleAnalysis {
+    /// The summary of the values kept (all, or all but the outliers when dropping).
+    pub summary: Option<Summary>,
+    /// Values kept.
+    pub kept: usize,
+    /// Outliers found by the rule.
+    pub outliers: usize,
+    /// Outliers removed (0 unless dropping).
+    pub removed: usize,
+}
+
+/// Summary and outliers of one sample with a single sorted copy of its finite values:
+/// `runlens analyze`'s per-group work, fit for millions of values.
+pub fn analyze_sample(values: &[f64], rule: OutlierRule, drop_outliers: bool) -> SampleAnalysis {
+    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    sorted.sort_by(f64::total_cmp);
+    let flagged = outlier_mask_sorted(&sorted, rule);
+    let outliers = flagged.iter().filter(|o| **o).count();
+    if drop_outliers && outliers > 0 {
+        let mut keep = flagged.iter().map(|o| !o);
+        sorted.retain(|_| keep.next().unwrap_or(true));
+    }
+    SampleAnalysis {
+        summary: summarize_sorted(&sorted),
+        kept: sorted.len(),
+        outliers,
+        removed: if drop_outliers { outliers } else { 0 },
+    }
 }
 
 /// The `p` quantile (0 ≤ p ≤ 1) of ascending `sorted` values, interpolating linearly between
@@ -151,38 +193,52 @@ pub fn outliers(values: &[f64], rule: OutlierRule) -> Vec<bool> {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let mut sorted = finite.clone();
     sorted.sort_by(f64::total_cmp);
+    let (low, high) = match fences(&sorted, rule) {
+        Some(f) => f,
+        None => return vec![false; finite.len()],
+    };
+    finite.iter().map(|x| *x < low || *x > high).collect()
+}
+
+/// [`outliers`] of values already sorted ascending, in that order.
+fn outlier_mask_sorted(sorted: &[f64], rule: OutlierRule) -> Vec<bool> {
+    match fences(sorted, rule) {
+        Some((low, high)) => sorted.iter().map(|x| *x < low || *x > high).collect(),
+        None => vec![false; sorted.len()],
+    }
+}
+
+/// The values outside `(low, high)` are outliers by `rule`; None when the rule flags
+/// nothing (fewer than two values for `sd`, a MAD of 0).
+fn fences(sorted: &[f64], rule: OutlierRule) -> Option<(f64, f64)> {
     match rule {
-        OutlierRule::Sd => match describe(&finite) {
-            Some(Describe {
-                mean,
-                stddev: Some(sd),
-                ..
-            }) => finite.iter().map(|x| (x - mean).abs() > 3.0 * sd).collect(),
-            _ => vec![false; finite.len()],
-        },
+        OutlierRule::Sd => {
+            let d = describe_finite(sorted)?;
+            let sd = d.stddev?;
+            Some((d.mean - 3.0 * sd, d.mean + 3.0 * sd))
+        }
         OutlierRule::Iqr => {
-            let (q1, q3) = (
-                quantile_sorted(&sorted, 0.25),
-                quantile_sorted(&sorted, 0.75),
-            );
+            if sorted.is_empty() {
+                return None;
+            }
+            let (q1, q3) = (quantile_sorted(sorted, 0.25), quantile_sorted(sorted, 0.75));
             let iqr = q3 - q1;
-            finite
-                .iter()
-                .map(|x| *x < q1 - 1.5 * iqr || *x > q3 + 1.5 * iqr)
-                .collect()
+            Some((q1 - 1.5 * iqr, q3 + 1.5 * iqr))
         }
         OutlierRule::Mad => {
-            let median = quantile_sorted(&sorted, 0.5);
-            let mut deviations: Vec<f64> = finite.iter().map(|x| (x - median).abs()).collect();
+            if sorted.is_empty() {
+                return None;
+            }
+            let median = quantile_sorted(sorted, 0.5);
+            let mut deviations: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
             deviations.sort_by(f64::total_cmp);
             let mad = quantile_sorted(&deviations, 0.5);
             if mad == 0.0 {
-                return vec![false; finite.len()];
+                return None;
             }
-            finite
-                .iter()
-                .map(|x| (0.6745 * (x - median) / mad).abs() > 3.5)
-                .collect()
+            // |0.6745 (x − median) / MAD| > 3.5  ⇔  x outside median ± 3.5 MAD / 0.6745.
+            let reach = 3.5 * mad / 0.6745;
+            Some((median - reach, median + reach))
         }
     }
 }
