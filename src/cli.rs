@@ -37,6 +37,10 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// Statistics of every metric per group and phase: mean, stddev, percentiles, 95% CI, outliers.
     Analyze(AnalyzeArgs),
+    /// List the price table in use (USD per million tokens per model).
+    Prices(PricesArgs),
+    /// What a request costs with a model, per day, week, month and year.
+    Cost(CostArgs),
     /// Run SQL over the dataset's tables (runs, phases, llm_calls, bench_results, ingest_log, ...).
     Query(QueryArgs),
     /// List the input formats runlens reads.
@@ -311,6 +315,58 @@ pub enum OutlierArg {
     Iqr,
     /// Modified z-score (median absolute deviation) above 3.5.
     Mad,
+}
+
+/// Arguments of `runlens prices`.
+#[derive(Debug, clap::Args)]
+pub struct PricesArgs {
+    /// A price file instead of the bundled snapshot: runlens TOML or LiteLLM's
+    /// model_prices_and_context_window.json.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+}
+
+/// Arguments of `runlens cost`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Example:\n  runlens cost --model claude-sonnet-4-5 --input-tokens 30000 --output-tokens 4000 --per-day 10"
+)]
+pub struct CostArgs {
+    /// The model (normalised: provider prefixes and date suffixes are ignored).
+    #[arg(long)]
+    pub model: String,
+
+    /// Its provider, when the name alone is ambiguous.
+    #[arg(long)]
+    pub provider: Option<String>,
+
+    /// Uncached input tokens per request.
+    #[arg(long, value_name = "N")]
+    pub input_tokens: u64,
+
+    /// Output tokens per request (reasoning included).
+    #[arg(long, value_name = "N")]
+    pub output_tokens: u64,
+
+    /// Input tokens read from the prompt cache per request.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub cache_read_tokens: u64,
+
+    /// Input tokens written to the prompt cache per request (5-minute lifetime).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub cache_write_tokens: u64,
+
+    /// Of the cache writes, those with a 1-hour lifetime.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub cache_write_1h_tokens: u64,
+
+    /// Requests (workflows) per day, for the projections.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub per_day: u64,
+
+    /// A price file instead of the bundled snapshot.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
 }
 
 /// Arguments of `runlens query`.

@@ -4,6 +4,7 @@
 pub mod analyze;
 pub mod error;
 pub mod labels;
+pub mod prices;
 pub mod query;
 pub mod scan;
 pub mod sessions;

@@ -5,6 +5,7 @@ pub mod analysis;
 pub mod error;
 pub mod frame;
 pub mod ingest_summary;
+pub mod prices;
 pub mod record_summary;
 pub mod table;
 pub mod units;

@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod ingest;
+pub mod prices;
 pub mod query;
 pub mod record;
 pub mod validate;

@@ -130,3 +130,85 @@ fn unknown_grouping_keys_are_usage_errors() {
     let wall = row(&analysis, &|r| r["metric"] == "wall_time");
     assert_eq!(wall["version"], "1.4");
 }
+
+#[test]
+fn prices_and_the_cost_calculator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("unused");
+    let out = run(
+        &data,
+        &[
+            "cost",
+            "--model",
+            "anthropic/claude-sonnet-4-5-20250929",
+            "--input-tokens",
+            "10000",
+            "--output-tokens",
+            "2000",
+            "--cache-read-tokens",
+            "50000",
+            "--cache-write-tokens",
+            "3000",
+            "--cache-write-1h-tokens",
+            "1000",
+            "--per-day",
+            "100",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = stdout(&out);
+    // 10,000 × $3 + 2,000 × $15 + 50,000 × $0.30 + 3,000 × $3.75 + 1,000 × $6 per million
+    // = $0.09225 a request; 100 a day = $9.225; a year = $3,367.13 (rounded).
+    for needle in [
+        "claude-sonnet-4-5 (anthropic)",
+        "$0.0922",
+        "$9.22",
+        "$3,367.13",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+    let unknown = run(
+        &data,
+        &[
+            "cost",
+            "--model",
+            "gpt-9",
+            "--input-tokens",
+            "1",
+            "--output-tokens",
+            "1",
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("no price for model \"gpt-9\""));
+    // A LiteLLM file replaces the table.
+    let file = dir.path().join("prices.json");
+    std::fs::write(
+        &file,
+        r#"{"my-model": {"input_cost_per_token": 1e-06, "output_cost_per_token": 2e-06, "litellm_provider": "openai"}}"#,
+    )
+    .expect("write");
+    let file = file.to_string_lossy().to_string();
+    let listed = stdout(&run(&data, &["prices", "--prices", &file]));
+    assert!(
+        listed.contains("my-model") && !listed.contains("claude"),
+        "{listed}"
+    );
+    let cost = stdout(&run(
+        &data,
+        &[
+            "cost",
+            "--prices",
+            &file,
+            "--model",
+            "my-model",
+            "--input-tokens",
+            "1000000",
+            "--output-tokens",
+            "1000000",
+            "--per-day",
+            "1",
+        ],
+    ));
+    assert!(cost.contains("$3.00"), "{cost}");
+}
