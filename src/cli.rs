@@ -268,6 +268,11 @@ pub struct SessionsArgs {
     #[command(flatten)]
     pub window: WindowArgs,
 
+    /// A price file for the cost column instead of the bundled snapshot (runlens TOML or
+    /// LiteLLM JSON).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

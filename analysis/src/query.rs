@@ -11,7 +11,19 @@ use crate::scan::DatasetReader;
 
 /// Runs one SQL statement over the dataset's tables and collects the result.
 pub fn run_sql(reader: &DatasetReader, sql: &str) -> Result<DataFrame> {
+    run_sql_with(reader, Vec::new(), sql)
+}
+
+/// [`run_sql`] with extra tables (computed frames) registered under their names.
+pub fn run_sql_with(
+    reader: &DatasetReader,
+    extra: Vec<(&str, LazyFrame)>,
+    sql: &str,
+) -> Result<DataFrame> {
     let mut context = SQLContext::new();
+    for (name, frame) in extra {
+        context.register(name, frame);
+    }
     // Label columns cost a scan of `labels` and a join per key: only when asked for.
     let wants_labels = sql.contains("label_");
     for table in Table::ALL {

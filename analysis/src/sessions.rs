@@ -2,11 +2,12 @@
 //! dataset's non-overlapping buckets (uncached input, output, cache read, cache write), as
 //! `runlens sessions` shows them. `total_tokens` is the sum of the four buckets.
 
-use polars::prelude::DataFrame;
+use polars::prelude::*;
 
 use crate::error::{AnalysisError, Result};
 use crate::labels::{label_column, label_keys};
-use crate::query::run_sql;
+use crate::prices::{PriceTable, Tokens};
+use crate::query::run_sql_with;
 use crate::scan::DatasetReader;
 use runlens_ingest::schema::Table;
 
@@ -60,39 +61,136 @@ impl Window {
     }
 }
 
+/// The cost of every transcript call, priced with a price table: a `call_costs` table
+/// (`call_id`, `cost_usd`, null for a model the table does not know) and the unpriced calls
+/// per model, for the caller's warning.
+pub struct CallCosts {
+    frame: DataFrame,
+    /// Calls without a price, per model name as the dataset has it.
+    pub unpriced: std::collections::BTreeMap<String, usize>,
+}
+
+/// Prices every transcript call of the dataset. A call that reported no usage has no cost
+/// (null) and does not make its group's sum null; a call with usage but an unknown model
+/// does.
+pub fn call_costs(reader: &DatasetReader, prices: &PriceTable) -> Result<CallCosts> {
+    let calls = reader
+        .scan(Table::LlmCalls)?
+        .filter(col("source").eq(lit("transcript")))
+        .select([
+            col("call_id"),
+            col("provider"),
+            coalesce(&[col("response_model"), col("request_model")]).alias("model"),
+            col("input_tokens"),
+            col("output_tokens"),
+            col("cache_read_input_tokens"),
+            col("cache_creation_input_tokens"),
+            col("cache_creation_1h_input_tokens"),
+        ])
+        .collect()
+        .map_err(AnalysisError::polars("reading the calls to price"))?;
+    let err = || AnalysisError::polars("reading the calls to price");
+    let text = |name: &str| -> Result<StringChunked> {
+        calls
+            .column(name)
+            .and_then(|c| c.str().cloned())
+            .map_err(err())
+    };
+    let count = |name: &str| -> Result<Int64Chunked> {
+        calls
+            .column(name)
+            .and_then(|c| c.cast(&DataType::Int64))
+            .and_then(|c| c.i64().cloned())
+            .map_err(err())
+    };
+    let (ids, providers, models) = (text("call_id")?, text("provider")?, text("model")?);
+    let (input, output) = (count("input_tokens")?, count("output_tokens")?);
+    let (read, write, write_1h) = (
+        count("cache_read_input_tokens")?,
+        count("cache_creation_input_tokens")?,
+        count("cache_creation_1h_input_tokens")?,
+    );
+    let mut unpriced = std::collections::BTreeMap::new();
+    let mut costs: Vec<Option<f64>> = Vec::with_capacity(calls.height());
+    let mut missing_price: Vec<u32> = Vec::with_capacity(calls.height());
+    let as_u64 = |v: Option<i64>| v.unwrap_or(0).max(0) as u64;
+    for i in 0..calls.height() {
+        let no_usage = [input.get(i), output.get(i), read.get(i), write.get(i)]
+            .iter()
+            .all(Option::is_none);
+        let model = models.get(i);
+        let price = model.and_then(|m| prices.find(providers.get(i), m));
+        missing_price.push(u32::from(price.is_none() && !no_usage));
+        costs.push(match (price, no_usage) {
+            // No usage reported: no cost known either (never a silent 0).
+            (_, true) => None,
+            (Some(p), false) => Some(PriceTable::cost(
+                p,
+                &Tokens {
+                    input: as_u64(input.get(i)),
+                    output: as_u64(output.get(i)),
+                    cache_read: as_u64(read.get(i)),
+                    cache_write: as_u64(write.get(i)),
+                    cache_write_1h: as_u64(write_1h.get(i)),
+                },
+            )),
+            (None, false) => {
+                *unpriced
+                    .entry(model.unwrap_or("(no model)").to_string())
+                    .or_insert(0) += 1;
+                None
+            }
+        });
+    }
+    let frame = DataFrame::new_infer_height(vec![
+        Column::new("call_id".into(), ids.into_series()),
+        Column::new("cost_usd".into(), costs),
+        Column::new("missing_price".into(), missing_price),
+    ])
+    .map_err(AnalysisError::polars("building the call costs"))?;
+    Ok(CallCosts { frame, unpriced })
+}
+
+impl CallCosts {
+    fn table(&self) -> Vec<(&'static str, LazyFrame)> {
+        vec![("call_costs", self.frame.clone().lazy())]
+    }
+}
+
+/// The sum of the calls' costs, null when any call with usage has no price (a partial sum
+/// would look like the whole). Calls that reported no usage (a refused request) add nothing.
+const COST_SUM: &str =
+    "CASE WHEN COALESCE(SUM(k.missing_price), 0) = 0 THEN SUM(k.cost_usd) ELSE NULL END";
+
 /// One row per session (from `sessions`) whose activity overlaps `window`, oldest first.
-pub fn per_session(reader: &DatasetReader, window: &Window) -> Result<DataFrame> {
-    let keep = window.condition("started_ts", "last_activity_ts");
-    let total = total("");
-    run_sql(
+pub fn per_session(
+    reader: &DatasetReader,
+    window: &Window,
+    costs: &CallCosts,
+) -> Result<DataFrame> {
+    let keep = window.condition("s.started_ts", "s.last_activity_ts");
+    let total = total("s");
+    run_sql_with(
         reader,
+        costs.table(),
         &format!(
-            "SELECT session_id, source_format AS format, model, started_ts, \
-             message_count AS messages, tool_calls, input_tokens, output_tokens, \
-             cache_read_input_tokens AS cache_read_tokens, \
-             cache_creation_input_tokens AS cache_write_tokens, {total} AS total_tokens, \
-             validation_status AS status \
-             FROM sessions WHERE {keep} ORDER BY started_ts, session_id"
+            "SELECT s.session_id, s.source_format AS format, s.model, s.started_ts, \
+             s.message_count AS messages, s.tool_calls, s.input_tokens, s.output_tokens, \
+             s.cache_read_input_tokens AS cache_read_tokens, \
+             s.cache_creation_input_tokens AS cache_write_tokens, {total} AS total_tokens, \
+             x.cost_usd, s.validation_status AS status \
+             FROM sessions s LEFT JOIN (SELECT c.session_id, {COST_SUM} AS cost_usd \
+               FROM llm_calls c JOIN call_costs k ON c.call_id = k.call_id \
+               WHERE c.source = 'transcript' GROUP BY c.session_id) x \
+             ON s.session_id = x.session_id \
+             WHERE {keep} ORDER BY s.started_ts, s.session_id"
         ),
     )
 }
 
 /// One row per UTC day of the transcripts' LLM calls made inside `window`.
-pub fn daily(reader: &DatasetReader, window: &Window) -> Result<DataFrame> {
-    let keep = window.condition("start_ts", "start_ts");
-    let total = total("");
-    run_sql(
-        reader,
-        &format!(
-            "SELECT CAST(start_ts AS DATE) AS day, COUNT(DISTINCT session_id) AS sessions, \
-             COUNT(*) AS calls, SUM(input_tokens) AS input_tokens, \
-             SUM(output_tokens) AS output_tokens, \
-             SUM(cache_read_input_tokens) AS cache_read_tokens, \
-             SUM(cache_creation_input_tokens) AS cache_write_tokens, \
-             SUM({total}) AS total_tokens \
-             FROM llm_calls WHERE source = 'transcript' AND {keep} GROUP BY day ORDER BY day"
-        ),
-    )
+pub fn daily(reader: &DatasetReader, window: &Window, costs: &CallCosts) -> Result<DataFrame> {
+    totals(reader, window, costs, None, true)
 }
 
 /// What token totals are grouped by (`runlens sessions --by`).
@@ -130,23 +228,35 @@ impl Grouping {
 pub fn totals_by(
     reader: &DatasetReader,
     window: &Window,
+    costs: &CallCosts,
     by: &Grouping,
+    daily: bool,
+) -> Result<DataFrame> {
+    totals(reader, window, costs, Some(by), daily)
+}
+
+fn totals(
+    reader: &DatasetReader,
+    window: &Window,
+    costs: &CallCosts,
+    by: Option<&Grouping>,
     daily: bool,
 ) -> Result<DataFrame> {
     let keep = window.condition("c.start_ts", "c.start_ts");
     let (expr, name, join) = match by {
-        Grouping::Model => (
-            "COALESCE(c.response_model, c.request_model)".to_string(),
+        None => (None, String::new(), ""),
+        Some(Grouping::Model) => (
+            Some("COALESCE(c.response_model, c.request_model)".to_string()),
             "model".to_string(),
             "",
         ),
-        Grouping::Provider => ("c.provider".to_string(), "provider".to_string(), ""),
-        Grouping::Format => (
-            "s.source_format".to_string(),
+        Some(Grouping::Provider) => (Some("c.provider".to_string()), "provider".to_string(), ""),
+        Some(Grouping::Format) => (
+            Some("s.source_format".to_string()),
             "format".to_string(),
             " LEFT JOIN sessions s ON c.session_id = s.session_id",
         ),
-        Grouping::Label(key) => {
+        Some(Grouping::Label(key)) => {
             let present = label_keys(&reader.scan(Table::LlmCalls)?)?;
             if !present.iter().any(|k| k == key) {
                 return Err(AnalysisError::UnknownLabel {
@@ -160,26 +270,43 @@ pub fn totals_by(
                 });
             }
             let column = label_column(key);
-            (format!("c.{column}"), column, "")
+            (Some(format!("c.{column}")), column, "")
         }
     };
-    let (day_select, day_group) = if daily {
-        ("CAST(c.start_ts AS DATE) AS day, ", "day, ")
+    let mut select = Vec::new();
+    let mut group = Vec::new();
+    if daily {
+        select.push("CAST(c.start_ts AS DATE) AS day".to_string());
+        group.push("day".to_string());
+    }
+    if let Some(expr) = &expr {
+        select.push(format!("{expr} AS {name}"));
+        group.push(name.clone());
+    }
+    let order = if expr.is_some() {
+        let mut o: Vec<String> = group.iter().filter(|g| *g == "day").cloned().collect();
+        o.push("total_tokens DESC NULLS LAST".into());
+        o.push(name.clone());
+        o.join(", ")
     } else {
-        ("", "")
+        group.join(", ")
     };
     let total = total("c");
-    run_sql(
+    run_sql_with(
         reader,
+        costs.table(),
         &format!(
-            "SELECT {day_select}{expr} AS {name}, COUNT(DISTINCT c.session_id) AS sessions, \
+            "SELECT {select}, COUNT(DISTINCT c.session_id) AS sessions, \
              COUNT(*) AS calls, SUM(c.input_tokens) AS input_tokens, \
              SUM(c.output_tokens) AS output_tokens, \
              SUM(c.cache_read_input_tokens) AS cache_read_tokens, \
              SUM(c.cache_creation_input_tokens) AS cache_write_tokens, \
-             SUM({total}) AS total_tokens \
-             FROM llm_calls c{join} WHERE c.source = 'transcript' AND {keep} \
-             GROUP BY {day_group}{name} ORDER BY {day_group}total_tokens DESC NULLS LAST, {name}"
+             SUM({total}) AS total_tokens, {COST_SUM} AS cost_usd \
+             FROM llm_calls c{join} LEFT JOIN call_costs k ON c.call_id = k.call_id \
+             WHERE c.source = 'transcript' AND {keep} \
+             GROUP BY {group} ORDER BY {order}",
+            select = select.join(", "),
+            group = group.join(", "),
         ),
     )
 }

@@ -28,18 +28,36 @@ pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Ou
         since_us: args.window.since.map(|t| t.0),
         until_us: args.window.until.map(|t| t.0),
     };
+    let prices = match &args.prices {
+        Some(path) => runlens_analysis::prices::PriceTable::load(path)
+            .map_err(|e| super::UsageError(e.to_string()))?,
+        None => runlens_analysis::prices::PriceTable::bundled(),
+    };
+    let costs = runlens_analysis::sessions::call_costs(&reader, &prices)?;
     let mut frame = match (&args.by, args.daily) {
         (Some(by), daily) => {
-            match runlens_analysis::sessions::totals_by(&reader, &window, by, daily) {
+            match runlens_analysis::sessions::totals_by(&reader, &window, &costs, by, daily) {
                 Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. }) => {
                     return Err(super::UsageError(e.to_string()).into());
                 }
                 other => other?,
             }
         }
-        (None, true) => runlens_analysis::sessions::daily(&reader, &window)?,
-        (None, false) => runlens_analysis::sessions::per_session(&reader, &window)?,
+        (None, true) => runlens_analysis::sessions::daily(&reader, &window, &costs)?,
+        (None, false) => runlens_analysis::sessions::per_session(&reader, &window, &costs)?,
     };
+    if !costs.unpriced.is_empty() {
+        let models: Vec<String> = costs
+            .unpriced
+            .iter()
+            .map(|(model, n)| format!("{model} ({n} call(s))"))
+            .collect();
+        eprintln!(
+            "warning: no price for {} in {}: their cost is left empty (give one with --prices)",
+            models.join(", "),
+            prices.source
+        );
+    }
     print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
     Ok(Outcome::Success)
 }

@@ -81,21 +81,33 @@ fn sessions_shows_token_totals_per_session_and_per_day() {
         ),
         "{text}"
     );
-    assert!(
-        text.contains(",9,4,148,432,47300,2800,50680,warning"),
-        "{text}"
-    );
+    assert!(text.contains(",9,4,148,432,47300,2800,50680,"), "{text}");
+    // Priced with the bundled snapshot: Sonnet 4.5 answered with 148 − 120 input, 432 − 30
+    // output, 47,300 cache reads and 2,800 (5-minute) cache writes: 28 × $3 + 402 × $15 +
+    // 47,300 × $0.30 + 2,800 × $3.75 = $0.030804 per million; the Haiku 4.5 sidechain
+    // response 120 × $1 + 30 × $5 = $0.00027. Together $0.031074.
+    let claude = text
+        .lines()
+        .find(|l| l.starts_with("3f1c2a4e-"))
+        .expect("the Claude Code session");
+    let cost: f64 = claude
+        .split(',')
+        .nth(11)
+        .and_then(|c| c.parse().ok())
+        .expect("a cost");
+    assert!((cost - 0.031_074).abs() < 1e-12, "{claude}");
+    assert!(claude.ends_with(",warning"), "{claude}");
     // Sessions without reported usage have no total, not 0.
     assert!(
         text.contains("wf-hollow-001,workflow_session,llama3.2:3b,"),
         "{text}"
     );
-    assert!(text.contains(",1,0,,,,,,error"), "{text}");
+    assert!(text.contains(",1,0,,,,,,,error"), "{text}");
     let out = run(&data, &["sessions", "--daily", "--format", "csv"]);
     assert!(
         stdout(&out)
             .lines()
-            .any(|l| l == "2026-11-20,1,5,148,432,47300,2800,50680"),
+            .any(|l| l.starts_with("2026-11-20,1,5,148,432,47300,2800,50680,0.0310")),
         "{}",
         stdout(&out)
     );
@@ -211,7 +223,7 @@ fn token_totals_by_model_format_and_label() {
         "{models}"
     );
     // The 429 reply has no model and no usage: last, empty, never 0.
-    assert_eq!(models.lines().last(), Some(",1,1,,,,,"));
+    assert_eq!(models.lines().last(), Some(",1,1,,,,,,"));
     let formats = by(&[
         "--by",
         "format",
@@ -231,4 +243,46 @@ fn token_totals_by_model_format_and_label() {
     assert!(
         stderr(&unknown).contains("labels present: aggregate, reported_cost_usd, sidechain, team")
     );
+}
+
+#[test]
+fn a_model_without_a_price_has_no_cost_and_a_warning() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let pair = std::fs::read_to_string("sample-data/sessions/anthropic/messages-pair.json")
+        .expect("sample")
+        .replace("claude-sonnet-4-5-20250929", "in-house-model-7");
+    let file = dir.path().join("custom.json");
+    std::fs::write(&file, pair).expect("write");
+    let file = file.to_string_lossy().to_string();
+    assert!(run(&data, &["ingest", &file]).status.success());
+    let out = run(&data, &["sessions", "--by", "model", "--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("no price for in-house-model-7 (1 call(s))"),
+        "{}",
+        stderr(&out)
+    );
+    // Tokens counted, cost empty: never a silent 0.
+    assert!(
+        stdout(&out).contains("in-house-model-7,1,1,412,96,3072,0,3580,\n"),
+        "{}",
+        stdout(&out)
+    );
+    // A price file that knows it fills the cost in: 412 × $1 + 96 × $2 + 3,072 × $1 (no
+    // cache-read rate: the input rate) = $0.003676.
+    let prices = dir.path().join("prices.toml");
+    std::fs::write(
+        &prices,
+        "[[model]]\nname = \"in-house-model-7\"\ninput = 1.0\noutput = 2.0\n",
+    )
+    .expect("write");
+    let prices = prices.to_string_lossy().to_string();
+    let priced = stdout(&run(
+        &data,
+        &[
+            "sessions", "--by", "model", "--format", "csv", "--prices", &prices,
+        ],
+    ));
+    assert!(priced.contains(",3580,0.003676"), "{priced}");
 }
