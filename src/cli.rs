@@ -37,6 +37,8 @@ pub enum Command {
     Sessions(SessionsArgs),
     /// Statistics of every metric per group and phase: mean, stddev, percentiles, 95% CI, outliers.
     Analyze(AnalyzeArgs),
+    /// Baseline vs candidate per metric: medians, ratio with bootstrap CI, Mann-Whitney p, verdict.
+    Compare(CompareArgs),
     /// List the price table in use (USD per million tokens per model).
     Prices(PricesArgs),
     /// What a request costs with a model, per day, week, month and year.
@@ -320,6 +322,74 @@ pub enum OutlierArg {
     Iqr,
     /// Modified z-score (median absolute deviation) above 3.5.
     Mad,
+}
+
+/// Arguments of `runlens compare`.
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  runlens compare --baseline version=1.4 --candidate version=1.5\n  runlens compare --baseline provider=ollama --candidate provider=anthropic --metric ttft\n  runlens compare --baseline cache=off --candidate cache=on --expect-speedup 10x"
+)]
+pub struct CompareArgs {
+    /// The baseline: KEY=VALUE[,KEY=VALUE] (columns, model or labels), or saved:NAME.
+    #[arg(long, value_name = "FILTER", value_parser = runlens_analysis::compare::GroupSpec::parse)]
+    pub baseline: runlens_analysis::compare::GroupSpec,
+
+    /// The candidate: KEY=VALUE[,KEY=VALUE].
+    #[arg(long, value_name = "FILTER", value_parser = runlens_analysis::compare::GroupSpec::parse)]
+    pub candidate: Option<runlens_analysis::compare::GroupSpec>,
+
+    /// Only these metrics (repeatable): wall_time, cpu_time, peak_memory, phase_time, ttft, ...
+    #[arg(long = "metric", value_name = "NAME")]
+    pub metrics: Vec<String>,
+
+    /// Also compare per phase.
+    #[arg(long)]
+    pub phase: bool,
+
+    /// Smallest change that counts as better or worse, e.g. 5% (or 0.05).
+    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
+    pub threshold: f64,
+
+    /// Check a claim: the candidate is this many times faster (e.g. 10x) on the first
+    /// --metric (wall_time by default).
+    #[arg(long, value_name = "FACTOR", value_parser = parse_factor)]
+    pub expect_speedup: Option<f64>,
+
+    /// Save the baseline group's figures under this name (compare later with saved:NAME).
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+fn parse_percent(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let value = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|v| v / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("{text:?}: a percentage like 5% or a fraction like 0.05"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("{text:?}: must be zero or positive"))
+    }
+}
+
+fn parse_factor(text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let value = t
+        .strip_suffix(['x', 'X'])
+        .unwrap_or(t)
+        .parse::<f64>()
+        .map_err(|_| format!("{text:?}: a factor like 10x"))?;
+    if value.is_finite() && value > 0.0 {
+        Ok(value)
+    } else {
+        Err(format!("{text:?}: must be positive"))
+    }
 }
 
 /// Arguments of `runlens prices`.

@@ -260,6 +260,62 @@ pub fn analyze(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<Analy
     })
 }
 
+/// The observations of one metric (and phase) that count, for comparisons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// Metric name (`wall_time`, ...).
+    pub metric: &'static str,
+    /// Its unit.
+    pub unit: &'static str,
+    /// Phase, or [`TOTAL_PHASE`].
+    pub phase: String,
+    /// The counted values (warm-ups and failures excluded).
+    pub values: Vec<f64>,
+}
+
+/// The counted observations of every metric among the rows matching `filters` (and per
+/// phase with `per_phase`), the same ones `analyze` summarises.
+pub fn samples(
+    reader: &DatasetReader,
+    filters: &[(String, String)],
+    per_phase: bool,
+) -> Result<Vec<Sample>> {
+    let options = AnalyzeOptions {
+        filters: filters.to_vec(),
+        per_phase,
+        ..AnalyzeOptions::default()
+    };
+    check_keys(reader, &options)?;
+    let mut out = Vec::new();
+    for table in TABLES {
+        let metrics: Vec<usize> = (0..METRICS.len())
+            .filter(|i| METRICS[*i].table == table)
+            .collect();
+        let phased = per_phase && metrics.iter().all(|i| METRICS[*i].phased);
+        let splits: &[bool] = if phased { &[false, true] } else { &[false] };
+        for &split in splits {
+            for group in gather(reader, table, &metrics, split, &options)? {
+                for (&m, series) in metrics.iter().zip(&group.values) {
+                    let values: Vec<f64> = series
+                        .as_ref()
+                        .and_then(|s| s.f64().ok())
+                        .map(|ca| ca.iter().flatten().collect())
+                        .unwrap_or_default();
+                    if !values.is_empty() {
+                        out.push(Sample {
+                            metric: METRICS[m].name,
+                            unit: METRICS[m].unit,
+                            phase: group.phase.clone(),
+                            values,
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The tables `analyze` reads.
 const TABLES: [Table; 4] = [Table::Runs, Table::Phases, Table::LlmCalls, Table::Sessions];
 

@@ -24,6 +24,14 @@ pub enum AnalysisError {
         /// The keys present, comma-separated (or "none").
         present: String,
     },
+    /// A saved baseline could not be read or written.
+    #[error("baseline {path}: {reason}")]
+    Baseline {
+        /// Its file.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
     /// The dataset could not be listed.
     #[error(transparent)]
     Dataset(#[from] runlens_ingest::IngestError),

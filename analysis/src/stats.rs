@@ -243,6 +243,145 @@ fn fences(sorted: &[f64], rule: OutlierRule) -> Option<(f64, f64)> {
     }
 }
 
+/// Two-sided p-value of the Mann–Whitney U test that `x` and `y` come from the same
+/// distribution, as scipy's `mannwhitneyu(method="auto")` computes it: the exact
+/// distribution of U when a sample has at most 8 values and there are no ties, else the
+/// normal approximation with tie and continuity corrections. 1 when every value is equal;
+/// None when a sample is empty.
+pub fn mann_whitney_p(x: &[f64], y: &[f64]) -> Option<f64> {
+    let (n1, n2) = (x.len(), y.len());
+    if n1 == 0 || n2 == 0 {
+        return None;
+    }
+    // Midranks of the pooled sample.
+    let mut pooled: Vec<(f64, bool)> = x
+        .iter()
+        .map(|v| (*v, true))
+        .chain(y.iter().map(|v| (*v, false)))
+        .collect();
+    pooled.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n = pooled.len();
+    let mut rank_sum_x = 0.0;
+    let mut tie_term = 0.0;
+    let mut i = 0;
+    while i < n {
+        let mut j = i;
+        while j + 1 < n && pooled[j + 1].0 == pooled[i].0 {
+            j += 1;
+        }
+        let t = (j - i + 1) as f64;
+        let midrank = (i + j) as f64 / 2.0 + 1.0;
+        rank_sum_x += pooled[i..=j].iter().filter(|p| p.1).count() as f64 * midrank;
+        tie_term += t * t * t - t;
+        i = j + 1;
+    }
+    let (f1, f2) = (n1 as f64, n2 as f64);
+    let u1 = rank_sum_x - f1 * (f1 + 1.0) / 2.0;
+    let u = u1.max(f1 * f2 - u1);
+    let ties = tie_term > 0.0;
+    if !ties && (n1 <= 8 || n2 <= 8) {
+        return Some((2.0 * exact_u_sf(u.round() as usize, n1.min(n2), n1.max(n2))).min(1.0));
+    }
+    let nf = n as f64;
+    let variance = f1 * f2 / 12.0 * ((nf + 1.0) - tie_term / (nf * (nf - 1.0)));
+    if variance <= 0.0 {
+        return Some(1.0);
+    }
+    let z = (u - f1 * f2 / 2.0 - 0.5) / variance.sqrt();
+    Some((2.0 * normal_sf(z)).min(1.0))
+}
+
+/// P(U ≥ u) for the exact null distribution of U with sample sizes m ≤ n: the counts are
+/// the coefficients of the Gaussian binomial coefficient [m + n choose m] in q.
+fn exact_u_sf(u: usize, m: usize, n: usize) -> f64 {
+    let max = m * n;
+    let mut poly = vec![0.0f64; max + 1];
+    poly[0] = 1.0;
+    let mut degree = 0;
+    for k in 1..=m {
+        // Multiply by (1 − q^(n+k)) …
+        let shift = n + k;
+        for i in (shift..=(degree + shift).min(max)).rev() {
+            poly[i] -= poly[i - shift];
+        }
+        degree = (degree + shift).min(max);
+        // … and divide by (1 − q^k) (exact: the quotient is a polynomial).
+        for i in k..=degree {
+            poly[i] += poly[i - k];
+        }
+    }
+    let total: f64 = poly.iter().sum();
+    poly.iter().skip(u.min(max + 1)).sum::<f64>() / total
+}
+
+/// The standard normal survival function 1 − Φ(z).
+fn normal_sf(z: f64) -> f64 {
+    use statrs::distribution::{ContinuousCDF, Normal};
+    Normal::new(0.0, 1.0).map_or(f64::NAN, |d| d.sf(z))
+}
+
+/// A small seeded generator (SplitMix64) for the bootstrap: the same seed gives the same
+/// resamples on every machine.
+#[derive(Debug, Clone)]
+pub struct SplitMix64(u64);
+
+impl SplitMix64 {
+    /// A generator from `seed`.
+    pub fn new(seed: u64) -> Self {
+        SplitMix64(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform index below `n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        ((self.next_u64() as u128 * n as u128) >> 64) as usize
+    }
+}
+
+/// Percentile-bootstrap 95 % confidence interval of median(candidate) / median(baseline):
+/// `rounds` resamples of each sample with replacement, seeded. None when a sample is empty
+/// or a resampled baseline median is 0.
+pub fn bootstrap_ratio_ci(
+    baseline: &[f64],
+    candidate: &[f64],
+    rounds: usize,
+    seed: u64,
+) -> Option<(f64, f64)> {
+    if baseline.is_empty() || candidate.is_empty() || rounds == 0 {
+        return None;
+    }
+    let mut rng = SplitMix64::new(seed);
+    let mut resample = |values: &[f64], scratch: &mut Vec<f64>| {
+        scratch.clear();
+        scratch.extend((0..values.len()).map(|_| values[rng.below(values.len())]));
+        scratch.sort_by(f64::total_cmp);
+        quantile_sorted(scratch, 0.5)
+    };
+    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let mut ratios = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let base = resample(baseline, &mut a);
+        let cand = resample(candidate, &mut b);
+        if base == 0.0 {
+            return None;
+        }
+        ratios.push(cand / base);
+    }
+    ratios.sort_by(f64::total_cmp);
+    Some((
+        quantile_sorted(&ratios, 0.025),
+        quantile_sorted(&ratios, 0.975),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -353,5 +492,40 @@ mod tests {
         // t(0.975, 2) = 4.302652729911275 (tables); the normal 1.96 would be 2.2× narrower.
         assert!((t_critical(0.95, 2) - 4.302_652_729_911_275).abs() < 1e-9);
         assert!((t_critical(0.95, 1) - 12.706_204_736_174_7).abs() < 1e-9);
+    }
+
+    #[test]
+    fn mann_whitney_agrees_with_scipy() {
+        let text = include_str!("../tests/fixtures/stats_reference.json");
+        let fixture: serde_json::Value = serde_json::from_str(text).expect("fixture");
+        let cases = fixture["mann_whitney"].as_object().expect("cases");
+        assert!(cases.len() >= 5);
+        for (name, case) in cases {
+            let sample = |k: &str| -> Vec<f64> {
+                case[k]
+                    .as_array()
+                    .expect("sample")
+                    .iter()
+                    .map(number)
+                    .collect()
+            };
+            let p = mann_whitney_p(&sample("x"), &sample("y")).expect("p");
+            let want = number(&case["p"]);
+            assert!(close(p, want), "{name}: {p} vs scipy {want}");
+        }
+        assert_eq!(mann_whitney_p(&[], &[1.0]), None);
+    }
+
+    #[test]
+    fn bootstrap_is_seeded_and_brackets_the_ratio() {
+        let base = [100.0, 102.0, 98.0, 101.0, 99.0];
+        let cand = [50.0, 51.0, 49.0, 50.5, 49.5];
+        let a = bootstrap_ratio_ci(&base, &cand, 2000, 42).expect("ci");
+        assert_eq!(Some(a), bootstrap_ratio_ci(&base, &cand, 2000, 42));
+        // The medians' ratio is 50 / 100 = 0.5; every resampled ratio lies in
+        // [49 / 102, 51 / 98].
+        assert!(a.0 <= 0.5 && 0.5 <= a.1, "{a:?}");
+        assert!(a.0 >= 49.0 / 102.0 && a.1 <= 51.0 / 98.0, "{a:?}");
+        assert_eq!(bootstrap_ratio_ci(&[0.0], &[1.0], 10, 1), None);
     }
 }

@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod compare;
 pub mod error;
 pub mod frame;
 pub mod ingest_summary;

@@ -2,6 +2,7 @@
 //! the library, and prints the rendered result.
 
 pub mod analyze;
+pub mod compare;
 pub mod ingest;
 pub mod prices;
 pub mod query;

@@ -212,3 +212,102 @@ fn prices_and_the_cost_calculator() {
     ));
     assert!(cost.contains("$3.00"), "{cost}");
 }
+
+#[test]
+fn compare_finds_the_regression_saves_baselines_and_checks_claims() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    // Version 1.4: 1.00 … 1.09 s; version 1.5: 1.20 … 1.29 s (10 runs each).
+    for (version, base) in [("1.4", 0), ("1.5", 2)] {
+        let inputs = dir.path().join(version);
+        std::fs::create_dir_all(&inputs).expect("mkdir");
+        for i in 0..10 {
+            std::fs::write(
+                inputs.join(format!("t{i}.txt")),
+                format!("real 1.{base}{i}\nuser 0.50\nsys 0.10\n"),
+            )
+            .expect("write");
+        }
+        let label = format!("version={version}");
+        let inputs = inputs.to_string_lossy().to_string();
+        assert!(
+            run(&data, &["ingest", "--label", &label, &inputs])
+                .status
+                .success()
+        );
+    }
+    let json = |args: &[&str]| -> (Option<i32>, serde_json::Value) {
+        let mut all = vec!["compare", "--format", "json"];
+        all.extend_from_slice(args);
+        let out = run(&data, &all);
+        let value = serde_json::from_str(&stdout(&out)).unwrap_or_else(|_| {
+            panic!("{} {}", stdout(&out), stderr(&out));
+        });
+        (out.status.code(), value)
+    };
+    let (code, value) = json(&[
+        "--baseline",
+        "version=1.4",
+        "--candidate",
+        "version=1.5",
+        "--metric",
+        "wall_time",
+        "--save-baseline",
+        "v14",
+    ]);
+    assert_eq!(code, Some(1), "a regression exits 1");
+    let wall = &value["rows"][0];
+    // Medians 1,045 and 1,245 ms; scipy.stats.mannwhitneyu gives p = 0.000182671791...
+    assert_eq!(wall["verdict"], "worse");
+    assert!((wall["ratio"].as_f64().expect("ratio") - 1245.0 / 1045.0).abs() < 1e-12);
+    assert!((wall["p_value"].as_f64().expect("p") - 0.000_182_671_791_1).abs() < 1e-9);
+    let (low, high) = (
+        wall["ratio_ci95_low"].as_f64().expect("low"),
+        wall["ratio_ci95_high"].as_f64().expect("high"),
+    );
+    assert!(low < 1245.0 / 1045.0 && 1245.0 / 1045.0 < high);
+    // The saved baseline gives the same answer later.
+    let (code, saved) = json(&[
+        "--baseline",
+        "saved:v14",
+        "--candidate",
+        "version=1.5",
+        "--metric",
+        "wall_time",
+    ]);
+    assert_eq!(code, Some(1));
+    assert_eq!(saved["rows"][0], value["rows"][0]);
+    // The other way round it is better, and a 1.1x speed-up claim holds (1,245 / 1,045 = 1.19).
+    let (code, back) = json(&[
+        "--baseline",
+        "version=1.5",
+        "--candidate",
+        "version=1.4",
+        "--expect-speedup",
+        "1.1x",
+    ]);
+    assert_eq!(code, Some(0));
+    assert_eq!(back["rows"][0]["verdict"], "better");
+    assert_eq!(back["speedup"]["holds"], true);
+    let (code, claim) = json(&[
+        "--baseline",
+        "version=1.5",
+        "--candidate",
+        "version=1.4",
+        "--expect-speedup",
+        "2x",
+    ]);
+    assert_eq!(code, Some(1), "a claim that does not hold exits 1");
+    assert_eq!(claim["speedup"]["holds"], false);
+    let missing = run(
+        &data,
+        &[
+            "compare",
+            "--baseline",
+            "saved:nope",
+            "--candidate",
+            "version=1.5",
+        ],
+    );
+    assert_eq!(missing.status.code(), Some(2));
+}

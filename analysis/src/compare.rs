@@ -1,0 +1,369 @@
+//! `runlens compare`: is the candidate better or worse than the baseline, metric by metric,
+//! and is the difference real?
+//!
+//! For every metric (and phase) both groups measured: the two medians, their ratio
+//! (candidate / baseline) with a seeded percentile-bootstrap 95 % confidence interval, the
+//! two-sided Mann–Whitney U p-value, and a verdict. A difference is a verdict only when it
+//! is significant (p < 0.05) *and* larger than the threshold (`--threshold`, default 5 %);
+//! lower is better for times, memory and tokens, higher for output tokens per second.
+//! `worse` on any metric makes the command exit 1, so a release pipeline can gate on it.
+//!
+//! A baseline may be saved (`--save-baseline NAME` writes its samples to
+//! `<data>/baselines/NAME.json`) and compared against later (`--baseline saved:NAME`).
+//! `--expect-speedup 10x` answers a claim: baseline median / candidate median ≥ 10 for the
+//! chosen metric (wall time by default), with the evidence.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::analyze::{Sample, samples};
+use crate::error::{AnalysisError, Result};
+use crate::scan::DatasetReader;
+use crate::stats::{bootstrap_ratio_ci, mann_whitney_p, quantile_sorted};
+
+/// Bootstrap resamples.
+pub const BOOTSTRAP_ROUNDS: usize = 2000;
+/// Bootstrap seed: the same data give the same interval.
+pub const BOOTSTRAP_SEED: u64 = 0x72_75_6e_6c_65_6e_73; // "runlens"
+/// Significance level of the verdicts.
+pub const ALPHA: f64 = 0.05;
+
+/// A group's samples, as saved under a name.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SavedSample {
+    /// Metric name.
+    pub metric: String,
+    /// Unit.
+    pub unit: String,
+    /// Phase, or `(total)`.
+    pub phase: String,
+    /// The counted values.
+    pub values: Vec<f64>,
+}
+
+/// Where a group's samples come from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupSpec {
+    /// Rows matching every `key=value`.
+    Filter(Vec<(String, String)>),
+    /// A saved baseline.
+    Saved(String),
+}
+
+impl GroupSpec {
+    /// Parses `k=v,k=v` or `saved:NAME`.
+    pub fn parse(text: &str) -> std::result::Result<GroupSpec, String> {
+        if let Some(name) = text.strip_prefix("saved:") {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(format!(
+                    "{name:?}: a saved baseline name is letters, digits, - _ ."
+                ));
+            }
+            return Ok(GroupSpec::Saved(name.to_string()));
+        }
+        let pairs: std::result::Result<Vec<(String, String)>, String> = text
+            .split(',')
+            .map(|pair| match pair.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => {
+                    Ok((k.trim().to_string(), v.trim().to_string()))
+                }
+                _ => Err(format!("{pair:?}: expected KEY=VALUE (or saved:NAME)")),
+            })
+            .collect();
+        Ok(GroupSpec::Filter(pairs?))
+    }
+}
+
+/// One metric's comparison.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Metric name.
+    pub metric: String,
+    /// Phase, or `(total)`.
+    pub phase: String,
+    /// Unit.
+    pub unit: String,
+    /// Baseline observations.
+    pub baseline_n: usize,
+    /// Baseline median.
+    pub baseline_median: f64,
+    /// Candidate observations.
+    pub candidate_n: usize,
+    /// Candidate median.
+    pub candidate_median: f64,
+    /// Candidate median / baseline median.
+    pub ratio: Option<f64>,
+    /// Bootstrap 95 % CI of the ratio.
+    pub ratio_ci95_low: Option<f64>,
+    /// Upper end.
+    pub ratio_ci95_high: Option<f64>,
+    /// Two-sided Mann–Whitney U p-value.
+    pub p_value: Option<f64>,
+    /// `better`, `worse` or `no significant difference`.
+    pub verdict: String,
+}
+
+/// The answer to `--expect-speedup`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SpeedupClaim {
+    /// Metric it was checked on.
+    pub metric: String,
+    /// The claimed factor.
+    pub expected: f64,
+    /// Baseline median / candidate median.
+    pub measured: Option<f64>,
+    /// Bootstrap 95 % CI of the measured factor.
+    pub ci95: Option<(f64, f64)>,
+    /// Whether the measured factor reaches the claim.
+    pub holds: bool,
+}
+
+/// Whether lower values of a metric are better.
+fn lower_is_better(metric: &str) -> bool {
+    metric != "output_tokens_per_s"
+}
+
+/// The samples of a group: from the dataset or a saved baseline.
+pub fn group_samples(
+    reader: &DatasetReader,
+    data: &Path,
+    spec: &GroupSpec,
+    per_phase: bool,
+) -> Result<Vec<SavedSample>> {
+    match spec {
+        GroupSpec::Filter(filters) => Ok(samples(reader, filters, per_phase)?
+            .into_iter()
+            .filter(|s| s.metric != "tool_calls")
+            .map(
+                |Sample {
+                     metric,
+                     unit,
+                     phase,
+                     values,
+                 }| SavedSample {
+                    metric: metric.to_string(),
+                    unit: unit.to_string(),
+                    phase,
+                    values,
+                },
+            )
+            .collect()),
+        GroupSpec::Saved(name) => {
+            let path = baseline_path(data, name);
+            let text = std::fs::read_to_string(&path).map_err(|e| AnalysisError::Baseline {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            serde_json::from_str(&text).map_err(|e| AnalysisError::Baseline {
+                path,
+                reason: e.to_string(),
+            })
+        }
+    }
+}
+
+/// Where a saved baseline lives.
+pub fn baseline_path(data: &Path, name: &str) -> PathBuf {
+    data.join("baselines").join(format!("{name}.json"))
+}
+
+/// Saves a group's samples under `name` (written to a temporary file, then renamed).
+pub fn save_baseline(data: &Path, name: &str, samples: &[SavedSample]) -> Result<PathBuf> {
+    let path = baseline_path(data, name);
+    let fail = |e: std::io::Error| AnalysisError::Baseline {
+        path: path.clone(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(path.parent().unwrap_or(data)).map_err(fail)?;
+    let text = serde_json::to_string_pretty(samples).map_err(|e| AnalysisError::Baseline {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, text).map_err(fail)?;
+    std::fs::rename(&tmp, &path).map_err(fail)?;
+    Ok(path)
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    quantile_sorted(&sorted, 0.5)
+}
+
+/// Compares every metric (and phase) both groups measured, or only `metrics` when given.
+pub fn compare(
+    baseline: &[SavedSample],
+    candidate: &[SavedSample],
+    metrics: &[String],
+    threshold: f64,
+) -> Vec<Comparison> {
+    let mut out = Vec::new();
+    for b in baseline {
+        if !metrics.is_empty() && !metrics.contains(&b.metric) {
+            continue;
+        }
+        let Some(c) = candidate
+            .iter()
+            .find(|c| c.metric == b.metric && c.phase == b.phase)
+        else {
+            continue;
+        };
+        let (bm, cm) = (median(&b.values), median(&c.values));
+        let ratio = (bm != 0.0).then(|| cm / bm);
+        let ci = bootstrap_ratio_ci(&b.values, &c.values, BOOTSTRAP_ROUNDS, BOOTSTRAP_SEED);
+        let p = mann_whitney_p(&b.values, &c.values);
+        let verdict = match (ratio, p) {
+            (Some(r), Some(p)) if p < ALPHA && (r - 1.0).abs() > threshold => {
+                if (r < 1.0) == lower_is_better(&b.metric) {
+                    "better"
+                } else {
+                    "worse"
+                }
+            }
+            _ => "no significant difference",
+        };
+        out.push(Comparison {
+            metric: b.metric.clone(),
+            phase: b.phase.clone(),
+            unit: b.unit.clone(),
+            baseline_n: b.values.len(),
+            baseline_median: bm,
+            candidate_n: c.values.len(),
+            candidate_median: cm,
+            ratio,
+            ratio_ci95_low: ci.map(|c| c.0),
+            ratio_ci95_high: ci.map(|c| c.1),
+            p_value: p,
+            verdict: verdict.to_string(),
+        });
+    }
+    out
+}
+
+/// Checks a claimed speed-up (`10` for "10x") on `metric` (total rows).
+pub fn speedup_claim(
+    baseline: &[SavedSample],
+    candidate: &[SavedSample],
+    metric: &str,
+    expected: f64,
+) -> SpeedupClaim {
+    let find = |set: &[SavedSample]| {
+        set.iter()
+            .find(|s| s.metric == metric && s.phase == crate::analyze::TOTAL_PHASE)
+            .map(|s| s.values.clone())
+    };
+    let (measured, ci) = match (find(baseline), find(candidate)) {
+        (Some(b), Some(c)) => {
+            let (bm, cm) = (median(&b), median(&c));
+            let measured = (cm != 0.0).then(|| bm / cm);
+            // The factor is baseline / candidate: the bootstrap of its inverse, inverted.
+            let ci = bootstrap_ratio_ci(&c, &b, BOOTSTRAP_ROUNDS, BOOTSTRAP_SEED);
+            (measured, ci)
+        }
+        _ => (None, None),
+    };
+    SpeedupClaim {
+        metric: metric.to_string(),
+        expected,
+        measured,
+        ci95: ci,
+        holds: measured.is_some_and(|m| m >= expected),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(metric: &str, values: &[f64]) -> SavedSample {
+        SavedSample {
+            metric: metric.into(),
+            unit: "ms".into(),
+            phase: "(total)".into(),
+            values: values.to_vec(),
+        }
+    }
+
+    #[test]
+    fn verdicts_need_significance_and_size() {
+        let base = [sample(
+            "wall_time",
+            &[100.0, 101.0, 99.0, 100.5, 99.5, 100.2, 99.8, 100.1, 99.9],
+        )];
+        let slower = [sample(
+            "wall_time",
+            &[
+                120.0, 121.0, 119.0, 120.5, 119.5, 120.2, 119.8, 120.1, 119.9,
+            ],
+        )];
+        let rows = compare(&base, &slower, &[], 0.05);
+        assert_eq!(rows[0].verdict, "worse");
+        // Medians 100.0 and 120.0 (by hand).
+        assert_eq!(rows[0].ratio, Some(1.2));
+        assert!(rows[0].p_value.is_some_and(|p| p < 0.001));
+        // A 1 % change is below the 5 % threshold, however significant.
+        let tiny = [sample(
+            "wall_time",
+            &[
+                101.0, 102.0, 100.0, 101.5, 100.5, 101.2, 100.8, 101.1, 100.9,
+            ],
+        )];
+        assert_eq!(
+            compare(&base, &tiny, &[], 0.05)[0].verdict,
+            "no significant difference"
+        );
+        // Higher is better for throughput.
+        let tps = [sample(
+            "output_tokens_per_s",
+            &[50.0, 51.0, 49.0, 50.0, 50.5, 49.5, 50.2, 49.8, 50.1],
+        )];
+        let faster = [sample(
+            "output_tokens_per_s",
+            &[80.0, 81.0, 79.0, 80.0, 80.5, 79.5, 80.2, 79.8, 80.1],
+        )];
+        assert_eq!(compare(&tps, &faster, &[], 0.05)[0].verdict, "better");
+        // Three runs each cannot reach p < 0.05 with the exact test (minimum p is 0.1).
+        let three = compare(
+            &[sample("wall_time", &[100.0, 101.0, 99.0])],
+            &[sample("wall_time", &[200.0, 201.0, 199.0])],
+            &[],
+            0.05,
+        );
+        assert_eq!(three[0].p_value, Some(0.1));
+        assert_eq!(three[0].verdict, "no significant difference");
+    }
+
+    #[test]
+    fn speedup_claims() {
+        let uncached = [sample("wall_time", &[10_000.0, 10_200.0, 9_900.0])];
+        let cached = [sample("wall_time", &[900.0, 1_000.0, 950.0])];
+        // 10,000 / 950 = 10.53
+        let claim = speedup_claim(&uncached, &cached, "wall_time", 10.0);
+        assert!(claim.holds);
+        assert!((claim.measured.expect("factor") - 10_000.0 / 950.0).abs() < 1e-12);
+        assert!(!speedup_claim(&uncached, &cached, "wall_time", 20.0).holds);
+    }
+
+    #[test]
+    fn group_specs() {
+        assert_eq!(
+            GroupSpec::parse("provider=ollama,version=1.4"),
+            Ok(GroupSpec::Filter(vec![
+                ("provider".into(), "ollama".into()),
+                ("version".into(), "1.4".into())
+            ]))
+        );
+        assert_eq!(
+            GroupSpec::parse("saved:v1.4"),
+            Ok(GroupSpec::Saved("v1.4".into()))
+        );
+        assert!(GroupSpec::parse("saved:../x").is_err());
+        assert!(GroupSpec::parse("ollama").is_err());
+    }
+}
