@@ -308,6 +308,11 @@ pub struct AnalyzeArgs {
     #[arg(long)]
     pub drop_outliers: bool,
 
+    /// Judge the figures against targets (TOML): PASS / ACCEPTABLE / FAIL per cell, and an
+    /// overall verdict (exit 1 when it fails).
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

@@ -13,6 +13,7 @@
 //! | `ttft` | ms | `llm_calls` | the call has an `error_kind` |
 //! | `output_tokens_per_s` | tokens/s | `llm_calls` | as above |
 //! | `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens` | tokens | `llm_calls` | as above |
+//! | `outputs` (files the run produced of those it was expected to, or announced) | files | `artifacts`, summed per run | its run failed |
 //! | `tool_calls` | calls | `sessions` | never |
 //!
 //! Warm-up runs (and their phases) are excluded; failed observations are counted in
@@ -183,6 +184,17 @@ const METRICS: &[Metric] = &[
         phased: true,
     },
     Metric {
+        name: "outputs",
+        unit: "files",
+        table: Table::Artifacts,
+        value: || {
+            when(col("exists").and(col("produced_by_run").fill_null(lit(true))))
+                .then(lit(1.0))
+                .otherwise(lit(0.0))
+        },
+        phased: false,
+    },
+    Metric {
         name: "tool_calls",
         unit: "calls",
         table: Table::Sessions,
@@ -317,7 +329,13 @@ pub fn samples(
 }
 
 /// The tables `analyze` reads.
-const TABLES: [Table; 4] = [Table::Runs, Table::Phases, Table::LlmCalls, Table::Sessions];
+const TABLES: [Table; 5] = [
+    Table::Runs,
+    Table::Phases,
+    Table::Artifacts,
+    Table::LlmCalls,
+    Table::Sessions,
+];
 
 /// Every `--by` and `--filter` key must name a column, `model`, or a label present in the
 /// data: a typo would otherwise group everything under "no value".
@@ -468,8 +486,8 @@ fn gather(
     }
     let (failed, warmup) = match table {
         Table::Runs => (run_failed(), col("is_warmup")),
-        Table::Phases => {
-            // A phase shares its run's warm-up and failure flags.
+        Table::Phases | Table::Artifacts => {
+            // A phase (an output) shares its run's warm-up and failure flags.
             let runs = reader.scan(Table::Runs)?.select([
                 col("run_id"),
                 col("is_warmup").alias("__run_warmup"),
@@ -504,7 +522,7 @@ fn gather(
                 .alias(value_column(n).as_str()),
         );
     }
-    if table == Table::Phases {
+    if matches!(table, Table::Phases | Table::Artifacts) {
         select.push(col("run_id"));
     }
     let mut group_by: Vec<Expr> = (0..options.by.len())
@@ -530,7 +548,7 @@ fn gather(
         col(ORDER).min().alias(ORDER),
     ]);
     let mut observations = lf.select(select);
-    if table == Table::Phases && !per_phase {
+    if (table == Table::Phases && !per_phase) || table == Table::Artifacts {
         // A run's phases together: their durations and tokens summed per run, so the
         // `(total)` row describes runs, like the run metrics.
         observations = per_run_sums(observations, options.by.len(), metrics.len());

@@ -10,6 +10,7 @@ pub mod query;
 pub mod scan;
 pub mod sessions;
 pub mod stats;
+pub mod targets;
 
 pub use error::{AnalysisError, Result};
 pub use query::run_sql;

@@ -182,6 +182,90 @@ fn render_table(analysis: &Analysis) -> String {
     format!("{table}\n{}", method_lines(analysis))
 }
 
+/// The targets table and the overall verdict.
+pub fn render_judgement(
+    judgement: &runlens_analysis::targets::Judgement,
+    keys: &[String],
+) -> String {
+    let mut header: Vec<&str> = keys.iter().map(String::as_str).collect();
+    header.extend([
+        "metric",
+        "phase",
+        "statistic",
+        "actual",
+        "target",
+        "acceptable",
+        "status",
+        "margin",
+        "grade",
+    ]);
+    let mut table = new_table(&header);
+    for v in &judgement.verdicts {
+        let mut row: Vec<String> = v
+            .group
+            .iter()
+            .map(|g| g.clone().unwrap_or_else(|| "—".into()))
+            .collect();
+        row.extend([
+            v.metric.clone(),
+            v.phase.clone(),
+            v.statistic.clone(),
+            readable(v.actual, &v.unit),
+            readable(Some(v.target), &v.unit),
+            readable(Some(v.acceptable), &v.unit),
+            v.status.to_string(),
+            v.margin.clone(),
+            v.grade.unwrap_or("").to_string(),
+        ]);
+        table.add_row(row);
+    }
+    let first = keys.len() + 3;
+    align_right(&mut table, &[first, first + 1, first + 2]);
+    let mut out = format!("{table}\n");
+    if judgement.passed {
+        out.push_str("OVERALL: PASS\n");
+    } else {
+        let _ = writeln!(out, "OVERALL: FAIL");
+        for reason in &judgement.reasons {
+            let _ = writeln!(out, "  - {reason}");
+        }
+    }
+    out
+}
+
+/// The judgement as JSON (the `targets` member of `analyze --format json`).
+pub fn judgement_json(
+    judgement: &runlens_analysis::targets::Judgement,
+    keys: &[String],
+) -> serde_json::Value {
+    let verdicts: Vec<serde_json::Value> = judgement
+        .verdicts
+        .iter()
+        .map(|v| {
+            let mut obj = serde_json::Map::new();
+            for (k, g) in keys.iter().zip(&v.group) {
+                obj.insert(k.clone(), serde_json::json!(g));
+            }
+            obj.insert("metric".into(), serde_json::json!(v.metric));
+            obj.insert("phase".into(), serde_json::json!(v.phase));
+            obj.insert("statistic".into(), serde_json::json!(v.statistic));
+            obj.insert("unit".into(), serde_json::json!(v.unit));
+            obj.insert("actual".into(), serde_json::json!(v.actual));
+            obj.insert("target".into(), serde_json::json!(v.target));
+            obj.insert("acceptable".into(), serde_json::json!(v.acceptable));
+            obj.insert("status".into(), serde_json::json!(v.status));
+            obj.insert("margin".into(), serde_json::json!(v.margin));
+            obj.insert("grade".into(), serde_json::json!(v.grade));
+            serde_json::Value::Object(obj)
+        })
+        .collect();
+    serde_json::json!({
+        "passed": judgement.passed,
+        "reasons": judgement.reasons,
+        "verdicts": verdicts,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

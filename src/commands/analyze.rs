@@ -26,19 +26,62 @@ pub fn run(data: &std::path::Path, args: AnalyzeArgs) -> anyhow::Result<Outcome>
         },
         drop_outliers: args.drop_outliers,
     };
+    let targets = match &args.targets {
+        None => None,
+        Some(path) => {
+            let shown = path.display().to_string();
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| super::UsageError(format!("reading targets {shown}: {e}")))?;
+            let targets = runlens_analysis::targets::parse_targets(&text)
+                .map_err(|e| super::UsageError(format!("{shown}: {e}")))?;
+            Some((shown, targets))
+        }
+    };
+    let mut options = options;
+    if let Some((_, t)) = &targets {
+        // A target on a phase needs the per-phase rows.
+        options.per_phase |= runlens_analysis::targets::needs_phases(t);
+    }
     let analysis = match analyze(&DatasetReader::new(data), &options) {
         Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. }) => {
             return Err(super::UsageError(e.to_string()).into());
         }
         other => other?,
     };
+    let judgement = match &targets {
+        None => None,
+        Some((shown, targets)) => Some(
+            runlens_analysis::targets::judge(&analysis, targets, &options.by)
+                .map_err(|e| super::UsageError(format!("{shown}: {e}")))?,
+        ),
+    };
     let format = match args.format {
         OutputFormat::Table => FrameFormat::Table,
         OutputFormat::Csv => FrameFormat::Csv,
         OutputFormat::Json => FrameFormat::Json,
     };
-    print_stdout(&runlens_reports::analysis::render_analysis(
-        &analysis, format,
-    )?)?;
-    Ok(Outcome::Success)
+    let mut text = runlens_reports::analysis::render_analysis(&analysis, format)?;
+    if let Some(j) = &judgement {
+        match format {
+            FrameFormat::Table => {
+                text.push('\n');
+                text.push_str(&runlens_reports::analysis::render_judgement(j, &options.by));
+            }
+            FrameFormat::Json => {
+                let mut value: serde_json::Value = serde_json::from_str(&text)?;
+                value["targets"] = runlens_reports::analysis::judgement_json(j, &options.by);
+                text = value.to_string() + "\n";
+            }
+            // CSV stays the statistics rows; the verdicts go to stderr.
+            FrameFormat::Csv => eprint!(
+                "{}",
+                runlens_reports::analysis::render_judgement(j, &options.by)
+            ),
+        }
+    }
+    print_stdout(&text)?;
+    Ok(match judgement {
+        Some(j) if !j.passed => Outcome::Rejected,
+        _ => Outcome::Success,
+    })
 }

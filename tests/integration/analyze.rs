@@ -311,3 +311,58 @@ fn compare_finds_the_regression_saves_baselines_and_checks_claims() {
     );
     assert_eq!(missing.status.code(), Some(2));
 }
+
+#[test]
+fn targets_give_verdicts_and_a_hollow_session_fails_the_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    assert!(run(&data, &["ingest", "sample-data"]).status.success());
+    let out = run(
+        &data,
+        &[
+            "analyze",
+            "--targets",
+            "sample-data/targets.toml",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the overall verdict fails: {}",
+        stderr(&out)
+    );
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let targets = &value["targets"];
+    let status = |metric: &str| {
+        targets["verdicts"]
+            .as_array()
+            .expect("verdicts")
+            .iter()
+            .find(|v| v["metric"] == metric)
+            .map(|v| {
+                (
+                    v["status"].as_str().unwrap_or("").to_string(),
+                    v["actual"].as_f64(),
+                )
+            })
+            .expect("verdict")
+    };
+    // The macOS log's Analysis phase lasted 3,550 ms (09:14:05.871 → 09:14:09.421): 29 % under 5 s.
+    assert_eq!(status("phase_time"), ("PASS".to_string(), Some(3550.0)));
+    // TTFT p95 of the latency CSVs is 601.55 ms: over 500, within 800.
+    assert_eq!(status("ttft"), ("ACCEPTABLE".to_string(), Some(601.55)));
+    // The hollow and text-tool-call sessions made no tool call: the floor fails.
+    assert_eq!(status("tool_calls"), ("FAIL".to_string(), Some(0.0)));
+    assert_eq!(targets["passed"], false);
+    let table = stdout(&run(
+        &data,
+        &["analyze", "--targets", "sample-data/targets.toml"],
+    ));
+    assert!(table.contains("OVERALL: FAIL"), "{table}");
+    assert!(
+        table.contains("tool_calls: min 0 calls, acceptable is at least 1 calls"),
+        "{table}"
+    );
+}
