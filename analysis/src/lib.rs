@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod analyze;
+pub mod cells;
 pub mod compare;
 pub mod error;
 pub mod labels;

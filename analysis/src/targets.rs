@@ -25,7 +25,6 @@
 use serde::Deserialize;
 
 use crate::analyze::{Analysis, TOTAL_PHASE};
-use polars::prelude::*;
 
 /// A number with an optional unit, as written in the file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -177,23 +176,8 @@ pub fn judge(
     keys: &[String],
 ) -> Result<Judgement, String> {
     let df = &analysis.frame;
-    let text = |name: &str, i: usize| -> Option<String> {
-        df.column(name)
-            .ok()
-            .and_then(|c| c.get(i).ok())
-            .and_then(|v| match v {
-                AnyValue::String(s) => Some(s.to_string()),
-                AnyValue::StringOwned(s) => Some(s.to_string()),
-                AnyValue::Null => None,
-                other => Some(other.to_string()),
-            })
-    };
-    let number = |name: &str, i: usize| -> Option<f64> {
-        df.column(name)
-            .ok()
-            .and_then(|c| c.get(i).ok())
-            .and_then(|v| v.extract::<f64>())
-    };
+    let text = |name: &str, i: usize| crate::cells::text(df, name, i);
+    let number = |name: &str, i: usize| crate::cells::number(df, name, i);
     let mut verdicts = Vec::new();
     let mut reasons = Vec::new();
     for spec in targets {
@@ -381,6 +365,7 @@ mod tests {
     use super::*;
     use crate::analyze::Method;
     use crate::stats::OutlierRule;
+    use polars::prelude::*;
 
     fn analysis(rows: &[(&str, &str, f64, f64)]) -> Analysis {
         let frame = df!(

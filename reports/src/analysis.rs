@@ -121,23 +121,8 @@ fn render_table(analysis: &Analysis) -> String {
         "outliers",
     ]);
     let mut table = new_table(&header);
-    let text = |name: &str, i: usize| -> Option<String> {
-        df.column(name)
-            .ok()
-            .and_then(|c| c.get(i).ok())
-            .and_then(|v| match v {
-                AnyValue::String(s) => Some(s.to_string()),
-                AnyValue::StringOwned(s) => Some(s.to_string()),
-                AnyValue::Null => None,
-                other => Some(other.to_string()),
-            })
-    };
-    let number = |name: &str, i: usize| -> Option<f64> {
-        df.column(name)
-            .ok()
-            .and_then(|c| c.get(i).ok())
-            .and_then(|v| v.extract::<f64>())
-    };
+    let text = |name: &str, i: usize| runlens_analysis::cells::text(df, name, i);
+    let number = |name: &str, i: usize| runlens_analysis::cells::number(df, name, i);
     for i in 0..df.height() {
         let unit = text("unit", i).unwrap_or_default();
         let r = |name: &str| readable(number(name, i), &unit);

@@ -24,9 +24,7 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use super::chat::{decode_message, value_ts};
-use super::exchange::first_line_is_a_document;
-use super::json_input::{has_string_field, read_document};
-use super::lines::{LineReader, too_long_issue};
+use super::json_input::{for_each_document, has_string_field};
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
 use crate::schema::{Labels, LlmCallRow, Timestamp, ToolCallRow};
 use crate::sessions::{Message, Role, SessionFacts};
@@ -60,30 +58,10 @@ impl Format for AgentResult {
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
         let mut state = Stream::default();
-        if !first_line_is_a_document(input) {
-            let doc = read_document(input)?;
-            state.event(&doc, None, ctx, sink);
-        } else {
-            let mut reader = LineReader::new(input);
-            while let Some(line) = reader
-                .next_line()
-                .map_err(|e| Rejection::file(format!("read error: {e}")))?
-            {
-                if let Some(len) = line.too_long {
-                    sink.issue(too_long_issue(line.number, len));
-                    continue;
-                }
-                let text = line.text.trim();
-                if text.is_empty() {
-                    continue;
-                }
-                let number = line.number;
-                match serde_json::from_str::<Value>(text) {
-                    Ok(event) => state.event(&event, Some(number), ctx, sink),
-                    Err(e) => sink.issue(Rejection::at(number, format!("not a JSON event: {e}"))),
-                }
-            }
-        }
+        for_each_document(input, sink, "a JSON event", &mut |event, line, sink| {
+            state.event(&event, line, ctx, sink);
+            Ok(())
+        })?;
         if state.sessions.is_empty() {
             return Err(Rejection::file("no agent event with a session could be read").into());
         }

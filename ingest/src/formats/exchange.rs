@@ -20,8 +20,7 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use super::chat::{DecodedMessage, decode_message, value_ts};
-use super::json_input::read_document;
-use super::lines::{LineReader, too_long_issue};
+use super::json_input::for_each_document;
 use super::{ParseContext, ParseError, Rejection, RowSink};
 use crate::schema::{LlmCallRow, Timestamp};
 use crate::sessions::{Message, Role, SessionFacts};
@@ -90,60 +89,21 @@ pub fn parse_exchanges(
     ctx: &ParseContext<'_>,
     sink: &mut RowSink<'_>,
 ) -> Result<(), ParseError> {
-    if !first_line_is_a_document(input) {
-        let doc = read_document(input)?;
-        emit(api, &doc, None, ctx, sink).map_err(Rejection::file)?;
-        return Ok(());
-    }
-    let mut reader = LineReader::new(input);
     let mut good = 0u64;
-    while let Some(line) = reader
-        .next_line()
-        .map_err(|e| Rejection::file(format!("read error: {e}")))?
-    {
-        if let Some(len) = line.too_long {
-            sink.issue(too_long_issue(line.number, len));
-            continue;
+    for_each_document(input, sink, "a JSON document", &mut |doc, line, sink| {
+        match (emit(api, &doc, line, ctx, sink), line) {
+            (Ok(()), _) => good += 1,
+            (Err(reason), Some(n)) => sink.issue(Rejection::at(n, reason)),
+            (Err(reason), None) => return Err(Rejection::file(reason).into()),
         }
-        let text = line.text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        let number = line.number;
-        let doc: Value = match serde_json::from_str(text) {
-            Ok(d) => d,
-            Err(e) => {
-                sink.issue(Rejection::at(number, format!("not a JSON document: {e}")));
-                continue;
-            }
-        };
-        match emit(api, &doc, Some(number), ctx, sink) {
-            Ok(()) => good += 1,
-            Err(reason) => sink.issue(Rejection::at(number, reason)),
-        }
-        sink.checkpoint()?;
-    }
+        Ok(())
+    })?;
     if good == 0 {
         return Err(
             Rejection::file(format!("no {} exchange could be read", api.provider())).into(),
         );
     }
     Ok(())
-}
-
-/// Whether to read the input as JSONL: its first non-blank line is a whole JSON value by
-/// itself, or runs past what is buffered (a pretty-printed document breaks its first line
-/// early; one-line documents read the same either way). Looks only at buffered bytes.
-pub fn first_line_is_a_document(input: &mut dyn BufRead) -> bool {
-    let Ok(buffered) = input.fill_buf() else {
-        return false;
-    };
-    let text = String::from_utf8_lossy(buffered);
-    let text = text.trim_start_matches('\u{feff}').trim_start();
-    match text.find('\n') {
-        Some(end) => serde_json::from_str::<Value>(text[..end].trim()).is_ok(),
-        None => !text.is_empty(),
-    }
 }
 
 /// The request and response of a document, whatever its framing.

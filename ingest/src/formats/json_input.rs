@@ -5,7 +5,8 @@ use std::io::BufRead;
 
 use serde::de::DeserializeOwned;
 
-use super::{Rejection, RowSink};
+use super::lines::{LineReader, too_long_issue};
+use super::{ParseError, Rejection, RowSink};
 
 /// Reads one JSON document; a syntax error becomes a rejection at its line.
 pub fn read_document(input: &mut dyn BufRead) -> Result<serde_json::Value, Rejection> {
@@ -77,6 +78,68 @@ pub fn has_string_field(head: &str, key: &str, value: &str) -> bool {
         rest.strip_prefix(':')
             .is_some_and(|r| r.trim_start().starts_with(&quoted_value))
     })
+}
+
+/// Whether to read the input as JSONL: its first non-blank line is a whole JSON value by
+/// itself, or runs past what is buffered (a pretty-printed document breaks its first line
+/// early; one-line documents read the same either way). Looks only at buffered bytes.
+pub fn first_line_is_a_document(input: &mut dyn BufRead) -> bool {
+    let Ok(buffered) = input.fill_buf() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(buffered);
+    let text = text.trim_start_matches('\u{feff}').trim_start();
+    match text.find('\n') {
+        Some(end) => serde_json::from_str::<serde_json::Value>(text[..end].trim()).is_ok(),
+        None => !text.is_empty(),
+    }
+}
+
+/// What [`for_each_document`] calls with each document, its line (None for a whole-file
+/// document) and the sink.
+pub type DocumentHandler<'a> =
+    dyn FnMut(serde_json::Value, Option<u64>, &mut RowSink<'_>) -> Result<(), ParseError> + 'a;
+
+/// Calls `each` with every JSON document of the input: the one document of a JSON file
+/// (line None), or each line of JSONL (line Some(n)), streaming with bounded memory. Bad
+/// lines (not JSON, too long) are reported and skipped; `what` names a document in their
+/// reasons. A broken single document rejects the file. Returns the documents read.
+pub fn for_each_document(
+    input: &mut dyn BufRead,
+    sink: &mut RowSink<'_>,
+    what: &str,
+    each: &mut DocumentHandler<'_>,
+) -> Result<u64, ParseError> {
+    if !first_line_is_a_document(input) {
+        let doc = read_document(input)?;
+        each(doc, None, sink)?;
+        return Ok(1);
+    }
+    let mut reader = LineReader::new(input);
+    let mut read = 0u64;
+    while let Some(line) = reader
+        .next_line()
+        .map_err(|e| Rejection::file(format!("read error: {e}")))?
+    {
+        if let Some(len) = line.too_long {
+            sink.issue(too_long_issue(line.number, len));
+            continue;
+        }
+        let text = line.text.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let number = line.number;
+        match serde_json::from_str::<serde_json::Value>(text) {
+            Ok(doc) => {
+                read += 1;
+                each(doc, Some(number), sink)?;
+            }
+            Err(e) => sink.issue(Rejection::at(number, format!("not {what}: {e}"))),
+        }
+        sink.checkpoint()?;
+    }
+    Ok(read)
 }
 
 #[cfg(test)]

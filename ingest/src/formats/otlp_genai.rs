@@ -29,9 +29,7 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use super::exchange::first_line_is_a_document;
-use super::json_input::read_document;
-use super::lines::{LineReader, too_long_issue};
+use super::json_input::for_each_document;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
 use crate::schema::{LlmCallRow, Timestamp, ToolCallRow};
 use crate::sessions::{Message, Role, SessionFacts};
@@ -61,30 +59,10 @@ impl Format for OtlpGenAi {
     ) -> Result<(), ParseError> {
         let mut sessions: BTreeMap<String, SessionSpans> = BTreeMap::new();
         let mut spans_seen = 0usize;
-        if !first_line_is_a_document(input) {
-            let doc = read_document(input)?;
-            spans_seen += read_request(&doc, None, &mut sessions, sink);
-        } else {
-            let mut reader = LineReader::new(input);
-            while let Some(line) = reader
-                .next_line()
-                .map_err(|e| Rejection::file(format!("read error: {e}")))?
-            {
-                if let Some(len) = line.too_long {
-                    sink.issue(too_long_issue(line.number, len));
-                    continue;
-                }
-                let text = line.text.trim();
-                if text.is_empty() {
-                    continue;
-                }
-                let number = line.number;
-                match serde_json::from_str::<Value>(text) {
-                    Ok(doc) => spans_seen += read_request(&doc, Some(number), &mut sessions, sink),
-                    Err(e) => sink.issue(Rejection::at(number, format!("not OTLP JSON: {e}"))),
-                }
-            }
-        }
+        for_each_document(input, sink, "OTLP JSON", &mut |doc, line, sink| {
+            spans_seen += read_request(&doc, line, &mut sessions, sink);
+            Ok(())
+        })?;
         if spans_seen == 0 {
             return Err(Rejection::file(
                 "no span found under resourceSpans[].scopeSpans[].spans[]",
