@@ -3,7 +3,6 @@
 
 use std::fmt::Write as _;
 
-use polars::prelude::*;
 use runlens_analysis::analyze::Analysis;
 
 use crate::error::Result;
@@ -254,6 +253,7 @@ pub fn judgement_json(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use polars::prelude::*;
     use runlens_analysis::analyze::Method;
     use runlens_analysis::stats::OutlierRule;
 
