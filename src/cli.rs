@@ -313,6 +313,11 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub targets: Option<PathBuf>,
 
+    /// A price file for the cost metric instead of the bundled snapshot (runlens TOML or
+    /// LiteLLM JSON).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

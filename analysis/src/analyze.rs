@@ -13,6 +13,7 @@
 //! | `ttft` | ms | `llm_calls` | the call has an `error_kind` |
 //! | `output_tokens_per_s` | tokens/s | `llm_calls` | as above |
 //! | `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens` | tokens | `llm_calls` | as above |
+//! | `cost` (the call's tokens at the price table's rates; none for an unknown model) | USD | `llm_calls` | as above |
 //! | `outputs` (files the run produced of those it was expected to, or announced) | files | `artifacts`, summed per run | its run failed |
 //! | `tool_calls` | calls | `sessions` | never |
 //!
@@ -35,6 +36,7 @@ use runlens_ingest::schema::Table;
 
 use crate::error::{AnalysisError, Result};
 use crate::labels::{label_column, label_keys, with_label_columns};
+use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 use crate::stats::{OutlierRule, analyze_sample};
 
@@ -51,6 +53,8 @@ pub struct AnalyzeOptions {
     pub outlier_rule: OutlierRule,
     /// Remove outliers before computing the statistics.
     pub drop_outliers: bool,
+    /// Prices for the `cost` metric (None: the bundled snapshot).
+    pub prices: Option<PriceTable>,
 }
 
 /// How the numbers were computed, for the output's footer.
@@ -170,6 +174,13 @@ const METRICS: &[Metric] = &[
         phased: true,
     },
     Metric {
+        name: "cost",
+        unit: "usd",
+        table: Table::LlmCalls,
+        value: || col(COST),
+        phased: true,
+    },
+    Metric {
         name: "cache_read_tokens",
         unit: "tokens",
         table: Table::LlmCalls,
@@ -207,6 +218,7 @@ const METRICS: &[Metric] = &[
 const FAILED: &str = "__failed";
 const WARMUP: &str = "__warmup";
 const PHASE: &str = "__phase";
+const COST: &str = "__cost";
 const ORDER: &str = "__order";
 
 fn value_column(n: usize) -> String {
@@ -484,6 +496,17 @@ fn gather(
     for f in filters {
         lf = lf.filter(f);
     }
+    if table == Table::LlmCalls {
+        let bundled;
+        let prices = match &options.prices {
+            Some(p) => p,
+            None => {
+                bundled = PriceTable::bundled();
+                &bundled
+            }
+        };
+        lf = with_cost(reader, lf, prices)?;
+    }
     let (failed, warmup) = match table {
         Table::Runs => (run_failed(), col("is_warmup")),
         Table::Phases | Table::Artifacts => {
@@ -559,6 +582,126 @@ fn gather(
         .collect()
         .map_err(AnalysisError::polars(format!("gathering {}", table.name())))?;
     read_groups(&frame, options.by.len(), metrics.len(), table.name())
+}
+
+/// The keys a call is priced by: provider and model (the responding one, else the
+/// requested), null as empty so that they join.
+fn price_keys() -> [Expr; 2] {
+    [
+        col("provider").fill_null(lit("")).alias("__kp"),
+        coalesce(&[col("response_model"), col("request_model")])
+            .fill_null(lit(""))
+            .alias("__km"),
+    ]
+}
+
+/// Adds the cost of each call in USD ([`crate::prices`]): every distinct provider and model
+/// is priced once, in Rust, and joined back as rates; the cost is then one polars
+/// expression over the buckets. Null for a model without a price or a call without usage.
+fn with_cost(reader: &DatasetReader, lf: LazyFrame, prices: &PriceTable) -> Result<LazyFrame> {
+    let err = || AnalysisError::polars("pricing the calls");
+    let distinct = reader
+        .scan(Table::LlmCalls)?
+        .select(price_keys())
+        .unique(None, UniqueKeepStrategy::First)
+        .collect()
+        .map_err(err())?;
+    let providers = distinct
+        .column("__kp")
+        .and_then(|c| c.str().cloned())
+        .map_err(err())?;
+    let models = distinct
+        .column("__km")
+        .and_then(|c| c.str().cloned())
+        .map_err(err())?;
+    let mut columns: Vec<(&str, Vec<Option<f64>>)> = [
+        "__r_in",
+        "__r_out",
+        "__r_read",
+        "__r_w5",
+        "__r_w1",
+        "__t_above",
+        "__t_in",
+        "__t_out",
+        "__t_read",
+        "__t_w5",
+        "__t_w1",
+    ]
+    .iter()
+    .map(|n| (*n, Vec::with_capacity(distinct.height())))
+    .collect();
+    for i in 0..distinct.height() {
+        let provider = providers.get(i).filter(|p| !p.is_empty());
+        let price = models
+            .get(i)
+            .filter(|m| !m.is_empty())
+            .and_then(|m| prices.find(provider, m));
+        let base = price.map(|p| p.rates);
+        let tier = price.and_then(|p| p.tier);
+        let write5 = |r: Option<crate::prices::Rates>| r.map(|r| r.cache_write_5m.unwrap_or(0.0));
+        let values = [
+            base.map(|r| r.input),
+            base.map(|r| r.output),
+            base.map(|r| r.cache_read.unwrap_or(r.input)),
+            write5(base),
+            base.map(|r| r.cache_write_1h.or(r.cache_write_5m).unwrap_or(0.0)),
+            tier.map(|t| t.above as f64),
+            tier.map(|t| t.rates.input),
+            tier.map(|t| t.rates.output),
+            tier.map(|t| t.rates.cache_read.unwrap_or(t.rates.input)),
+            write5(tier.map(|t| t.rates)),
+            tier.map(|t| {
+                t.rates
+                    .cache_write_1h
+                    .or(t.rates.cache_write_5m)
+                    .unwrap_or(0.0)
+            }),
+        ];
+        for (column, value) in columns.iter_mut().zip(values) {
+            column.1.push(value);
+        }
+    }
+    let mut frame_columns = vec![
+        Column::new("__kp".into(), providers.into_series()),
+        Column::new("__km".into(), models.into_series()),
+    ];
+    frame_columns.extend(columns.into_iter().map(|(n, v)| Column::new(n.into(), v)));
+    let rates = DataFrame::new_infer_height(frame_columns).map_err(err())?;
+    let tokens = |c: &str| col(c).cast(DataType::Float64).fill_null(lit(0.0));
+    let prompt = tokens("input_tokens")
+        + tokens("cache_read_input_tokens")
+        + tokens("cache_creation_input_tokens");
+    let tiered = col("__t_above")
+        .is_not_null()
+        .and(prompt.gt(col("__t_above")));
+    let rate = |base: &str, tier: &str| when(tiered.clone()).then(col(tier)).otherwise(col(base));
+    let write_1h = tokens("cache_creation_1h_input_tokens");
+    let write_5m = tokens("cache_creation_input_tokens") - write_1h.clone();
+    let cost = (tokens("input_tokens") * rate("__r_in", "__t_in")
+        + tokens("output_tokens") * rate("__r_out", "__t_out")
+        + tokens("cache_read_input_tokens") * rate("__r_read", "__t_read")
+        + write_5m * rate("__r_w5", "__t_w5")
+        + write_1h * rate("__r_w1", "__t_w1"))
+        / lit(1_000_000.0);
+    let no_usage = col("input_tokens")
+        .is_null()
+        .and(col("output_tokens").is_null())
+        .and(col("cache_read_input_tokens").is_null())
+        .and(col("cache_creation_input_tokens").is_null());
+    Ok(lf
+        .with_columns(price_keys())
+        .join(
+            rates.lazy(),
+            [col("__kp"), col("__km")],
+            [col("__kp"), col("__km")],
+            JoinArgs::new(JoinType::Left),
+        )
+        .with_column(
+            when(no_usage.or(col("__r_in").is_null()))
+                .then(lit(NULL).cast(DataType::Float64))
+                .otherwise(cost)
+                .alias(COST),
+        ))
 }
 
 /// Sums the phase observations of each run (a value stays null when no phase of the run

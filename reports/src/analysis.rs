@@ -19,6 +19,7 @@ fn readable(value: Option<f64>, unit: &str) -> String {
         "ms" => format_duration_ms(v),
         "bytes" => format_bytes(v.round() as i64),
         "tokens/s" => format!("{v:.1}/s"),
+        "usd" => crate::prices::format_usd(v),
         _ if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
         _ => format!("{v:.1}"),
     }

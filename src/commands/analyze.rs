@@ -25,6 +25,13 @@ pub fn run(data: &std::path::Path, args: AnalyzeArgs) -> anyhow::Result<Outcome>
             OutlierArg::Mad => OutlierRule::Mad,
         },
         drop_outliers: args.drop_outliers,
+        prices: match &args.prices {
+            Some(path) => Some(
+                runlens_analysis::prices::PriceTable::load(path)
+                    .map_err(|e| super::UsageError(e.to_string()))?,
+            ),
+            None => None,
+        },
     };
     let targets = match &args.targets {
         None => None,

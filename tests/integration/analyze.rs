@@ -366,3 +366,48 @@ fn targets_give_verdicts_and_a_hollow_session_fails_the_whole() {
         "{table}"
     );
 }
+
+#[test]
+fn the_cost_metric_agrees_with_the_price_calculator() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    assert!(
+        run(&data, &["ingest", "sample-data/sessions"])
+            .status
+            .success()
+    );
+    // analyze prices calls with a polars expression over joined rates; `sessions` prices
+    // each call in Rust (prices::PriceTable::cost). Their totals must agree.
+    let analysis = analyze_json(&data, &["--filter", "source=transcript"]);
+    let cost = row(&analysis, &|r| r["metric"] == "cost");
+    let total = cost["mean"].as_f64().expect("mean") * cost["n"].as_f64().expect("n");
+    let out = run(&data, &["sessions", "--format", "json"]);
+    let sessions: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let sum: f64 = sessions
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter_map(|s| s["cost_usd"].as_f64())
+        .sum();
+    assert!(
+        (total - sum).abs() < 1e-12,
+        "analyze {total} vs sessions {sum}"
+    );
+    // By hand, the OpenAI chat pair: 512 × $2.50 + 1,024 cached × $1.25 + 58 × $10 per
+    // million = $0.00314.
+    let pair = dir.path().join("p");
+    assert!(
+        run(
+            &pair,
+            &[
+                "ingest",
+                "sample-data/sessions/openai/chat-completion-pair.json"
+            ]
+        )
+        .status
+        .success()
+    );
+    let one = analyze_json(&pair, &[]);
+    let cost = row(&one, &|r| r["metric"] == "cost");
+    assert!((cost["mean"].as_f64().expect("mean") - 0.003_14).abs() < 1e-15);
+}
