@@ -12,6 +12,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Sessions(args) => commands::query::sessions(&cli.data, args),
         Command::Analyze(args) => commands::analyze::run(&cli.data, args),
         Command::Compare(args) => commands::compare::run(&cli.data, args),
+        Command::Memory(args) => commands::memory::run(&cli.data, args),
         Command::Prices(args) => commands::prices::list(args),
         Command::Cost(args) => commands::prices::cost(args),
         Command::Query(args) => commands::query::run(&cli.data, args),

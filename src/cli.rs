@@ -39,6 +39,8 @@ pub enum Command {
     Analyze(AnalyzeArgs),
     /// Baseline vs candidate per metric: medians, ratio with bootstrap CI, Mann-Whitney p, verdict.
     Compare(CompareArgs),
+    /// Memory growth across repeated runs and within runs, with a leak verdict.
+    Memory(MemoryArgs),
     /// List the price table in use (USD per million tokens per model).
     Prices(PricesArgs),
     /// What a request costs with a model, per day, week, month and year.
@@ -400,6 +402,26 @@ fn parse_factor(text: &str) -> Result<f64, String> {
     } else {
         Err(format!("{text:?}: must be positive"))
     }
+}
+
+/// Arguments of `runlens memory`.
+#[derive(Debug, clap::Args)]
+pub struct MemoryArgs {
+    /// Group by these keys (as `analyze --by`).
+    #[arg(long, value_name = "KEY,...", value_delimiter = ',')]
+    pub by: Vec<String>,
+
+    /// Keep only runs whose key equals the value (repeatable).
+    #[arg(long = "filter", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub filters: Vec<(String, String)>,
+
+    /// Growth from the first to the last run that flags a leak, e.g. 10%.
+    #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_percent)]
+    pub threshold: f64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
 }
 
 /// Arguments of `runlens prices`.

@@ -225,7 +225,7 @@ fn value_column(n: usize) -> String {
     format!("__v{n}")
 }
 
-fn group_column(i: usize) -> String {
+pub(crate) fn group_column(i: usize) -> String {
     format!("__g{i}")
 }
 
@@ -351,7 +351,7 @@ const TABLES: [Table; 5] = [
 
 /// Every `--by` and `--filter` key must name a column, `model`, or a label present in the
 /// data: a typo would otherwise group everything under "no value".
-fn check_keys(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<()> {
+pub(crate) fn check_keys(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<()> {
     let keys: Vec<&String> = options
         .by
         .iter()
@@ -467,6 +467,37 @@ fn key_expr(table: Table, key: &str) -> (Expr, Option<String>) {
     (col(label_column(key)), Some(key.to_string()))
 }
 
+/// A scan of `table` with the `--by` keys as columns `__g0`, `__g1`, ... (the expressions
+/// returned, for a select) and the `--filter`s applied: shared by every analysis that groups.
+pub(crate) fn keyed_scan(
+    reader: &DatasetReader,
+    table: Table,
+    by: &[String],
+    filters: &[(String, String)],
+) -> Result<(LazyFrame, Vec<Expr>)> {
+    let mut lf = reader.scan(table)?;
+    let mut labels: Vec<String> = Vec::new();
+    let mut keys: Vec<Expr> = Vec::new();
+    for (i, key) in by.iter().enumerate() {
+        let (expr, label) = key_expr(table, key);
+        labels.extend(label);
+        keys.push(expr.alias(group_column(i).as_str()));
+    }
+    let mut conditions: Vec<Expr> = Vec::new();
+    for (key, value) in filters {
+        let (expr, label) = key_expr(table, key);
+        labels.extend(label);
+        conditions.push(expr.eq(lit(value.as_str())));
+    }
+    labels.sort();
+    labels.dedup();
+    lf = with_label_columns(lf, &labels);
+    for c in conditions {
+        lf = lf.filter(c);
+    }
+    Ok((lf, keys))
+}
+
 /// Scans `table` and returns the observations of `metrics` per group (and phase, with
 /// `per_phase`).
 fn gather(
@@ -476,26 +507,7 @@ fn gather(
     per_phase: bool,
     options: &AnalyzeOptions,
 ) -> Result<Vec<Group>> {
-    let mut lf = reader.scan(table)?;
-    let mut labels: Vec<String> = Vec::new();
-    let mut keys: Vec<Expr> = Vec::new();
-    for (i, key) in options.by.iter().enumerate() {
-        let (expr, label) = key_expr(table, key);
-        labels.extend(label);
-        keys.push(expr.alias(group_column(i).as_str()));
-    }
-    let mut filters: Vec<Expr> = Vec::new();
-    for (key, value) in &options.filters {
-        let (expr, label) = key_expr(table, key);
-        labels.extend(label);
-        filters.push(expr.eq(lit(value.as_str())));
-    }
-    labels.sort();
-    labels.dedup();
-    lf = with_label_columns(lf, &labels);
-    for f in filters {
-        lf = lf.filter(f);
-    }
+    let (mut lf, keys) = keyed_scan(reader, table, &options.by, &options.filters)?;
     if table == Table::LlmCalls {
         let bundled;
         let prices = match &options.prices {
@@ -728,7 +740,7 @@ fn per_run_sums(observations: LazyFrame, keys: usize, values: usize) -> LazyFram
 }
 
 /// A run failed: non-zero exit, killed by a signal, timed out or interrupted.
-fn run_failed() -> Expr {
+pub(crate) fn run_failed() -> Expr {
     col("exit_code")
         .neq(lit(0))
         .fill_null(lit(false))

@@ -6,6 +6,7 @@ pub mod cells;
 pub mod compare;
 pub mod error;
 pub mod labels;
+pub mod memory;
 pub mod prices;
 pub mod query;
 pub mod scan;

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod error;
 pub mod frame;
 pub mod ingest_summary;
+pub mod memory;
 pub mod prices;
 pub mod record_summary;
 pub mod table;

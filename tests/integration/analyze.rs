@@ -411,3 +411,59 @@ fn the_cost_metric_agrees_with_the_price_calculator() {
     let cost = row(&one, &|r| r["metric"] == "cost");
     assert!((cost["mean"].as_f64().expect("mean") - 0.003_14).abs() < 1e-15);
 }
+
+#[test]
+fn memory_growth_across_runs_flags_a_leak() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(&inputs).expect("mkdir");
+    // Five runs whose peak grows by 15,000 KiB each: 115,000 … 175,000 KiB.
+    for i in 1..=5 {
+        let kb = 100_000 + i * 15_000;
+        std::fs::write(
+            inputs.join(format!("run-{i}.txt")),
+            format!("benchmark_process_metrics: user=0.10 sys=0.01 real=0:01.00 percent_cpu=10% max_rss_kb={kb} exit=0\n"),
+        )
+        .expect("write");
+    }
+    let inputs = inputs.to_string_lossy().to_string();
+    assert!(
+        run(&data, &["ingest", "--label", "version=leaky", &inputs])
+            .status
+            .success()
+    );
+    // A recorded, sampled run of a flat process, in its own group.
+    let recorded = run(
+        &data,
+        &[
+            "record",
+            "--runs",
+            "1",
+            "--hide-output",
+            "--label",
+            "version=flat",
+            "--",
+            "sleep",
+            "0.6",
+        ],
+    );
+    assert!(recorded.status.success(), "{}", stderr(&recorded));
+    let out = run(&data, &["memory", "--by", "version", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(1), "a leak exits 1");
+    let value: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("json");
+    let rows = value["rows"].as_array().expect("rows");
+    let leaky = rows
+        .iter()
+        .find(|r| r["version"] == "leaky")
+        .expect("leaky");
+    // 175,000 / 115,000 − 1 = 52.17 %; slope 15,000 KiB = 15,360,000 bytes per run.
+    assert!((leaky["growth"].as_f64().expect("growth") - (175.0 / 115.0 - 1.0)).abs() < 1e-12);
+    assert!((leaky["slope_bytes_per_run"].as_f64().expect("slope") - 15_360_000.0).abs() < 1e-6);
+    assert_eq!(leaky["verdict"], "leak suspected");
+    let flat = rows.iter().find(|r| r["version"] == "flat").expect("flat");
+    assert_eq!(flat["verdict"], "stable");
+    assert!(flat["within_run_bytes_per_s"].is_number(), "{flat}");
+    let stable = run(&data, &["memory", "--filter", "version=flat"]);
+    assert_eq!(stable.status.code(), Some(0));
+}

@@ -1,0 +1,224 @@
+//! `runlens memory`: does memory grow across repeated runs, or within a run?
+//!
+//! Per group (`--by`, `--filter` as in `analyze`), over the counted runs in order (start time,
+//! else input file name, then position in the file): each run's peak memory — the sampled process-tree peak
+//! (`tree_peak_rss_bytes`) where the recorder sampled, else the kernel's single-process
+//! peak (`max_rss_bytes`) — the first and last run's peak, the growth between them
+//! (last / first − 1), and the least-squares slope of peak against run number (bytes per
+//! run). Within runs: the least-squares slope of the sampled tree RSS against elapsed time
+//! (bytes per second), averaged over the runs that have at least three samples. The verdict
+//! is `leak suspected` when the growth across runs exceeds the threshold (default 10 %) and
+//! the slope is positive, else `stable`.
+
+use std::collections::BTreeMap;
+
+use polars::prelude::*;
+use runlens_ingest::schema::Table;
+
+use crate::analyze::{AnalyzeOptions, check_keys, group_column, keyed_scan, run_failed};
+use crate::error::{AnalysisError, Result};
+use crate::scan::DatasetReader;
+
+/// One group's memory figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemoryGrowth {
+    /// The group's key values.
+    pub group: Vec<Option<String>>,
+    /// Counted runs with a peak.
+    pub runs: usize,
+    /// First run's peak, bytes.
+    pub first_peak_bytes: f64,
+    /// Last run's peak, bytes.
+    pub last_peak_bytes: f64,
+    /// last / first − 1.
+    pub growth: f64,
+    /// Least-squares slope of the peak per run, bytes per run (None for one run).
+    pub slope_bytes_per_run: Option<f64>,
+    /// Mean within-run slope of the sampled RSS, bytes per second (None without samples).
+    pub within_run_bytes_per_s: Option<f64>,
+    /// `leak suspected` or `stable`.
+    pub verdict: &'static str,
+}
+
+/// Least-squares slope of `y` on `x`; None for fewer than two distinct x.
+pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
+    let n = points.len() as f64;
+    if points.len() < 2 {
+        return None;
+    }
+    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
+    if sxx == 0.0 {
+        return None;
+    }
+    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    Some(sxy / sxx)
+}
+
+/// Memory growth per group; `threshold` is the growth (0.10 = 10 %) that flags a leak.
+pub fn memory_growth(
+    reader: &DatasetReader,
+    by: &[String],
+    filters: &[(String, String)],
+    threshold: f64,
+) -> Result<Vec<MemoryGrowth>> {
+    check_keys(
+        reader,
+        &AnalyzeOptions {
+            by: by.to_vec(),
+            filters: filters.to_vec(),
+            ..AnalyzeOptions::default()
+        },
+    )?;
+    let err = || AnalysisError::polars("reading the runs' memory");
+    let (lf, keys) = keyed_scan(reader, Table::Runs, by, filters)?;
+    let mut select = keys;
+    select.extend([
+        col("run_id"),
+        col("start_ts").cast(DataType::Int64).alias("__start"),
+        col("run_index").cast(DataType::Int64).alias("__index"),
+        col("source_path").fill_null(lit("")).alias("__path"),
+        coalesce(&[col("tree_peak_rss_bytes"), col("max_rss_bytes")])
+            .cast(DataType::Float64)
+            .alias("__peak"),
+    ]);
+    let runs = lf
+        .filter(col("is_warmup").not().and(run_failed().not()))
+        .select(select)
+        .collect()
+        .map_err(err())?;
+    let samples = reader
+        .scan(Table::Samples)?
+        .select([
+            col("run_id"),
+            col("elapsed_ms").cast(DataType::Float64),
+            col("rss_bytes").cast(DataType::Float64),
+        ])
+        .drop_nulls(None)
+        .collect()
+        .map_err(err())?;
+    // Within-run slopes, bytes per second.
+    let mut points: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
+    {
+        let ids = samples
+            .column("run_id")
+            .and_then(|c| c.str().cloned())
+            .map_err(err())?;
+        let t = samples
+            .column("elapsed_ms")
+            .and_then(|c| c.f64().cloned())
+            .map_err(err())?;
+        let rss = samples
+            .column("rss_bytes")
+            .and_then(|c| c.f64().cloned())
+            .map_err(err())?;
+        for i in 0..samples.height() {
+            if let (Some(id), Some(t), Some(r)) = (ids.get(i), t.get(i), rss.get(i)) {
+                points
+                    .entry(id.to_string())
+                    .or_default()
+                    .push((t / 1000.0, r));
+            }
+        }
+    }
+    let key_columns: Vec<StringChunked> = (0..by.len())
+        .map(|i| {
+            runs.column(group_column(i).as_str())
+                .and_then(|c| c.cast(&DataType::String))
+                .and_then(|c| c.str().cloned())
+        })
+        .collect::<PolarsResult<_>>()
+        .map_err(err())?;
+    let ids = runs
+        .column("run_id")
+        .and_then(|c| c.str().cloned())
+        .map_err(err())?;
+    let starts = runs
+        .column("__start")
+        .and_then(|c| c.i64().cloned())
+        .map_err(err())?;
+    let indexes = runs
+        .column("__index")
+        .and_then(|c| c.i64().cloned())
+        .map_err(err())?;
+    let peaks = runs
+        .column("__peak")
+        .and_then(|c| c.f64().cloned())
+        .map_err(err())?;
+    let paths = runs
+        .column("__path")
+        .and_then(|c| c.str().cloned())
+        .map_err(err())?;
+    type RunPoint = (Option<i64>, Option<i64>, String, f64, Option<f64>);
+    let mut groups: BTreeMap<Vec<Option<String>>, Vec<RunPoint>> = BTreeMap::new();
+    for i in 0..runs.height() {
+        let Some(peak) = peaks.get(i) else { continue };
+        let within = ids
+            .get(i)
+            .and_then(|id| points.get(id))
+            .filter(|p| p.len() >= 3)
+            .and_then(|p| slope(p));
+        let key: Vec<Option<String>> = key_columns
+            .iter()
+            .map(|c| c.get(i).map(str::to_string))
+            .collect();
+        groups.entry(key).or_default().push((
+            starts.get(i),
+            indexes.get(i),
+            paths.get(i).unwrap_or("").to_string(),
+            peak,
+            within,
+        ));
+    }
+    let mut out = Vec::new();
+    for (group, mut runs) in groups {
+        // In the order they ran: start time, else their position, else their file's name.
+        runs.sort_by(|a, b| {
+            (a.0.unwrap_or(i64::MAX), &a.2, a.1.unwrap_or(0)).cmp(&(
+                b.0.unwrap_or(i64::MAX),
+                &b.2,
+                b.1.unwrap_or(0),
+            ))
+        });
+        let first = runs[0].3;
+        let last = runs[runs.len() - 1].3;
+        let growth = if first > 0.0 { last / first - 1.0 } else { 0.0 };
+        let series: Vec<(f64, f64)> = runs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i as f64, r.3))
+            .collect();
+        let per_run = slope(&series);
+        let within: Vec<f64> = runs.iter().filter_map(|r| r.4).collect();
+        let within_mean =
+            (!within.is_empty()).then(|| within.iter().sum::<f64>() / within.len() as f64);
+        let leak = growth > threshold && per_run.is_some_and(|s| s > 0.0);
+        out.push(MemoryGrowth {
+            group,
+            runs: runs.len(),
+            first_peak_bytes: first,
+            last_peak_bytes: last,
+            growth,
+            slope_bytes_per_run: per_run,
+            within_run_bytes_per_s: within_mean,
+            verdict: if leak { "leak suspected" } else { "stable" },
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn least_squares_slope_by_hand() {
+        // y = 3x + 1 exactly.
+        assert_eq!(slope(&[(0.0, 1.0), (1.0, 4.0), (2.0, 7.0)]), Some(3.0));
+        // (0,1) (1,3) (2,2): mean x 1, mean y 2, sxy = (−1)(−1) + 0 + (1)(0) = 1, sxx = 2.
+        assert_eq!(slope(&[(0.0, 1.0), (1.0, 3.0), (2.0, 2.0)]), Some(0.5));
+        assert_eq!(slope(&[(1.0, 1.0)]), None);
+        assert_eq!(slope(&[(1.0, 1.0), (1.0, 2.0)]), None);
+    }
+}

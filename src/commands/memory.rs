@@ -1,0 +1,41 @@
+//! `runlens memory`.
+
+use runlens_analysis::DatasetReader;
+use runlens_analysis::memory::memory_growth;
+
+use super::{Outcome, UsageError, print_stdout};
+use crate::cli::{MemoryArgs, OutputFormat};
+
+/// Runs the command: exit 1 when a group's memory grows like a leak.
+pub fn run(data: &std::path::Path, args: MemoryArgs) -> anyhow::Result<Outcome> {
+    let by: Vec<String> = args
+        .by
+        .iter()
+        .map(|k| k.trim().to_string())
+        .filter(|k| !k.is_empty())
+        .collect();
+    let rows = match memory_growth(
+        &DatasetReader::new(data),
+        &by,
+        &args.filters,
+        args.threshold,
+    ) {
+        Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. }) => {
+            return Err(UsageError(e.to_string()).into());
+        }
+        other => other?,
+    };
+    let text = match args.format {
+        OutputFormat::Table => runlens_reports::memory::render_table(&rows, &by, args.threshold),
+        OutputFormat::Json => {
+            runlens_reports::memory::render_json(&rows, &by, args.threshold) + "\n"
+        }
+        OutputFormat::Csv => runlens_reports::memory::render_csv(&rows, &by),
+    };
+    print_stdout(&text)?;
+    Ok(if rows.iter().any(|r| r.verdict != "stable") {
+        Outcome::Rejected
+    } else {
+        Outcome::Success
+    })
+}
