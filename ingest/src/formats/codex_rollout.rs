@@ -27,7 +27,7 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use super::chat::{decode_message, value_ts};
-use super::lines::{LineReader, too_long_issue};
+use super::json_input::for_each_document;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
 use crate::schema::{LlmCallRow, ToolCallRow};
 use crate::sessions::SessionFacts;
@@ -79,7 +79,6 @@ impl Format for CodexRollout {
         ctx: &ParseContext<'_>,
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
-        let mut reader = LineReader::new(input);
         let mut session_id: Option<String> = None;
         let mut facts: Option<SessionFacts> = None;
         let mut model: Option<String> = None;
@@ -88,162 +87,156 @@ impl Format for CodexRollout {
         let mut responses = 0usize;
         let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
         let mut good = 0u64;
-        while let Some(line) = reader
-            .next_line()
-            .map_err(|e| Rejection::file(format!("read error: {e}")))?
-        {
-            if let Some(len) = line.too_long {
-                sink.issue(too_long_issue(line.number, len));
-                continue;
-            }
-            let text = line.text.trim();
-            if text.is_empty() {
-                continue;
-            }
-            let number = line.number;
-            let record: Value = match serde_json::from_str(text) {
-                Ok(v @ Value::Object(_)) => v,
-                Ok(_) => {
+        for_each_document(
+            input,
+            sink,
+            "a rollout record",
+            &mut |record, line, sink| {
+                let number = line.unwrap_or(1);
+                if !record.is_object() {
                     sink.issue(Rejection::at(
                         number,
                         "not a rollout record (not an object)",
                     ));
-                    continue;
+                    return Ok(());
                 }
-                Err(e) => {
-                    sink.issue(Rejection::at(number, format!("not a rollout record: {e}")));
-                    continue;
-                }
-            };
-            good += 1;
-            let ts = record.get("timestamp").and_then(value_ts);
-            let kind = record.get("type").and_then(Value::as_str).unwrap_or("");
-            let payload = record.get("payload");
-            // The session's facts exist from the first record on; the id may come later
-            // only in damaged files, and then the file name stands in.
-            let ensure = |facts: &mut Option<SessionFacts>, id: &Option<String>| {
-                if facts.is_none() {
-                    let id = id.clone().unwrap_or_else(|| session_from_path(ctx));
-                    let mut f = SessionFacts::new(id, "codex_rollout");
-                    // Codex always offers the model its shell and patch tools.
-                    f.tools_available = true;
-                    f.row.provider = Some("openai".into());
-                    *facts = Some(f);
-                }
-            };
-            match (kind, payload) {
-                ("session_meta", Some(p)) => {
+                good += 1;
+                let ts = record.get("timestamp").and_then(value_ts);
+                let kind = record.get("type").and_then(Value::as_str).unwrap_or("");
+                let payload = record.get("payload");
+                // The session's facts exist from the first record on; the id may come later
+                // only in damaged files, and then the file name stands in.
+                let ensure = |facts: &mut Option<SessionFacts>, id: &Option<String>| {
                     if facts.is_none() {
-                        session_id = p.get("id").and_then(Value::as_str).map(str::to_string);
+                        let id = id.clone().unwrap_or_else(|| session_from_path(ctx));
+                        let mut f = SessionFacts::new(id, "codex_rollout");
+                        // Codex always offers the model its shell and patch tools.
+                        f.tools_available = true;
+                        f.row.provider = Some("openai".into());
+                        *facts = Some(f);
                     }
-                    ensure(&mut facts, &session_id);
-                    if let Some(f) = facts.as_mut() {
-                        let started = p.get("timestamp").and_then(value_ts).or(ts);
-                        if f.row.started_ts.is_none() {
-                            f.row.started_ts = started;
+                };
+                match (kind, payload) {
+                    ("session_meta", Some(p)) => {
+                        if facts.is_none() {
+                            session_id = p.get("id").and_then(Value::as_str).map(str::to_string);
+                        }
+                        ensure(&mut facts, &session_id);
+                        if let Some(f) = facts.as_mut() {
+                            let started = p.get("timestamp").and_then(value_ts).or(ts);
+                            if f.row.started_ts.is_none() {
+                                f.row.started_ts = started;
+                            }
                         }
                     }
-                }
-                ("turn_context", Some(p)) => {
-                    if let Some(m) = p.get("model").and_then(Value::as_str) {
-                        model = Some(m.to_string());
-                    }
-                }
-                ("response_item", Some(item)) => {
-                    ensure(&mut facts, &session_id);
-                    let Some(f) = facts.as_mut() else { continue };
-                    record_item(item, ts, f, &mut pending_tools, sink, number);
-                }
-                ("event_msg", Some(p)) => {
-                    if p.get("type").and_then(Value::as_str) != Some("token_count") {
-                        continue;
-                    }
-                    let Some(info) = p.get("info").filter(|i| !i.is_null()) else {
-                        continue;
-                    };
-                    ensure(&mut facts, &session_id);
-                    let Some(f) = facts.as_mut() else { continue };
-                    let total = match info.get("total_token_usage").map(TokenUsage::from_openai) {
-                        Some(Ok(t)) => Some(t),
-                        Some(Err(e)) => {
-                            sink.issue(Rejection::at(number, e));
-                            continue;
+                    ("turn_context", Some(p)) => {
+                        if let Some(m) = p.get("model").and_then(Value::as_str) {
+                            model = Some(m.to_string());
                         }
-                        None => None,
-                    };
-                    if total.is_some() && total == previous_total {
-                        // The same response reported again.
-                        continue;
                     }
-                    let last = match info.get("last_token_usage").map(TokenUsage::from_openai) {
-                        Some(Ok(l)) => Some(l),
-                        Some(Err(e)) => {
-                            sink.issue(Rejection::at(number, e));
-                            continue;
+                    ("response_item", Some(item)) => {
+                        ensure(&mut facts, &session_id);
+                        let Some(f) = facts.as_mut() else {
+                            return Ok(());
+                        };
+                        record_item(item, ts, f, &mut pending_tools, sink, number);
+                    }
+                    ("event_msg", Some(p)) => {
+                        if p.get("type").and_then(Value::as_str) != Some("token_count") {
+                            return Ok(());
                         }
-                        None => None,
-                    };
-                    let usage = match (last, total, previous_total) {
-                        (Some(l), _, _) => l,
-                        (None, Some(t), Some(p)) if t.total() >= p.total() => minus(&t, &p),
-                        (None, Some(t), _) => t,
-                        (None, None, _) => TokenUsage::default(),
-                    };
-                    if total.is_some() {
-                        previous_total = total;
+                        let Some(info) = p.get("info").filter(|i| !i.is_null()) else {
+                            return Ok(());
+                        };
+                        ensure(&mut facts, &session_id);
+                        let Some(f) = facts.as_mut() else {
+                            return Ok(());
+                        };
+                        let total = match info.get("total_token_usage").map(TokenUsage::from_openai)
+                        {
+                            Some(Ok(t)) => Some(t),
+                            Some(Err(e)) => {
+                                sink.issue(Rejection::at(number, e));
+                                return Ok(());
+                            }
+                            None => None,
+                        };
+                        if total.is_some() && total == previous_total {
+                            // The same response reported again.
+                            return Ok(());
+                        }
+                        let last = match info.get("last_token_usage").map(TokenUsage::from_openai) {
+                            Some(Ok(l)) => Some(l),
+                            Some(Err(e)) => {
+                                sink.issue(Rejection::at(number, e));
+                                return Ok(());
+                            }
+                            None => None,
+                        };
+                        let usage = match (last, total, previous_total) {
+                            (Some(l), _, _) => l,
+                            (None, Some(t), Some(p)) if t.total() >= p.total() => minus(&t, &p),
+                            (None, Some(t), _) => t,
+                            (None, None, _) => TokenUsage::default(),
+                        };
+                        if total.is_some() {
+                            previous_total = total;
+                        }
+                        responses += 1;
+                        let call_id = format!("{}:t{responses}", f.row.session_id);
+                        let mut row = LlmCallRow {
+                            call_id: call_id.clone(),
+                            session_id: Some(f.row.session_id.clone()),
+                            source: "transcript".into(),
+                            provider: Some("openai".into()),
+                            request_model: model.clone(),
+                            response_model: model.clone(),
+                            start_ts: ts,
+                            tool_call_count: Some(pending_tools.len() as i64),
+                            source_line: Some(number as i64),
+                            ..LlmCallRow::default()
+                        };
+                        usage.apply(&mut row);
+                        f.add_usage(
+                            usage.input,
+                            usage.output,
+                            usage.cache_read,
+                            usage.cache_creation,
+                        );
+                        if f.row.model.is_none() {
+                            f.row.model = model.clone();
+                        }
+                        for mut tool in pending_tools.drain(..) {
+                            tool.call_id = Some(call_id.clone());
+                            sink.rows.tool_calls.push(tool);
+                        }
+                        sink.rows.llm_calls.push(row);
                     }
-                    responses += 1;
-                    let call_id = format!("{}:t{responses}", f.row.session_id);
-                    let mut row = LlmCallRow {
-                        call_id: call_id.clone(),
-                        session_id: Some(f.row.session_id.clone()),
-                        source: "transcript".into(),
-                        provider: Some("openai".into()),
-                        request_model: model.clone(),
-                        response_model: model.clone(),
-                        start_ts: ts,
-                        tool_call_count: Some(pending_tools.len() as i64),
-                        source_line: Some(number as i64),
-                        ..LlmCallRow::default()
-                    };
-                    usage.apply(&mut row);
-                    f.add_usage(
-                        usage.input,
-                        usage.output,
-                        usage.cache_read,
-                        usage.cache_creation,
-                    );
-                    if f.row.model.is_none() {
-                        f.row.model = model.clone();
+                    ("compacted", _) => {}
+                    // Pre-envelope rollouts: a header line, state records, bare items.
+                    (k, None) if BARE_ITEM_TYPES.contains(&k) => {
+                        ensure(&mut facts, &session_id);
+                        let Some(f) = facts.as_mut() else {
+                            return Ok(());
+                        };
+                        record_item(&record, ts, f, &mut pending_tools, sink, number);
                     }
-                    for mut tool in pending_tools.drain(..) {
-                        tool.call_id = Some(call_id.clone());
-                        sink.rows.tool_calls.push(tool);
+                    ("", None) if record.get("record_type").is_some() => {}
+                    ("", None) if record.get("id").is_some() && facts.is_none() => {
+                        session_id = record.get("id").and_then(Value::as_str).map(str::to_string);
+                        ensure(&mut facts, &session_id);
+                        if let Some(f) = facts.as_mut() {
+                            f.row.started_ts = ts;
+                        }
                     }
-                    sink.rows.llm_calls.push(row);
-                }
-                ("compacted", _) => {}
-                // Pre-envelope rollouts: a header line, state records, bare items.
-                (k, None) if BARE_ITEM_TYPES.contains(&k) => {
-                    ensure(&mut facts, &session_id);
-                    let Some(f) = facts.as_mut() else { continue };
-                    record_item(&record, ts, f, &mut pending_tools, sink, number);
-                }
-                ("", None) if record.get("record_type").is_some() => {}
-                ("", None) if record.get("id").is_some() && facts.is_none() => {
-                    session_id = record.get("id").and_then(Value::as_str).map(str::to_string);
-                    ensure(&mut facts, &session_id);
-                    if let Some(f) = facts.as_mut() {
-                        f.row.started_ts = ts;
+                    (other, _) => {
+                        let name = if other.is_empty() { "(no type)" } else { other };
+                        *unknown.entry(name.to_string()).or_default() += 1;
                     }
                 }
-                (other, _) => {
-                    let name = if other.is_empty() { "(no type)" } else { other };
-                    *unknown.entry(name.to_string()).or_default() += 1;
-                }
-            }
-            sink.checkpoint()?;
-        }
+                Ok(())
+            },
+        )?;
         if good == 0 {
             return Err(Rejection::file("no rollout record could be read").into());
         }
