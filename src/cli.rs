@@ -320,6 +320,10 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 
+    /// Workflows (recorded runs) a day for the cost projection per day, week, month and year.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub workflows_per_day: u64,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

@@ -14,6 +14,7 @@
 //! | `output_tokens_per_s` | tokens/s | `llm_calls` | as above |
 //! | `input_tokens`, `output_tokens`, `cache_read_tokens`, `cache_write_tokens` | tokens | `llm_calls` | as above |
 //! | `cost` (the call's tokens at the price table's rates; none for an unknown model) | USD | `llm_calls` | as above |
+//! | `run_cost`, `run_llm_calls` (a run's calls summed: cost, count; null cost when one is unpriced) | USD, calls | `llm_calls` with a `run_id`, summed per run (and phase) | its run failed |
 //! | `outputs` (files the run produced of those it was expected to, or announced) | files | `artifacts`, summed per run | its run failed |
 //! | `tool_calls` | calls | `sessions` | never |
 //!
@@ -100,6 +101,9 @@ struct Metric {
     value: fn() -> Expr,
     /// Whether the metric has per-phase rows (and a `phase` column to take them from).
     phased: bool,
+    /// Whether one observation is a run's calls together (summed per run, and per run and
+    /// phase with `--phase`) rather than one row of the table.
+    per_run: bool,
 }
 
 const METRICS: &[Metric] = &[
@@ -109,6 +113,7 @@ const METRICS: &[Metric] = &[
         table: Table::Runs,
         value: || col("wall_ms"),
         phased: false,
+        per_run: false,
     },
     Metric {
         name: "cpu_time",
@@ -116,6 +121,7 @@ const METRICS: &[Metric] = &[
         table: Table::Runs,
         value: || col("user_ms") + col("sys_ms"),
         phased: false,
+        per_run: false,
     },
     Metric {
         name: "peak_memory",
@@ -123,6 +129,7 @@ const METRICS: &[Metric] = &[
         table: Table::Runs,
         value: || col("max_rss_bytes"),
         phased: false,
+        per_run: false,
     },
     Metric {
         name: "phase_time",
@@ -130,6 +137,7 @@ const METRICS: &[Metric] = &[
         table: Table::Phases,
         value: || col("duration_ms"),
         phased: true,
+        per_run: false,
     },
     Metric {
         name: "phase_input_tokens",
@@ -137,6 +145,7 @@ const METRICS: &[Metric] = &[
         table: Table::Phases,
         value: || col("input_tokens"),
         phased: true,
+        per_run: false,
     },
     Metric {
         name: "phase_output_tokens",
@@ -144,6 +153,7 @@ const METRICS: &[Metric] = &[
         table: Table::Phases,
         value: || col("output_tokens"),
         phased: true,
+        per_run: false,
     },
     Metric {
         name: "ttft",
@@ -151,6 +161,7 @@ const METRICS: &[Metric] = &[
         table: Table::LlmCalls,
         value: || col("ttft_ms"),
         phased: true,
+        per_run: false,
     },
     Metric {
         name: "output_tokens_per_s",
@@ -158,6 +169,7 @@ const METRICS: &[Metric] = &[
         table: Table::LlmCalls,
         value: || col("output_tokens_per_s"),
         phased: true,
+        per_run: false,
     },
     Metric {
         name: "input_tokens",
@@ -165,6 +177,7 @@ const METRICS: &[Metric] = &[
         table: Table::LlmCalls,
         value: || col("input_tokens"),
         phased: true,
+        per_run: false,
     },
     Metric {
         name: "output_tokens",
@@ -172,6 +185,7 @@ const METRICS: &[Metric] = &[
         table: Table::LlmCalls,
         value: || col("output_tokens"),
         phased: true,
+        per_run: false,
     },
     Metric {
         name: "cost",
@@ -179,6 +193,7 @@ const METRICS: &[Metric] = &[
         table: Table::LlmCalls,
         value: || col(COST),
         phased: true,
+        per_run: false,
     },
     Metric {
         name: "cache_read_tokens",
@@ -186,6 +201,7 @@ const METRICS: &[Metric] = &[
         table: Table::LlmCalls,
         value: || col("cache_read_input_tokens"),
         phased: true,
+        per_run: false,
     },
     Metric {
         name: "cache_write_tokens",
@@ -193,6 +209,29 @@ const METRICS: &[Metric] = &[
         table: Table::LlmCalls,
         value: || col("cache_creation_input_tokens"),
         phased: true,
+        per_run: false,
+    },
+    Metric {
+        name: "run_cost",
+        unit: "usd",
+        table: Table::LlmCalls,
+        // A call without usage costs nothing; one of an unpriced model makes its run's
+        // cost unknown (null), never an undercount.
+        value: || {
+            when(col(UNPRICED))
+                .then(lit(NULL).cast(DataType::Float64))
+                .otherwise(col(COST).fill_null(lit(0.0)))
+        },
+        phased: true,
+        per_run: true,
+    },
+    Metric {
+        name: "run_llm_calls",
+        unit: "calls",
+        table: Table::LlmCalls,
+        value: || lit(1.0),
+        phased: true,
+        per_run: true,
     },
     Metric {
         name: "outputs",
@@ -204,6 +243,7 @@ const METRICS: &[Metric] = &[
                 .otherwise(lit(0.0))
         },
         phased: false,
+        per_run: false,
     },
     Metric {
         name: "tool_calls",
@@ -211,6 +251,7 @@ const METRICS: &[Metric] = &[
         table: Table::Sessions,
         value: || col("tool_calls"),
         phased: false,
+        per_run: false,
     },
 ];
 
@@ -219,6 +260,7 @@ const FAILED: &str = "__failed";
 const WARMUP: &str = "__warmup";
 const PHASE: &str = "__phase";
 const COST: &str = "__cost";
+const UNPRICED: &str = "__unpriced";
 const ORDER: &str = "__order";
 
 fn value_column(n: usize) -> String {
@@ -244,15 +286,13 @@ pub fn analyze(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<Analy
         failed_excluded: 0,
     };
     // One scan per table (and per phase split): every metric of the table at once.
-    for table in TABLES {
-        let metrics: Vec<usize> = (0..METRICS.len())
-            .filter(|i| METRICS[*i].table == table)
-            .collect();
+    for source in SOURCES {
+        let metrics = source.metrics();
         let phased = options.per_phase && metrics.iter().all(|i| METRICS[*i].phased);
         // Phased metrics get their per-phase rows and, from a second pass, their totals.
         let splits: &[bool] = if phased { &[false, true] } else { &[false] };
         for &per_phase in splits {
-            let groups = gather(reader, table, &metrics, per_phase, options)?;
+            let groups = gather(reader, source, &metrics, per_phase, options)?;
             if !per_phase {
                 for g in &groups {
                     method.warmups_excluded += g.warmups;
@@ -311,14 +351,12 @@ pub fn samples(
     };
     check_keys(reader, &options)?;
     let mut out = Vec::new();
-    for table in TABLES {
-        let metrics: Vec<usize> = (0..METRICS.len())
-            .filter(|i| METRICS[*i].table == table)
-            .collect();
+    for source in SOURCES {
+        let metrics = source.metrics();
         let phased = per_phase && metrics.iter().all(|i| METRICS[*i].phased);
         let splits: &[bool] = if phased { &[false, true] } else { &[false] };
         for &split in splits {
-            for group in gather(reader, table, &metrics, split, &options)? {
+            for group in gather(reader, source, &metrics, split, &options)? {
                 for (&m, series) in metrics.iter().zip(&group.values) {
                     let values: Vec<f64> = series
                         .as_ref()
@@ -339,6 +377,51 @@ pub fn samples(
     }
     Ok(out)
 }
+
+/// Where a group of metrics is observed: a table, one row per observation, or (with
+/// `per_run`) its rows summed per run.
+#[derive(Debug, Clone, Copy)]
+struct Source {
+    table: Table,
+    per_run: bool,
+}
+
+impl Source {
+    /// The indexes in [`METRICS`] of the metrics observed here.
+    fn metrics(self) -> Vec<usize> {
+        (0..METRICS.len())
+            .filter(|i| METRICS[*i].table == self.table && METRICS[*i].per_run == self.per_run)
+            .collect()
+    }
+}
+
+/// One scan each, in output order.
+const SOURCES: [Source; 6] = [
+    Source {
+        table: Table::Runs,
+        per_run: false,
+    },
+    Source {
+        table: Table::Phases,
+        per_run: false,
+    },
+    Source {
+        table: Table::Artifacts,
+        per_run: false,
+    },
+    Source {
+        table: Table::LlmCalls,
+        per_run: false,
+    },
+    Source {
+        table: Table::LlmCalls,
+        per_run: true,
+    },
+    Source {
+        table: Table::Sessions,
+        per_run: false,
+    },
+];
 
 /// The tables `analyze` reads.
 const TABLES: [Table; 5] = [
@@ -502,12 +585,17 @@ pub(crate) fn keyed_scan(
 /// `per_phase`).
 fn gather(
     reader: &DatasetReader,
-    table: Table,
+    source: Source,
     metrics: &[usize],
     per_phase: bool,
     options: &AnalyzeOptions,
 ) -> Result<Vec<Group>> {
+    let table = source.table;
     let (mut lf, keys) = keyed_scan(reader, table, &options.by, &options.filters)?;
+    if source.per_run {
+        // Only the calls a recorded run made (captured by `record --capture`).
+        lf = lf.filter(col("run_id").is_not_null());
+    }
     if table == Table::LlmCalls {
         let bundled;
         let prices = match &options.prices {
@@ -521,7 +609,7 @@ fn gather(
     }
     let (failed, warmup) = match table {
         Table::Runs => (run_failed(), col("is_warmup")),
-        Table::Phases | Table::Artifacts => {
+        _ if table == Table::Phases || table == Table::Artifacts || source.per_run => {
             // A phase (an output) shares its run's warm-up and failure flags.
             let runs = reader.scan(Table::Runs)?.select([
                 col("run_id"),
@@ -557,7 +645,7 @@ fn gather(
                 .alias(value_column(n).as_str()),
         );
     }
-    if matches!(table, Table::Phases | Table::Artifacts) {
+    if matches!(table, Table::Phases | Table::Artifacts) || source.per_run {
         select.push(col("run_id"));
     }
     let mut group_by: Vec<Expr> = (0..options.by.len())
@@ -583,10 +671,19 @@ fn gather(
         col(ORDER).min().alias(ORDER),
     ]);
     let mut observations = lf.select(select);
-    if (table == Table::Phases && !per_phase) || table == Table::Artifacts {
+    if source.per_run {
+        // A run's calls together (per phase with `--phase`); any unknown value (an unpriced
+        // model) leaves the run's sum unknown.
+        observations = per_run_sums(
+            observations,
+            options.by.len(),
+            metrics.len(),
+            RunSum::Strict,
+        );
+    } else if (table == Table::Phases && !per_phase) || table == Table::Artifacts {
         // A run's phases together: their durations and tokens summed per run, so the
         // `(total)` row describes runs, like the run metrics.
-        observations = per_run_sums(observations, options.by.len(), metrics.len());
+        observations = per_run_sums(observations, options.by.len(), metrics.len(), RunSum::Known);
     }
     let frame = observations
         .group_by(group_by)
@@ -700,6 +797,7 @@ fn with_cost(reader: &DatasetReader, lf: LazyFrame, prices: &PriceTable) -> Resu
         .and(col("output_tokens").is_null())
         .and(col("cache_read_input_tokens").is_null())
         .and(col("cache_creation_input_tokens").is_null());
+    let unpriced = no_usage.clone().not().and(col("__r_in").is_null());
     Ok(lf
         .with_columns(price_keys())
         .join(
@@ -713,26 +811,36 @@ fn with_cost(reader: &DatasetReader, lf: LazyFrame, prices: &PriceTable) -> Resu
                 .then(lit(NULL).cast(DataType::Float64))
                 .otherwise(cost)
                 .alias(COST),
-        ))
+        )
+        .with_column(unpriced.alias(UNPRICED)))
 }
 
-/// Sums the phase observations of each run (a value stays null when no phase of the run
-/// had one).
-fn per_run_sums(observations: LazyFrame, keys: usize, values: usize) -> LazyFrame {
+/// How [`per_run_sums`] treats missing values.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum RunSum {
+    /// The sum of the known values; null when none is known (a run without a memory figure).
+    Known,
+    /// Null as soon as one value is unknown (a call of an unpriced model).
+    Strict,
+}
+
+/// Sums the observations of each run (and phase: the per-phase split keeps phases apart).
+fn per_run_sums(observations: LazyFrame, keys: usize, values: usize, rule: RunSum) -> LazyFrame {
     let mut by: Vec<Expr> = (0..keys).map(|i| col(group_column(i).as_str())).collect();
     by.push(col("run_id"));
-    let mut aggregates = vec![
-        col(PHASE).first(),
-        col(ORDER).first(),
-        col(FAILED).first(),
-        col(WARMUP).first(),
-    ];
+    by.push(col(PHASE));
+    let mut aggregates = vec![col(ORDER).min(), col(FAILED).first(), col(WARMUP).first()];
     for n in 0..values {
         let value = value_column(n);
+        let v = || col(value.as_str());
+        let unknown = match rule {
+            RunSum::Known => v().count().eq(lit(0)),
+            RunSum::Strict => v().null_count().gt(lit(0)),
+        };
         aggregates.push(
-            when(col(value.as_str()).count().gt(lit(0)))
-                .then(col(value.as_str()).sum())
-                .otherwise(lit(NULL).cast(DataType::Float64))
+            when(unknown)
+                .then(lit(NULL).cast(DataType::Float64))
+                .otherwise(v().sum())
                 .alias(value.as_str()),
         );
     }

@@ -4,9 +4,11 @@
 use std::fmt::Write as _;
 
 use runlens_analysis::analyze::Analysis;
+use runlens_analysis::projections::{PERIODS, Projection};
 
 use crate::error::Result;
 use crate::frame::{FrameFormat, render_frame};
+use crate::prices::format_usd;
 use crate::table::{align_right, new_table};
 use crate::units::{format_bytes, format_duration_ms};
 
@@ -167,6 +169,78 @@ fn render_table(analysis: &Analysis) -> String {
     format!("{table}\n{}", method_lines(analysis))
 }
 
+/// The cost projections: per group, the mean cost of one workflow (a recorded run) and
+/// what that comes to per day, week, month and year.
+pub fn render_projections(projections: &[Projection], keys: &[String]) -> String {
+    let Some(first) = projections.first() else {
+        return String::new();
+    };
+    let mut header: Vec<&str> = keys.iter().map(String::as_str).collect();
+    header.extend(["runs", "per workflow", "95% CI"]);
+    let periods: Vec<String> = PERIODS
+        .iter()
+        .map(|(name, _)| format!("per {name}"))
+        .collect();
+    header.extend(periods.iter().map(String::as_str));
+    let mut table = new_table(&header);
+    for p in projections {
+        let mut row: Vec<String> = p
+            .keys
+            .iter()
+            .map(|k| k.clone().unwrap_or_else(|| "—".into()))
+            .collect();
+        row.push(p.runs.to_string());
+        row.push(format_usd(p.cost_per_run_usd));
+        row.push(
+            p.ci95_usd
+                .map(|(low, high)| format!("{} … {}", format_usd(low), format_usd(high)))
+                .unwrap_or_default(),
+        );
+        row.extend(p.per_period_usd.iter().map(|v| format_usd(*v)));
+        table.add_row(row);
+    }
+    align_right(&mut table, &(keys.len()..header.len()).collect::<Vec<_>>());
+    format!(
+        "cost projection at {} workflows a day (a month is 30 days, a year 365):\n{table}\n",
+        first.workflows_per_day
+    )
+}
+
+/// The projections as JSON (the `projections` member of `analyze --format json`).
+pub fn projections_json(projections: &[Projection], keys: &[String]) -> serde_json::Value {
+    let rows: Vec<serde_json::Value> = projections
+        .iter()
+        .map(|p| {
+            let mut obj = serde_json::Map::new();
+            for (k, g) in keys.iter().zip(&p.keys) {
+                obj.insert(k.clone(), serde_json::json!(g));
+            }
+            obj.insert("runs".into(), serde_json::json!(p.runs));
+            obj.insert(
+                "workflows_per_day".into(),
+                serde_json::json!(p.workflows_per_day),
+            );
+            obj.insert(
+                "cost_per_run_usd".into(),
+                serde_json::json!(p.cost_per_run_usd),
+            );
+            obj.insert(
+                "ci95_low_usd".into(),
+                serde_json::json!(p.ci95_usd.map(|c| c.0)),
+            );
+            obj.insert(
+                "ci95_high_usd".into(),
+                serde_json::json!(p.ci95_usd.map(|c| c.1)),
+            );
+            for ((name, _), value) in PERIODS.iter().zip(p.per_period_usd) {
+                obj.insert(format!("per_{name}_usd"), serde_json::json!(value));
+            }
+            serde_json::Value::Object(obj)
+        })
+        .collect();
+    serde_json::Value::Array(rows)
+}
+
 /// The targets table and the overall verdict.
 pub fn render_judgement(
     judgement: &runlens_analysis::targets::Judgement,
@@ -306,6 +380,24 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&text).expect("valid json");
         assert_eq!(value["rows"].as_array().map(Vec::len), Some(3));
         assert_eq!(value["method"]["outlier_rule"], "iqr");
+    }
+
+    #[test]
+    fn projections_table_and_json() {
+        let projections = [Projection {
+            keys: vec![Some("anthropic".into())],
+            runs: 2,
+            cost_per_run_usd: 0.02925,
+            ci95_usd: Some((-0.336, 0.394)),
+            workflows_per_day: 10,
+            per_period_usd: [0.2925, 2.0475, 8.775, 106.7625],
+        }];
+        let keys = ["provider".to_string()];
+        insta::assert_snapshot!(render_projections(&projections, &keys));
+        let json = projections_json(&projections, &keys);
+        assert_eq!(json[0]["per_year_usd"], 106.7625);
+        assert_eq!(json[0]["provider"], "anthropic");
+        assert_eq!(render_projections(&[], &keys), "");
     }
 
     #[test]

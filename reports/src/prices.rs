@@ -30,7 +30,9 @@ pub fn format_usd(v: f64) -> String {
             grouped.push(c);
         }
         format!("{}${grouped}.{frac:02}", if v < 0.0 { "-" } else { "" })
-    } else if v.abs() >= 1.0 {
+    } else if v < 0.0 {
+        format!("-{}", format_usd(-v))
+    } else if v >= 1.0 {
         format!("${v:.2}")
     } else {
         format!("${v:.4}")
@@ -119,6 +121,8 @@ mod tests {
         assert_eq!(format_usd(12.5), "$12.50");
         assert_eq!(format_usd(1234.567), "$1,234.57");
         assert_eq!(format_usd(1_234_567.0), "$1,234,567.00");
+        assert_eq!(format_usd(-0.336), "-$0.3360");
+        assert_eq!(format_usd(-2.5), "-$2.50");
     }
 
     #[test]

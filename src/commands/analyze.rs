@@ -67,7 +67,29 @@ pub fn run(data: &std::path::Path, args: AnalyzeArgs) -> anyhow::Result<Outcome>
         OutputFormat::Csv => FrameFormat::Csv,
         OutputFormat::Json => FrameFormat::Json,
     };
+    let projections = runlens_analysis::projections::project_costs(
+        &analysis,
+        &options.by,
+        args.workflows_per_day,
+    )?;
     let mut text = runlens_reports::analysis::render_analysis(&analysis, format)?;
+    match format {
+        FrameFormat::Table if !projections.is_empty() => {
+            text.push('\n');
+            text.push_str(&runlens_reports::analysis::render_projections(
+                &projections,
+                &options.by,
+            ));
+        }
+        FrameFormat::Json => {
+            let mut value: serde_json::Value = serde_json::from_str(&text)?;
+            value["projections"] =
+                runlens_reports::analysis::projections_json(&projections, &options.by);
+            text = value.to_string() + "\n";
+        }
+        // CSV stays the statistics rows (the projections are `analyze --format json`'s).
+        _ => {}
+    }
     if let Some(j) = &judgement {
         match format {
             FrameFormat::Table => {
