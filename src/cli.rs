@@ -240,6 +240,16 @@ pub struct RecordArgs {
     #[arg(long, value_name = "DIR")]
     pub save_output: Option<PathBuf>,
 
+    /// Record every LLM call through a local proxy: the child's OPENAI_BASE_URL,
+    /// OPENAI_API_BASE, ANTHROPIC_BASE_URL, OLLAMA_HOST and GOOGLE_GEMINI_BASE_URL point at it.
+    #[arg(long)]
+    pub capture: bool,
+
+    /// Where the proxy forwards a provider's calls (repeatable), as that provider's base URL:
+    /// openai=http://127.0.0.1:8080/v1. Default: the official endpoints.
+    #[arg(long = "upstream", value_name = "PROVIDER=URL", value_parser = parse_label, requires = "capture")]
+    pub upstreams: Vec<(String, String)>,
+
     /// The command to record, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<String>,

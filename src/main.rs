@@ -2,6 +2,7 @@
 //! documented exit status (docs/exit-codes.md).
 
 mod app;
+mod capture;
 mod cli;
 mod commands;
 mod progress;

@@ -12,6 +12,7 @@ pub mod sessions;
 pub mod usage;
 pub mod validate;
 pub mod window;
+pub mod wire;
 
 pub use dataset::Dataset;
 pub use error::{IngestError, Result};

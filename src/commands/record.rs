@@ -57,6 +57,13 @@ fn options(args: RecordArgs) -> Result<RecordOptions, UsageError> {
         accounting: Accounting::choose(choice).map_err(UsageError)?,
         echo: !args.hide_output,
         save_output: args.save_output,
+        capture: match args.capture {
+            true => Some(
+                crate::capture::upstream::Upstreams::with_overrides(&args.upstreams)
+                    .map_err(UsageError)?,
+            ),
+            false => None,
+        },
     })
 }
 

@@ -42,6 +42,8 @@ pub struct ChildSpec<'a> {
     pub output: OutputSettings,
     /// Ctrl-C / SIGTERM.
     pub interrupt: &'a Interrupt,
+    /// Extra environment variables (the capture proxy's base URLs).
+    pub env: &'a [(String, String)],
 }
 
 /// What one run did.
@@ -80,6 +82,7 @@ pub fn run_child(spec: ChildSpec<'_>) -> std::io::Result<ChildResult> {
     let report_file = report_dir.path().join("time-report");
     let mut command = spec.accounting.command(spec.argv, &report_file);
     command
+        .envs(spec.env.iter().map(|(k, v)| (k, v)))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

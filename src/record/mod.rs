@@ -70,6 +70,8 @@ pub struct RecordOptions {
     pub echo: bool,
     /// Save the redacted output of each run under this directory.
     pub save_output: Option<PathBuf>,
+    /// Record the LLM calls through a local proxy forwarding to these upstreams.
+    pub capture: Option<crate::capture::upstream::Upstreams>,
 }
 
 /// How a recording ended.
@@ -106,6 +108,19 @@ pub fn record(
     if let Some(dir) = &options.save_output {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    let capture = match &options.capture {
+        Some(upstreams) => Some(crate::capture::Capture::start(
+            upstreams.clone(),
+            &recording_id,
+            Arc::clone(&redactor),
+        )?),
+        None => None,
+    };
+    if let Some(c) = &capture {
+        note(&format!("capturing LLM calls: {}", c.describe()));
+    }
+    let child_env = capture.as_ref().map(|c| c.child_env()).unwrap_or_default();
+    let mut run_starts: Vec<(String, i64)> = Vec::new();
     let total = options.warmup + options.runs;
     let mut recorded = Vec::new();
     let mut interrupted_by = None;
@@ -146,8 +161,10 @@ pub fn record(
                 redactor: Arc::clone(&redactor),
             },
             interrupt,
+            env: &child_env,
         })
         .with_context(|| format!("running {command_line}"))?;
+        run_starts.push((run_id.clone(), result.start_ts.0));
         let mut artifacts = options.expectations.check(&run_id, result.start_ts);
         artifacts.rows.extend(options.expectations.check_announced(
             &run_id,
@@ -159,7 +176,7 @@ pub fn record(
         {
             note(&format!("warning: {e} after run {}", index + 1));
         }
-        let run = rows::RecordedRun::new(
+        let mut run = rows::RecordedRun::new(
             rows::RunContext {
                 run_id: &run_id,
                 index,
@@ -178,6 +195,20 @@ pub fn record(
             options.expectations.globs.len(),
         ));
         let mut table_rows = TableRows::default();
+        if let Some(capture) = &capture {
+            // Calls still streaming when the child exits get a moment to finish.
+            let calls = capture.take_calls(Duration::from_secs(2));
+            let (llm_calls, tool_calls) =
+                crate::capture::assign_to_runs(calls, &run_starts, &mut run.phases);
+            let failed = llm_calls.iter().filter(|c| c.error_kind.is_some()).count();
+            note(&format!(
+                "run {}: {} LLM call(s) captured, {failed} failed",
+                index + 1,
+                llm_calls.len()
+            ));
+            table_rows.llm_calls = llm_calls;
+            table_rows.tool_calls = tool_calls;
+        }
         run.append_rows(&mut table_rows);
         write_recorded(
             data_dir,

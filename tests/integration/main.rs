@@ -3,6 +3,7 @@
 
 mod analyze;
 mod bad_input;
+mod capture;
 mod common;
 mod durability;
 mod ingest;

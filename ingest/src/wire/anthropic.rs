@@ -1,0 +1,123 @@
+//! Anthropic's Messages API on the wire: one `message` body, or the SSE stream
+//! `message_start` (model, input usage) → `content_block_start` / `content_block_delta`
+//! (`text_delta`, `thinking_delta`, `input_json_delta` for tool arguments) /
+//! `content_block_stop` → `message_delta` (stop reason and usage, **cumulative**: each
+//! report replaces the previous figures) → `message_stop`, with `ping` and `error` events
+//! anywhere. Reference: docs.anthropic.com/en/docs/build-with-claude/streaming.
+
+use serde_json::Value;
+
+use super::{Reply, error_message};
+use crate::usage::TokenUsage;
+
+fn non_empty(value: Option<&Value>) -> bool {
+    value
+        .and_then(Value::as_str)
+        .is_some_and(|text| !text.is_empty())
+}
+
+/// One event (its SSE name, else its `type`) or a whole body; returns whether it carried
+/// content.
+pub(super) fn apply(reply: &mut Reply, name: Option<&str>, value: &Value) -> bool {
+    let kind = value
+        .get("type")
+        .and_then(Value::as_str)
+        .or(name)
+        .unwrap_or("");
+    match kind {
+        "message_start" => {
+            if let Some(message) = value.get("message") {
+                reply.take_model(message.get("model"));
+                if let Some(usage) = message.get("usage") {
+                    reply.take_usage(usage, TokenUsage::from_anthropic);
+                }
+            }
+            false
+        }
+        "content_block_start" => {
+            let index = value.get("index").and_then(Value::as_u64).unwrap_or(0);
+            let block = value.get("content_block").unwrap_or(&Value::Null);
+            content_block(reply, &format!("b{index}"), block, false)
+        }
+        "content_block_delta" => {
+            let index = value.get("index").and_then(Value::as_u64).unwrap_or(0);
+            let delta = value.get("delta").unwrap_or(&Value::Null);
+            match delta.get("type").and_then(Value::as_str) {
+                Some("input_json_delta") => {
+                    let json = delta
+                        .get("partial_json")
+                        .and_then(Value::as_str)
+                        .unwrap_or("");
+                    reply.tool(&format!("b{index}")).arguments_bytes += json.len() as i64;
+                    !json.is_empty()
+                }
+                _ => {
+                    non_empty(delta.get("text"))
+                        || non_empty(delta.get("thinking"))
+                        || non_empty(delta.get("citation").and_then(|c| c.get("cited_text")))
+                }
+            }
+        }
+        "message_delta" => {
+            if let Some(reason) = value
+                .get("delta")
+                .and_then(|d| d.get("stop_reason"))
+                .and_then(Value::as_str)
+            {
+                reply.finish_reason = Some(reason.to_string());
+            }
+            if let Some(usage) = value.get("usage") {
+                reply.take_usage(usage, TokenUsage::from_anthropic);
+            }
+            false
+        }
+        "message_stop" => {
+            reply.terminated = true;
+            false
+        }
+        "error" => {
+            if let Some(message) = error_message(value) {
+                reply.take_error(message);
+            }
+            false
+        }
+        "message" => {
+            reply.take_model(value.get("model"));
+            if let Some(usage) = value.get("usage") {
+                reply.take_usage(usage, TokenUsage::from_anthropic);
+            }
+            if let Some(reason) = value.get("stop_reason").and_then(Value::as_str) {
+                reply.finish_reason = Some(reason.to_string());
+            }
+            let mut content = false;
+            if let Some(blocks) = value.get("content").and_then(Value::as_array) {
+                for (i, block) in blocks.iter().enumerate() {
+                    content |= content_block(reply, &format!("b{i}"), block, true);
+                }
+            }
+            content
+        }
+        _ => false,
+    }
+}
+
+/// A content block: text (content when non-empty), thinking, or a tool use (whose input
+/// is complete in a whole message, and streamed as `input_json_delta` otherwise).
+fn content_block(reply: &mut Reply, key: &str, block: &Value, whole: bool) -> bool {
+    match block.get("type").and_then(Value::as_str) {
+        Some("tool_use" | "server_tool_use") => {
+            let tool = reply.tool(key);
+            if let Some(id) = block.get("id").and_then(Value::as_str) {
+                tool.id = Some(id.to_string());
+            }
+            if let Some(name) = block.get("name").and_then(Value::as_str) {
+                tool.name = name.to_string();
+            }
+            if whole && let Some(input) = block.get("input") {
+                tool.arguments_bytes = input.to_string().len() as i64;
+            }
+            true
+        }
+        _ => non_empty(block.get("text")) || non_empty(block.get("thinking")),
+    }
+}

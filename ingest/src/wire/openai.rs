@@ -1,0 +1,206 @@
+//! OpenAI's wire formats: Chat Completions (a streamed `chat.completion.chunk` per SSE
+//! event ending in `data: [DONE]`, or one `chat.completion`), legacy Completions (`text`),
+//! Embeddings (usage only) and the Responses API (typed SSE events ending in
+//! `response.completed`, or one `response` object). Usage arrives in the last chunk of a
+//! Chat stream only when the client asked for it (`stream_options.include_usage`); a
+//! streamed call without it has no token counts, and says so.
+//!
+//! Reference: platform.openai.com/docs/api-reference/chat/streaming and
+//! /responses-streaming.
+
+use serde_json::Value;
+
+use super::{Reply, error_message};
+use crate::usage::TokenUsage;
+
+fn non_empty(value: Option<&Value>) -> bool {
+    value
+        .and_then(Value::as_str)
+        .is_some_and(|text| !text.is_empty())
+}
+
+/// A Chat Completions (or Completions, Embeddings) chunk or body; returns whether it
+/// carried content.
+pub(super) fn apply_chat(reply: &mut Reply, value: &Value) -> bool {
+    reply.take_model(value.get("model"));
+    if let Some(usage) = value.get("usage") {
+        reply.take_usage(usage, TokenUsage::from_openai);
+    }
+    if value.get("error").is_some_and(|e| !e.is_null())
+        && let Some(message) = error_message(value)
+    {
+        reply.take_error(message);
+    }
+    let mut content = false;
+    let Some(choices) = value.get("choices").and_then(Value::as_array) else {
+        return false;
+    };
+    for (c, choice) in choices.iter().enumerate() {
+        let choice_index = choice
+            .get("index")
+            .and_then(Value::as_u64)
+            .unwrap_or(c as u64);
+        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            reply.finish_reason = Some(reason.to_string());
+        }
+        content |= non_empty(choice.get("text"));
+        let Some(message) = choice.get("delta").or_else(|| choice.get("message")) else {
+            continue;
+        };
+        content |= non_empty(message.get("content"))
+            || non_empty(message.get("reasoning_content"))
+            || non_empty(message.get("reasoning"))
+            || non_empty(message.get("refusal"));
+        if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
+            for (n, call) in calls.iter().enumerate() {
+                // Streamed deltas address a call by its index; the first carries id and name.
+                let index = call
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(n as u64);
+                let tool = reply.tool(&format!("c{choice_index}-t{index}"));
+                if let Some(id) = call.get("id").and_then(Value::as_str) {
+                    tool.id = Some(id.to_string());
+                }
+                let function = call.get("function").or_else(|| call.get("custom"));
+                if let Some(name) = function.and_then(|f| f.get("name")).and_then(Value::as_str) {
+                    tool.name.push_str(name);
+                }
+                let arguments =
+                    function.and_then(|f| f.get("arguments").or_else(|| f.get("input")));
+                tool.arguments_bytes += argument_bytes(arguments);
+                content = true;
+            }
+        }
+        if let Some(function) = message.get("function_call").filter(|f| f.is_object()) {
+            let tool = reply.tool(&format!("c{choice_index}-f"));
+            if let Some(name) = function.get("name").and_then(Value::as_str) {
+                tool.name.push_str(name);
+            }
+            tool.arguments_bytes += argument_bytes(function.get("arguments"));
+            content = true;
+        }
+    }
+    content
+}
+
+/// Bytes of a tool call's arguments: a JSON string as sent, or an object serialised.
+fn argument_bytes(arguments: Option<&Value>) -> i64 {
+    match arguments {
+        None | Some(Value::Null) => 0,
+        Some(Value::String(s)) => s.len() as i64,
+        Some(other) => other.to_string().len() as i64,
+    }
+}
+
+/// A Responses API event or `response` body; returns whether it carried content.
+pub(super) fn apply_responses(reply: &mut Reply, value: &Value) -> bool {
+    let kind = value.get("type").and_then(Value::as_str).unwrap_or("");
+    match kind {
+        "response.output_text.delta"
+        | "response.refusal.delta"
+        | "response.reasoning_text.delta"
+        | "response.reasoning_summary_text.delta" => non_empty(value.get("delta")),
+        "response.output_item.added" | "response.output_item.done" => {
+            let index = value
+                .get("output_index")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            match value.get("item") {
+                Some(item) => {
+                    output_item(reply, &format!("o{index}"), item, kind.ends_with("done"))
+                }
+                None => false,
+            }
+        }
+        "response.function_call_arguments.delta" | "response.custom_tool_call_input.delta" => {
+            let index = value
+                .get("output_index")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            let delta = value.get("delta").and_then(Value::as_str).unwrap_or("");
+            reply.tool(&format!("o{index}")).arguments_bytes += delta.len() as i64;
+            !delta.is_empty()
+        }
+        "error" => {
+            if let Some(message) = error_message(value) {
+                reply.take_error(message);
+            }
+            false
+        }
+        _ if kind.starts_with("response.") => {
+            if let Some(response) = value.get("response") {
+                response_object(reply, response, false);
+            }
+            if matches!(
+                kind,
+                "response.completed" | "response.incomplete" | "response.failed"
+            ) {
+                reply.terminated = true;
+            }
+            false
+        }
+        // A whole `response` object (not streamed).
+        _ => response_object(reply, value, true),
+    }
+}
+
+/// The model, usage, status and (for a whole body) output items of a `response`.
+fn response_object(reply: &mut Reply, response: &Value, with_output: bool) -> bool {
+    reply.take_model(response.get("model"));
+    if let Some(usage) = response.get("usage") {
+        reply.take_usage(usage, TokenUsage::from_openai);
+    }
+    if let Some(status) = response.get("status").and_then(Value::as_str)
+        && status != "in_progress"
+        && status != "queued"
+    {
+        let reason = response
+            .get("incomplete_details")
+            .and_then(|d| d.get("reason"))
+            .and_then(Value::as_str);
+        reply.finish_reason = Some(reason.unwrap_or(status).to_string());
+    }
+    if let Some(error) = response.get("error").filter(|e| !e.is_null())
+        && let Some(message) = error_message(error)
+    {
+        reply.take_error(message);
+    }
+    let mut content = false;
+    if with_output && let Some(items) = response.get("output").and_then(Value::as_array) {
+        for (i, item) in items.iter().enumerate() {
+            content |= output_item(reply, &format!("o{i}"), item, true);
+        }
+    }
+    content
+}
+
+/// One output item: a message (content when it has text), or a function call. `whole`
+/// says the item is complete (its arguments are final, not deltas to add).
+fn output_item(reply: &mut Reply, key: &str, item: &Value, whole: bool) -> bool {
+    match item.get("type").and_then(Value::as_str) {
+        Some("function_call" | "custom_tool_call") => {
+            let tool = reply.tool(key);
+            if let Some(id) = item.get("call_id").and_then(Value::as_str) {
+                tool.id = Some(id.to_string());
+            }
+            if let Some(name) = item.get("name").and_then(Value::as_str) {
+                tool.name = name.to_string();
+            }
+            let arguments = item.get("arguments").or_else(|| item.get("input"));
+            if whole && arguments.is_some() {
+                tool.arguments_bytes = argument_bytes(arguments);
+            }
+            true
+        }
+        Some("message") if whole => item
+            .get("content")
+            .and_then(Value::as_array)
+            .is_some_and(|parts| parts.iter().any(|p| non_empty(p.get("text")))),
+        Some("reasoning") if whole => item
+            .get("summary")
+            .and_then(Value::as_array)
+            .is_some_and(|parts| !parts.is_empty()),
+        _ => false,
+    }
+}
