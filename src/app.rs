@@ -15,6 +15,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Memory(args) => commands::memory::run(&cli.data, args),
         Command::Prices(args) => commands::prices::list(args),
         Command::Cost(args) => commands::prices::cost(args),
+        Command::Probe(args) => commands::probe::run(&cli.data, args),
         Command::Query(args) => commands::query::run(&cli.data, args),
         Command::Formats => {
             let mut text = String::new();

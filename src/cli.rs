@@ -45,6 +45,8 @@ pub enum Command {
     Prices(PricesArgs),
     /// What a request costs with a model, per day, week, month and year.
     Cost(CostArgs),
+    /// Drive an LLM provider directly: TTFT, inter-chunk latency, tokens/s and usage per model.
+    Probe(ProbeArgs),
     /// Run SQL over the dataset's tables (runs, phases, llm_calls, bench_results, ingest_log, ...).
     Query(QueryArgs),
     /// List the input formats runlens reads.
@@ -497,6 +499,68 @@ pub struct QueryArgs {
     pub sql: String,
 
     /// Output format.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// Arguments of `runlens probe`.
+#[derive(Debug, clap::Args)]
+pub struct ProbeArgs {
+    /// The provider's wire format.
+    #[arg(long, value_parser = ["openai", "anthropic", "ollama", "gemini"])]
+    pub provider: String,
+
+    /// Its base URL, as the provider's base-URL variable takes it
+    /// (http://127.0.0.1:8080/v1 for an OpenAI-compatible server). Default: the official one.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+
+    /// The model to ask.
+    #[arg(long, value_name = "MODEL")]
+    pub model: String,
+
+    /// A prompt (repeatable); requests use the prompts in turn.
+    #[arg(long, value_name = "TEXT", conflicts_with = "prompts")]
+    pub prompt: Vec<String>,
+
+    /// A file of prompts: one per line, or JSONL lines with a "prompt" field.
+    #[arg(long, value_name = "FILE")]
+    pub prompts: Option<PathBuf>,
+
+    /// Requests in all.
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub requests: u32,
+
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub concurrency: u32,
+
+    /// Output token limit per request.
+    #[arg(long, default_value_t = 256)]
+    pub max_tokens: u32,
+
+    /// Ask for streamed replies (the default; TTFT needs them).
+    #[arg(long, overrides_with = "no_stream")]
+    pub stream: bool,
+
+    /// Ask for whole replies.
+    #[arg(long)]
+    pub no_stream: bool,
+
+    /// Offer a tool with prompts that need it and report how often the model made a
+    /// structured call, wrote the call as text, or answered in prose (exit 1 when unfit).
+    #[arg(long)]
+    pub check_tools: bool,
+
+    /// Give up on one request after this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 300.0, value_parser = parse_seconds)]
+    pub timeout: f64,
+
+    /// Label every row written with key=value (repeatable).
+    #[arg(long = "label", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+
+    /// Output format of the summary (table or json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
 }

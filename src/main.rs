@@ -5,6 +5,7 @@ mod app;
 mod capture;
 mod cli;
 mod commands;
+mod probe;
 mod progress;
 mod record;
 

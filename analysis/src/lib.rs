@@ -8,6 +8,7 @@ pub mod error;
 pub mod labels;
 pub mod memory;
 pub mod prices;
+pub mod probe;
 pub mod projections;
 pub mod query;
 pub mod scan;

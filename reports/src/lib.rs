@@ -8,6 +8,7 @@ pub mod frame;
 pub mod ingest_summary;
 pub mod memory;
 pub mod prices;
+pub mod probe;
 pub mod record_summary;
 pub mod table;
 pub mod units;

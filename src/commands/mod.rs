@@ -6,6 +6,7 @@ pub mod compare;
 pub mod ingest;
 pub mod memory;
 pub mod prices;
+pub mod probe;
 pub mod query;
 pub mod record;
 pub mod validate;

@@ -310,3 +310,104 @@ fn the_official_openai_client_through_the_proxy() {
         ]
     );
 }
+
+fn probe(data: &Path, upstream: &FakeUpstream, extra: &[&str]) -> std::process::Output {
+    let base = format!("{}/v1", upstream.origin());
+    let mut args = vec!["probe", "--provider", "openai", "--base-url", &base];
+    args.extend_from_slice(extra);
+    crate::common::runlens(data)
+        .args(&args)
+        .env("OPENAI_API_KEY", "sk-test-SECRET0123456789abcdefSECRET")
+        .output()
+        .expect("runlens runs")
+}
+
+#[test]
+fn probe_writes_one_row_per_request_and_measures_the_injected_delays() {
+    let upstream = FakeUpstream::start(DELAYS);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let output = probe(
+        &data,
+        &upstream,
+        &[
+            "--model",
+            "fake-text",
+            "--requests",
+            "20",
+            "--concurrency",
+            "4",
+            "--format",
+            "json",
+        ],
+    );
+    assert!(output.status.success(), "{}", stderr(&output));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let model = &summary["models"][0];
+    assert_eq!(model["requests"], 20);
+    assert_eq!(model["errors"], 0);
+    assert_eq!(model["output_tokens"], 20 * TEXT_OUTPUT_TOKENS);
+    let ttft_p50 = model["ttft_p50_ms"].as_f64().expect("ttft");
+    assert!((150.0..300.0).contains(&ttft_p50), "ttft p50 {ttft_p50}");
+    let gap_p50 = model["chunk_gap_p50_ms"].as_f64().expect("gap");
+    assert!((40.0..150.0).contains(&gap_p50), "gap p50 {gap_p50}");
+    assert_eq!(
+        query_value(
+            &data,
+            "SELECT count(*), count(DISTINCT call_id), min(source) FROM llm_calls"
+        ),
+        "20,20,probe"
+    );
+    let dump = run(
+        &data,
+        &["query", "--format", "json", "SELECT * FROM llm_calls"],
+    );
+    assert!(!stdout(&dump).contains("SECRET"));
+}
+
+#[test]
+fn probe_check_tools_tells_a_tool_caller_from_a_model_that_only_talks() {
+    let upstream = FakeUpstream::start(Delays {
+        ttft_ms: 5,
+        chunk_ms: 1,
+    });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let fit = probe(
+        &data,
+        &upstream,
+        &["--model", "fake-tool", "--requests", "5", "--check-tools"],
+    );
+    assert!(fit.status.success(), "{}", stderr(&fit));
+    assert!(stdout(&fit).contains(" fit "), "{}", stdout(&fit));
+    let unfit = probe(
+        &data,
+        &upstream,
+        &[
+            "--model",
+            "fake-text",
+            "--requests",
+            "5",
+            "--check-tools",
+            "--no-stream",
+        ],
+    );
+    assert_eq!(unfit.status.code(), Some(1), "{}", stdout(&unfit));
+    assert!(
+        stdout(&unfit).contains("is NOT FIT for a tool-using workflow: 0 of 5"),
+        "{}",
+        stdout(&unfit)
+    );
+    // Every request failing is a failed probe, with the errors counted.
+    let failing = probe(
+        &data,
+        &upstream,
+        &["--model", "fake-error-429", "--requests", "3"],
+    );
+    assert_eq!(failing.status.code(), Some(1));
+    assert!(
+        stdout(&failing).contains("fake-error-429"),
+        "{}",
+        stdout(&failing)
+    );
+}

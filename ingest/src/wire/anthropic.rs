@@ -7,14 +7,8 @@
 
 use serde_json::Value;
 
-use super::{Reply, error_message};
+use super::{Reply, error_message, non_empty};
 use crate::usage::TokenUsage;
-
-fn non_empty(value: Option<&Value>) -> bool {
-    value
-        .and_then(Value::as_str)
-        .is_some_and(|text| !text.is_empty())
-}
 
 /// One event (its SSE name, else its `type`) or a whole body; returns whether it carried
 /// content.
@@ -52,7 +46,7 @@ pub(super) fn apply(reply: &mut Reply, name: Option<&str>, value: &Value) -> boo
                     !json.is_empty()
                 }
                 _ => {
-                    non_empty(delta.get("text"))
+                    reply.add_text(delta.get("text"))
                         || non_empty(delta.get("thinking"))
                         || non_empty(delta.get("citation").and_then(|c| c.get("cited_text")))
                 }
@@ -118,6 +112,6 @@ fn content_block(reply: &mut Reply, key: &str, block: &Value, whole: bool) -> bo
             }
             true
         }
-        _ => non_empty(block.get("text")) || non_empty(block.get("thinking")),
+        _ => reply.add_text(block.get("text")) || non_empty(block.get("thinking")),
     }
 }

@@ -44,12 +44,10 @@ pub(super) fn apply(reply: &mut Reply, value: &Value) -> bool {
             .and_then(|c| c.get("parts"))
             .and_then(Value::as_array);
         for part in parts.into_iter().flatten() {
-            if part
-                .get("text")
-                .and_then(Value::as_str)
-                .is_some_and(|t| !t.is_empty())
-            {
-                content = true;
+            if part.get("thought").and_then(Value::as_bool) == Some(true) {
+                content |= super::non_empty(part.get("text"));
+            } else {
+                content |= reply.add_text(part.get("text"));
             }
             if let Some(call) = part.get("functionCall") {
                 let n = reply.tool_calls.len();

@@ -257,9 +257,39 @@ pub(crate) struct Reply {
     pub terminated: bool,
     /// Provider figures without a column of their own (Ollama's durations).
     pub extra: BTreeMap<String, String>,
+    /// The answer's text, when kept ([`CallObserver::keep_text`]).
+    pub text: Option<String>,
+}
+
+/// Most answer text kept per call.
+const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// Whether a JSON value is a non-empty string.
+pub(crate) fn non_empty(value: Option<&Value>) -> bool {
+    value
+        .and_then(Value::as_str)
+        .is_some_and(|text| !text.is_empty())
 }
 
 impl Reply {
+    /// Answer text (not reasoning): whether there was some; kept when asked.
+    pub fn add_text(&mut self, value: Option<&Value>) -> bool {
+        let Some(text) = value.and_then(Value::as_str).filter(|t| !t.is_empty()) else {
+            return false;
+        };
+        if let Some(kept) = &mut self.text
+            && kept.len() < MAX_TEXT_BYTES
+        {
+            let room = MAX_TEXT_BYTES - kept.len();
+            let mut end = text.len().min(room);
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            kept.push_str(&text[..end]);
+        }
+        true
+    }
+
     /// The tool call addressed by `key`, created on first sight.
     pub fn tool(&mut self, key: &str) -> &mut ToolCallSeen {
         match self.tool_calls.iter().position(|t| t.key == key) {
@@ -382,10 +412,20 @@ impl CallObserver {
     /// Starts watching a request to `path` (the query, which can hold an API key, is
     /// dropped) with `body`; None when the path is not an LLM call runlens records.
     pub fn new(provider: Provider, path: &str, body: &[u8]) -> Option<CallObserver> {
+        let endpoint = path.split('?').next().unwrap_or(path);
+        Some(CallObserver::with_api(
+            provider,
+            Api::of_path(endpoint)?,
+            path,
+            body,
+        ))
+    }
+
+    /// Starts watching a request whose API the caller knows (the probe builds it).
+    pub fn with_api(provider: Provider, api: Api, path: &str, body: &[u8]) -> CallObserver {
         let endpoint = path.split('?').next().unwrap_or(path).to_string();
-        let api = Api::of_path(&endpoint)?;
         let request = RequestInfo::read(api, &endpoint, body);
-        Some(CallObserver {
+        CallObserver {
             provider,
             api,
             endpoint,
@@ -399,12 +439,23 @@ impl CallObserver {
             gaps_ms: Vec::new(),
             bad_events: 0,
             reply: Reply::default(),
-        })
+        }
     }
 
     /// What the request asked for.
     pub fn request(&self) -> &RequestInfo {
         &self.request
+    }
+
+    /// Keep the answer's text (up to 64 KiB) for [`CallObserver::text`]: the probe's tool
+    /// check reads it; the proxy does not keep what the model said.
+    pub fn keep_text(&mut self) {
+        self.reply.text.get_or_insert_with(String::new);
+    }
+
+    /// The answer's text so far, if kept.
+    pub fn text(&self) -> Option<&str> {
+        self.reply.text.as_deref()
     }
 
     /// The response head arrived: its status and content type decide the framing.

@@ -10,14 +10,8 @@
 
 use serde_json::Value;
 
-use super::{Reply, error_message};
+use super::{Reply, error_message, non_empty};
 use crate::usage::TokenUsage;
-
-fn non_empty(value: Option<&Value>) -> bool {
-    value
-        .and_then(Value::as_str)
-        .is_some_and(|text| !text.is_empty())
-}
 
 /// One streamed object or a whole body; returns whether it carried content.
 pub(super) fn apply(reply: &mut Reply, value: &Value) -> bool {
@@ -27,9 +21,9 @@ pub(super) fn apply(reply: &mut Reply, value: &Value) -> bool {
     {
         reply.take_error(message);
     }
-    let mut content = non_empty(value.get("response")) || non_empty(value.get("thinking"));
+    let mut content = reply.add_text(value.get("response")) || non_empty(value.get("thinking"));
     if let Some(message) = value.get("message") {
-        content |= non_empty(message.get("content")) || non_empty(message.get("thinking"));
+        content |= reply.add_text(message.get("content")) || non_empty(message.get("thinking"));
         if let Some(calls) = message.get("tool_calls").and_then(Value::as_array) {
             for call in calls {
                 let n = reply.tool_calls.len();

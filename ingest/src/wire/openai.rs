@@ -10,14 +10,8 @@
 
 use serde_json::Value;
 
-use super::{Reply, error_message};
+use super::{Reply, error_message, non_empty};
 use crate::usage::TokenUsage;
-
-fn non_empty(value: Option<&Value>) -> bool {
-    value
-        .and_then(Value::as_str)
-        .is_some_and(|text| !text.is_empty())
-}
 
 /// A Chat Completions (or Completions, Embeddings) chunk or body; returns whether it
 /// carried content.
@@ -43,11 +37,11 @@ pub(super) fn apply_chat(reply: &mut Reply, value: &Value) -> bool {
         if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
             reply.finish_reason = Some(reason.to_string());
         }
-        content |= non_empty(choice.get("text"));
+        content |= reply.add_text(choice.get("text"));
         let Some(message) = choice.get("delta").or_else(|| choice.get("message")) else {
             continue;
         };
-        content |= non_empty(message.get("content"))
+        content |= reply.add_text(message.get("content"))
             || non_empty(message.get("reasoning_content"))
             || non_empty(message.get("reasoning"))
             || non_empty(message.get("refusal"));
@@ -97,8 +91,8 @@ fn argument_bytes(arguments: Option<&Value>) -> i64 {
 pub(super) fn apply_responses(reply: &mut Reply, value: &Value) -> bool {
     let kind = value.get("type").and_then(Value::as_str).unwrap_or("");
     match kind {
-        "response.output_text.delta"
-        | "response.refusal.delta"
+        "response.output_text.delta" => reply.add_text(value.get("delta")),
+        "response.refusal.delta"
         | "response.reasoning_text.delta"
         | "response.reasoning_summary_text.delta" => non_empty(value.get("delta")),
         "response.output_item.added" | "response.output_item.done" => {
@@ -193,10 +187,14 @@ fn output_item(reply: &mut Reply, key: &str, item: &Value, whole: bool) -> bool 
             }
             true
         }
-        Some("message") if whole => item
-            .get("content")
-            .and_then(Value::as_array)
-            .is_some_and(|parts| parts.iter().any(|p| non_empty(p.get("text")))),
+        Some("message") if whole => {
+            let parts = item.get("content").and_then(Value::as_array);
+            let mut text = false;
+            for part in parts.into_iter().flatten() {
+                text |= reply.add_text(part.get("text"));
+            }
+            text
+        }
         Some("reasoning") if whole => item
             .get("summary")
             .and_then(Value::as_array)

@@ -542,3 +542,29 @@ fn a_malformed_request_is_noticed_and_its_rejection_recorded() {
     assert_eq!(row.error_kind.as_deref(), Some("http"));
     assert!(row.error.expect("error").contains("could not parse"));
 }
+
+#[test]
+fn answer_text_is_kept_only_when_asked_and_without_reasoning() {
+    let chunks: [&[u8]; 3] = [
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{\"reasoning_content\":\"hmm\"}}]}\n\n",
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"caf\xc3\xa9 \"}}]}\n\n",
+        b"data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"ok\"}}]}\n\ndata: [DONE]\n\n",
+    ];
+    let mut kept = CallObserver::new(
+        Provider::OpenAi,
+        "/v1/chat/completions",
+        b"{\"stream\":true}",
+    )
+    .expect("call");
+    let mut not_kept =
+        CallObserver::new(Provider::OpenAi, "/v1/chat/completions", b"{}").expect("call");
+    kept.keep_text();
+    for observer in [&mut kept, &mut not_kept] {
+        observer.on_response(200, Some(SSE));
+        for (i, chunk) in chunks.iter().enumerate() {
+            observer.on_bytes(chunk, i as f64);
+        }
+    }
+    assert_eq!(kept.text(), Some("café ok"));
+    assert_eq!(not_kept.text(), None);
+}
