@@ -27,6 +27,8 @@ pub struct ProbeSummary {
     pub ttft_ms: Option<(f64, f64)>,
     /// Inter-chunk gap p50 and p95, milliseconds (streamed calls).
     pub chunk_gap_ms: Option<(f64, f64)>,
+    /// Mean inter-chunk gap, milliseconds.
+    pub chunk_gap_mean_ms: Option<f64>,
     /// Mean output tokens per second over the calls that have a rate.
     pub output_tokens_per_s: Option<f64>,
     /// Input tokens, all buckets (uncached, cache reads and writes), summed.
@@ -76,6 +78,8 @@ pub fn summarize_calls(calls: &[LlmCallRow]) -> Vec<ProbeSummary> {
                 requests: calls.len(),
                 errors: calls.len() - ok.len(),
                 ttft_ms: p50_p95(&mut ttft),
+                chunk_gap_mean_ms: (!gaps.is_empty())
+                    .then(|| gaps.iter().sum::<f64>() / gaps.len() as f64),
                 chunk_gap_ms: p50_p95(&mut gaps),
                 output_tokens_per_s: (!rates.is_empty())
                     .then(|| rates.iter().sum::<f64>() / rates.len() as f64),
@@ -211,6 +215,7 @@ mod tests {
         assert_eq!(s.ttft_ms, Some((250.0, 385.0)));
         // Gaps 10..50: p50 30; p95 at rank 3.8 → 40 + 0.8 × 10.
         assert_eq!(s.chunk_gap_ms, Some((30.0, 48.0)));
+        assert_eq!(s.chunk_gap_mean_ms, Some(30.0));
         // Rates 10, 5, 3.33, 2.5 per second.
         let mean = (10.0 + 5.0 + 1000.0 / 300.0 + 2.5) / 4.0;
         assert!((s.output_tokens_per_s.expect("rate") - mean).abs() < 1e-12);

@@ -48,10 +48,15 @@ impl DatasetReader {
         })
     }
 
-    /// A lazy scan of every row `table`'s files hold.
+    /// A lazy scan of every row `table`'s committed files hold.
     pub fn scan_all_versions(&self, table: Table) -> Result<LazyFrame> {
-        if self.dataset.table_files(table)?.is_empty() {
+        let files = self.dataset.table_files(table)?;
+        if files.is_empty() {
             return Ok(empty_frame(table).lazy());
+        }
+        let uncommitted = self.dataset.uncommitted_files(table)?;
+        if !uncommitted.is_empty() {
+            return self.scan_committed(table, &files, &uncommitted);
         }
         let pattern = self
             .dataset
@@ -69,6 +74,54 @@ impl DatasetReader {
         ))
     }
 }
+
+impl DatasetReader {
+    /// The scan, left to the committed files: a writer killed mid-commit can leave files
+    /// that its log does not name yet (rare; the next writer removes them).
+    fn scan_committed(
+        &self,
+        table: Table,
+        files: &[std::path::PathBuf],
+        uncommitted: &[std::path::PathBuf],
+    ) -> Result<LazyFrame> {
+        let committed: Vec<String> = files
+            .iter()
+            .filter(|f| !uncommitted.contains(f))
+            .map(|f| f.to_string_lossy().into_owned())
+            .collect();
+        if committed.is_empty() {
+            return Ok(empty_frame(table).lazy());
+        }
+        let pattern = self
+            .dataset
+            .table_dir(table)
+            .join("**")
+            .join("*.parquet")
+            .to_string_lossy()
+            .into_owned();
+        let args = ScanArgsParquet {
+            hive_options: HiveOptions::new_enabled(),
+            include_file_paths: Some(FILE_COLUMN.into()),
+            ..ScanArgsParquet::default()
+        };
+        let keep = DataFrame::new_infer_height(vec![Column::new(FILE_COLUMN.into(), committed)])
+            .map_err(AnalysisError::polars("listing committed files"))?;
+        let frame = LazyFrame::scan_parquet(PlRefPath::new(pattern), args).map_err(
+            AnalysisError::polars(format!("scanning table {}", table.name())),
+        )?;
+        Ok(frame
+            .join(
+                keep.lazy(),
+                [col(FILE_COLUMN)],
+                [col(FILE_COLUMN)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .drop(by_name([FILE_COLUMN], true, false)))
+    }
+}
+
+/// The scan's source-file column while uncommitted files are left out.
+const FILE_COLUMN: &str = "__runlens_file";
 
 /// An empty frame with `table`'s columns, the `date` partition column included.
 fn empty_frame(table: Table) -> DataFrame {
@@ -99,5 +152,51 @@ fn polars_type(dt: &ArrowType) -> DataType {
             Field::new("value".into(), DataType::String),
         ]))),
         _ => DataType::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runlens_ingest::recorded::{RecordedSource, write_recorded};
+    use runlens_ingest::schema::{Labels, RunRow, TableRows};
+
+    #[test]
+    fn files_a_crash_left_without_a_commit_are_not_read() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let rows = TableRows {
+            runs: vec![RunRow {
+                run_id: "r1".into(),
+                ..RunRow::default()
+            }],
+            ..TableRows::default()
+        };
+        let labels = Labels::default();
+        let source = RecordedSource {
+            producer: "test",
+            description: "test",
+            labels: &labels,
+        };
+        write_recorded(dir.path(), rows, &source, &|_| {}).expect("written");
+        let reader = DatasetReader::new(dir.path());
+        let count = |reader: &DatasetReader| {
+            reader
+                .scan(Table::Runs)
+                .expect("scan")
+                .collect()
+                .expect("collect")
+                .height()
+        };
+        assert_eq!(count(&reader), 1);
+        // What a writer killed after moving its files into place, before its log, leaves.
+        let dataset = Dataset::new(dir.path());
+        let file = dataset.table_files(Table::Runs).expect("files")[0].clone();
+        let orphan = file.with_file_name("part-crashedcommit-0.parquet");
+        std::fs::copy(&file, &orphan).expect("copy");
+        assert_eq!(
+            dataset.uncommitted_files(Table::Runs).expect("files"),
+            [orphan]
+        );
+        assert_eq!(count(&reader), 1);
     }
 }

@@ -73,6 +73,25 @@ impl Dataset {
         Ok(files)
     }
 
+    /// Files of `table` that no `ingest_log` file commits: left by a writer killed between
+    /// moving its data files into place and publishing its log (the next writer deletes
+    /// them; readers leave them out until then).
+    pub fn uncommitted_files(&self, table: Table) -> Result<Vec<PathBuf>> {
+        if table == Table::IngestLog {
+            return Ok(Vec::new());
+        }
+        let committed: HashSet<String> = self
+            .table_files(Table::IngestLog)?
+            .iter()
+            .filter_map(|p| commit_of(p))
+            .collect();
+        Ok(self
+            .table_files(table)?
+            .into_iter()
+            .filter(|f| commit_of(f).is_none_or(|c| !committed.contains(&c)))
+            .collect())
+    }
+
     /// Content hashes of every file already stored (`ingested` or `partial`).
     pub fn known_hashes(&self) -> Result<HashSet<String>> {
         let mut hashes = HashSet::new();

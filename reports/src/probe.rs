@@ -24,6 +24,7 @@ pub fn render_probe(summaries: &[ProbeSummary]) -> String {
         "errors",
         "TTFT p50",
         "TTFT p95",
+        "gap mean",
         "gap p50",
         "gap p95",
         "tokens/s (mean)",
@@ -41,6 +42,9 @@ pub fn render_probe(summaries: &[ProbeSummary]) -> String {
             s.errors.to_string(),
             ttft50,
             ttft95,
+            s.chunk_gap_mean_ms
+                .map(format_duration_ms)
+                .unwrap_or_default(),
             gap50,
             gap95,
             s.output_tokens_per_s
@@ -57,7 +61,7 @@ pub fn render_probe(summaries: &[ProbeSummary]) -> String {
             );
         }
     }
-    align_right(&mut table, &(2..11).collect::<Vec<_>>());
+    align_right(&mut table, &(2..12).collect::<Vec<_>>());
     format!(
         "{table}\nTTFT: to the first content chunk; gap: between content chunks; percentiles interpolate linearly.\n{notes}"
     )
@@ -114,6 +118,7 @@ pub fn probe_json(summaries: &[ProbeSummary], checks: &[ToolCheck]) -> serde_jso
                 "errors": s.errors,
                 "ttft_p50_ms": s.ttft_ms.map(|p| p.0),
                 "ttft_p95_ms": s.ttft_ms.map(|p| p.1),
+                "chunk_gap_mean_ms": s.chunk_gap_mean_ms,
                 "chunk_gap_p50_ms": s.chunk_gap_ms.map(|p| p.0),
                 "chunk_gap_p95_ms": s.chunk_gap_ms.map(|p| p.1),
                 "output_tokens_per_s_mean": s.output_tokens_per_s,
@@ -153,6 +158,7 @@ mod tests {
             errors: 1,
             ttft_ms: Some((180.5, 420.0)),
             chunk_gap_ms: Some((21.0, 48.5)),
+            chunk_gap_mean_ms: Some(24.75),
             output_tokens_per_s: Some(46.25),
             input_tokens: 520,
             output_tokens: 2400,

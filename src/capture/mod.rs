@@ -26,8 +26,35 @@ use runlens_ingest::wire::Provider;
 
 use upstream::Upstreams;
 
-/// One recorded call: its row and the tool calls the model made in it.
-pub type CapturedCall = (LlmCallRow, Vec<ToolCallRow>);
+/// One recorded call.
+#[derive(Debug, Clone)]
+pub struct CapturedCall {
+    /// Its row.
+    pub row: LlmCallRow,
+    /// The tool calls the model made in it.
+    pub tools: Vec<ToolCallRow>,
+    /// When every line the recorded command had written before the request was stamped
+    /// (µs since the epoch): the moment that decides the call's phase.
+    pub phase_ts: Option<i64>,
+}
+
+/// Tells the proxy when the recorded command's output has been read up to now
+/// ([`crate::record`]'s output readers implement it).
+pub trait PhaseClock: Send + Sync {
+    /// Whether every byte the command has written so far has been read and stamped.
+    fn settled(&self) -> bool;
+}
+
+/// Waits (at most 100 ms, without holding up the request) until the command's output
+/// is settled, and returns that moment.
+pub async fn phase_moment(clock: Option<Arc<dyn PhaseClock>>) -> Option<i64> {
+    let clock = clock?;
+    let deadline = Instant::now() + Duration::from_millis(100);
+    while !clock.settled() && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    Some(runlens_ingest::schema::Timestamp::now().0)
+}
 
 /// Where the proxy's finished calls collect until the recorder takes them.
 pub struct Collector {
@@ -37,16 +64,23 @@ pub struct Collector {
     id_prefix: String,
     /// Error texts pass through it before they are stored.
     pub redactor: Arc<Redactor>,
+    /// The recorded command's output clock, for phases.
+    pub phase_clock: Option<Arc<dyn PhaseClock>>,
 }
 
 impl Collector {
-    fn new(id_prefix: &str, redactor: Arc<Redactor>) -> Collector {
+    fn new(
+        id_prefix: &str,
+        redactor: Arc<Redactor>,
+        phase_clock: Option<Arc<dyn PhaseClock>>,
+    ) -> Collector {
         Collector {
             calls: Mutex::new(Vec::new()),
             in_flight: AtomicUsize::new(0),
             next_id: AtomicU64::new(0),
             id_prefix: id_prefix.to_string(),
             redactor,
+            phase_clock,
         }
     }
 
@@ -84,6 +118,7 @@ impl Capture {
         upstreams: Upstreams,
         id_prefix: &str,
         redactor: Arc<Redactor>,
+        phase_clock: Option<Arc<dyn PhaseClock>>,
     ) -> anyhow::Result<Capture> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -97,7 +132,7 @@ impl Capture {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the proxy's HTTP client")?;
-        let collector = Arc::new(Collector::new(id_prefix, redactor));
+        let collector = Arc::new(Collector::new(id_prefix, redactor, phase_clock));
         let mut ports = Vec::new();
         for (&provider, upstream) in &upstreams.0 {
             let listener = runtime
@@ -182,6 +217,8 @@ async fn serve(listener: tokio::net::TcpListener, route: Arc<proxy::Route>) {
         let Ok((stream, _)) = listener.accept().await else {
             continue;
         };
+        // Each streamed chunk leaves at once (no Nagle delay waiting to coalesce writes).
+        let _ = stream.set_nodelay(true);
         let route = Arc::clone(&route);
         tokio::spawn(async move {
             let service = service_fn(move |request| proxy::handle(Arc::clone(&route), request));
@@ -206,8 +243,10 @@ pub fn assign_to_runs(
     let mut rows = Vec::with_capacity(calls.len());
     let mut tools = Vec::new();
     let current = runs.last().map(|(id, _)| id.as_str());
-    for (mut call, mut tool_calls) in calls {
+    for captured in calls {
+        let (mut call, mut tool_calls) = (captured.row, captured.tools);
         let start = call.start_ts.map(|t| t.0);
+        let phase_moment = captured.phase_ts.or(start);
         let run = runs
             .iter()
             .rev()
@@ -215,13 +254,14 @@ pub fn assign_to_runs(
             .or(runs.last())
             .map(|(id, _)| id.clone());
         if run.as_deref() == current
-            && let Some(phase) = phases
-                .iter_mut()
-                .find(|p| match (start, p.start_ts, p.end_ts) {
-                    (Some(s), Some(from), Some(to)) => s >= from.0 && s < to.0,
-                    (Some(s), Some(from), None) => s >= from.0,
-                    _ => false,
-                })
+            && let Some(phase) =
+                phases
+                    .iter_mut()
+                    .find(|p| match (phase_moment, p.start_ts, p.end_ts) {
+                        (Some(s), Some(from), Some(to)) => s >= from.0 && s < to.0,
+                        (Some(s), Some(from), None) => s >= from.0,
+                        _ => false,
+                    })
         {
             call.phase = Some(phase.phase.clone());
             if let Some(input) = call.input_tokens {

@@ -24,9 +24,9 @@ use runlens_ingest::schema::Timestamp;
 use runlens_ingest::wire::{CallIdentity, CallObserver, Failure, Provider};
 use tokio::sync::mpsc;
 
-use super::Collector;
 use super::pump::{elapsed_ms, error_chain, pump};
 use super::upstream::Upstream;
+use super::{CapturedCall, Collector, phase_moment};
 
 /// The body of a reply to the client: bytes pushed by the pump as they arrive.
 pub struct ChannelBody(mpsc::Receiver<Result<Bytes, std::io::Error>>);
@@ -110,6 +110,8 @@ pub async fn handle(
         });
     };
     route.collector.started();
+    // The phase is decided once the command's output up to now has been read, alongside.
+    let moment = tokio::spawn(phase_moment(route.collector.phase_clock.clone()));
     let response = match outgoing.send().await {
         Ok(response) => response,
         Err(e) => {
@@ -122,14 +124,18 @@ pub async fn handle(
                     error_chain(&e)
                 ),
             };
-            let identity = identity(call_id, start_ts);
-            let finished = observer.finish(
-                identity,
+            let (row, tools) = observer.finish(
+                identity(call_id, start_ts),
                 elapsed_ms(t0),
                 Some(failure),
                 &route.collector.redactor,
             );
-            route.collector.finished(finished);
+            let phase_ts = moment.await.ok().flatten();
+            route.collector.finished(CapturedCall {
+                row,
+                tools,
+                phase_ts,
+            });
             return Ok(reply);
         }
     };
@@ -138,13 +144,18 @@ pub async fn handle(
     let collector = Arc::clone(&route.collector);
     tokio::spawn(async move {
         let (failure, last_ms) = pump(response, &mut observer, t0, Some(tx)).await;
-        let finished = observer.finish(
+        let (row, tools) = observer.finish(
             identity(call_id, start_ts),
             last_ms,
             failure,
             &collector.redactor,
         );
-        collector.finished(finished);
+        let phase_ts = moment.await.ok().flatten();
+        collector.finished(CapturedCall {
+            row,
+            tools,
+            phase_ts,
+        });
     });
     Ok(with_body(head, ChannelBody(rx)))
 }

@@ -42,16 +42,30 @@ impl Upstream {
     }
 }
 
-/// Every provider's upstream: the defaults, overridden by `--upstream`.
+/// Every provider's upstream.
 #[derive(Debug, Clone)]
 pub struct Upstreams(pub BTreeMap<Provider, Upstream>);
 
 impl Upstreams {
-    /// The official endpoints, then each `PROVIDER=URL` override.
-    pub fn with_overrides(overrides: &[(String, String)]) -> Result<Upstreams, String> {
+    /// Each provider's upstream: its `--upstream PROVIDER=URL` if given, else where the
+    /// command would have gone without runlens (the provider's base-URL variable in
+    /// runlens's own environment, read through `env`), else the official endpoint.
+    pub fn resolve(
+        overrides: &[(String, String)],
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Upstreams, String> {
         let mut map = BTreeMap::new();
         for provider in Provider::ALL {
-            map.insert(provider, Upstream::parse(provider.default_base_url())?);
+            let inherited = provider
+                .base_url_variables()
+                .iter()
+                .find_map(|v| env(v).filter(|u| !u.trim().is_empty()).map(|u| (*v, u)));
+            let upstream = match inherited {
+                Some((variable, url)) => Upstream::parse(&normalise_inherited(provider, &url))
+                    .map_err(|e| format!("{variable} in the environment: {e}"))?,
+                None => Upstream::parse(provider.default_base_url())?,
+            };
+            map.insert(provider, upstream);
         }
         for (name, url) in overrides {
             let provider = Provider::parse(name).ok_or_else(|| {
@@ -63,6 +77,25 @@ impl Upstreams {
         }
         Ok(Upstreams(map))
     }
+}
+
+/// `OLLAMA_HOST` may be `host:port` or `0.0.0.0` (a server's bind address): as a client's
+/// target that is `http://127.0.0.1:11434`.
+fn normalise_inherited(provider: Provider, url: &str) -> String {
+    let url = url.trim();
+    if provider != Provider::Ollama || url.contains("://") {
+        return url.to_string();
+    }
+    let (host, port) = match url.rsplit_once(':') {
+        Some((h, p)) if p.chars().all(|c| c.is_ascii_digit()) && !p.is_empty() => (h, p),
+        _ => (url, "11434"),
+    };
+    let host = if host.is_empty() || host == "0.0.0.0" {
+        "127.0.0.1"
+    } else {
+        host
+    };
+    format!("http://{host}:{port}")
 }
 
 #[cfg(test)]
@@ -84,14 +117,28 @@ mod tests {
     }
 
     #[test]
-    fn overrides_replace_the_defaults() {
-        let u = Upstreams::with_overrides(&[("OpenAI".into(), "http://localhost:9/v1".into())])
+    fn overrides_beat_the_environment_which_beats_the_defaults() {
+        let env = |v: &str| match v {
+            "OPENAI_BASE_URL" => Some("http://127.0.0.1:8080/v1".to_string()),
+            "ANTHROPIC_BASE_URL" => Some("https://gateway.example/anthropic".to_string()),
+            "OLLAMA_HOST" => Some("0.0.0.0".to_string()),
+            _ => None,
+        };
+        let u = Upstreams::resolve(&[("OpenAI".into(), "http://localhost:9/v1".into())], env)
             .expect("upstreams");
         assert_eq!(u.0[&Provider::OpenAi].origin, "http://localhost:9");
+        assert_eq!(u.0[&Provider::Anthropic].base_path, "/anthropic");
+        assert_eq!(u.0[&Provider::Ollama].origin, "http://127.0.0.1:11434");
         assert_eq!(
-            u.0[&Provider::Anthropic].origin,
-            "https://api.anthropic.com"
+            u.0[&Provider::Gemini].origin,
+            "https://generativelanguage.googleapis.com"
         );
-        assert!(Upstreams::with_overrides(&[("mistral".into(), "http://x".into())]).is_err());
+        let none = |_: &str| None;
+        assert!(Upstreams::resolve(&[("mistral".into(), "http://x".into())], none).is_err());
+        assert_eq!(
+            normalise_inherited(Provider::Ollama, "gpu-box:11500"),
+            "http://gpu-box:11500"
+        );
+        assert!(Upstreams::resolve(&[], |_| Some("not a url".into())).is_err());
     }
 }

@@ -59,8 +59,10 @@ fn options(args: RecordArgs) -> Result<RecordOptions, UsageError> {
         save_output: args.save_output,
         capture: match args.capture {
             true => Some(
-                crate::capture::upstream::Upstreams::with_overrides(&args.upstreams)
-                    .map_err(UsageError)?,
+                crate::capture::upstream::Upstreams::resolve(&args.upstreams, |v| {
+                    std::env::var(v).ok()
+                })
+                .map_err(UsageError)?,
             ),
             false => None,
         },

@@ -5,6 +5,7 @@
 //! (the `/usr/bin/time` wrapper spared, so it can still write its report), then SIGKILL
 //! to the whole group after a grace period.
 
+use std::os::fd::{AsRawFd, RawFd};
 use std::process::{Command, Stdio};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
@@ -91,12 +92,14 @@ pub fn run_child(spec: ChildSpec<'_>) -> std::io::Result<ChildResult> {
     let clock = RunClock::start();
     let mut child = command.spawn()?;
     let pid = child.id();
-    let mut streams: Vec<(Box<dyn std::io::Read + Send>, Stream)> = Vec::new();
+    let mut streams: Vec<(Box<dyn std::io::Read + Send>, Stream, Option<RawFd>)> = Vec::new();
     if let Some(out) = child.stdout.take() {
-        streams.push((Box::new(out), Stream::Stdout));
+        let fd = out.as_raw_fd();
+        streams.push((Box::new(out), Stream::Stdout, Some(fd)));
     }
     if let Some(err) = child.stderr.take() {
-        streams.push((Box::new(err), Stream::Stderr));
+        let fd = err.as_raw_fd();
+        streams.push((Box::new(err), Stream::Stderr, Some(fd)));
     }
     let capture = OutputCapture::start(streams, spec.output, clock);
     let sampler = spec

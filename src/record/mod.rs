@@ -14,6 +14,7 @@ mod host;
 mod output;
 mod rows;
 mod sampler;
+mod settle;
 mod signals;
 mod summary;
 
@@ -108,11 +109,13 @@ pub fn record(
     if let Some(dir) = &options.save_output {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
+    let settle = Arc::new(settle::OutputSettle::default());
     let capture = match &options.capture {
         Some(upstreams) => Some(crate::capture::Capture::start(
             upstreams.clone(),
             &recording_id,
             Arc::clone(&redactor),
+            Some(Arc::clone(&settle) as Arc<dyn crate::capture::PhaseClock>),
         )?),
         None => None,
     };
@@ -159,6 +162,7 @@ pub fn record(
                 phase_regex: phase_regex.clone(),
                 log,
                 redactor: Arc::clone(&redactor),
+                settle: Arc::clone(&settle),
             },
             interrupt,
             env: &child_env,

@@ -6,6 +6,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
+use std::os::fd::RawFd;
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -15,6 +16,7 @@ use runlens_ingest::formats::run_log::{PhaseMatcher, PhaseTracker};
 use runlens_ingest::redact::Redactor;
 
 use super::clock::RunClock;
+use super::settle::{OutputSettle, wait_readable};
 
 /// A line longer than this is cut: phase markers are short, and memory stays bounded.
 const MAX_LINE_BYTES: usize = 1 << 20;
@@ -38,6 +40,8 @@ pub struct OutputSettings {
     pub log: Option<File>,
     /// Redacts saved lines.
     pub redactor: Arc<Redactor>,
+    /// Tells the capture proxy when every line written so far has been stamped.
+    pub settle: Arc<OutputSettle>,
 }
 
 struct Shared {
@@ -88,9 +92,10 @@ pub struct CapturedOutput {
 }
 
 impl OutputCapture {
-    /// Starts reading `streams` (each with the stream it is echoed to).
+    /// Starts reading `streams` (each with the stream it is echoed to, and its pipe's
+    /// descriptor, waited on with `poll` so that [`OutputSettle`] knows what is unread).
     pub fn start(
-        streams: Vec<(Box<dyn Read + Send>, Stream)>,
+        streams: Vec<(Box<dyn Read + Send>, Stream, Option<RawFd>)>,
         settings: OutputSettings,
         clock: RunClock,
     ) -> Self {
@@ -105,12 +110,16 @@ impl OutputCapture {
         }));
         let (done_tx, done) = mpsc::channel();
         let readers = streams.len();
-        for (reader, stream) in streams {
+        settings
+            .settle
+            .watch(streams.iter().filter_map(|(_, _, fd)| *fd).collect());
+        for (reader, stream, fd) in streams {
             let shared = Arc::clone(&shared);
             let done_tx = done_tx.clone();
             let echo = settings.echo;
+            let settle = Arc::clone(&settings.settle);
             std::thread::spawn(move || {
-                pump(reader, stream, echo, &shared);
+                pump(reader, stream, fd, echo, &shared, &settle);
                 let _ = done_tx.send(());
             });
         }
@@ -162,15 +171,38 @@ fn lock(shared: &Mutex<Shared>) -> MutexGuard<'_, Shared> {
 }
 
 /// Copies one stream to ours and splits it into lines.
-fn pump(mut reader: Box<dyn Read + Send>, stream: Stream, mut echo: bool, shared: &Mutex<Shared>) {
+fn pump(
+    mut reader: Box<dyn Read + Send>,
+    stream: Stream,
+    fd: Option<RawFd>,
+    mut echo: bool,
+    shared: &Mutex<Shared>,
+    settle: &OutputSettle,
+) {
     let mut buf = vec![0u8; 64 * 1024];
     let mut pending: Vec<u8> = Vec::new();
     loop {
+        if let Some(fd) = fd
+            && !wait_readable(fd)
+        {
+            break;
+        }
+        // Busy from before the bytes leave the pipe until their lines are stamped.
+        settle.begin();
         let n = match reader.read(&mut buf) {
-            Ok(0) => break,
+            Ok(0) => {
+                settle.end();
+                break;
+            }
             Ok(n) => n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {
+                settle.end();
+                continue;
+            }
+            Err(_) => {
+                settle.end();
+                break;
+            }
         };
         let chunk = &buf[..n];
         if echo {
@@ -186,9 +218,13 @@ fn pump(mut reader: Box<dyn Read + Send>, stream: Stream, mut echo: bool, shared
         }
         let room = MAX_LINE_BYTES.saturating_sub(pending.len());
         pending.extend_from_slice(&rest[..rest.len().min(room)]);
+        settle.end();
     }
     if !pending.is_empty() {
         lock(shared).line(&pending);
+    }
+    if let Some(fd) = fd {
+        settle.forget(fd);
     }
 }
 
@@ -215,12 +251,13 @@ mod tests {
     fn phases_of(bytes: &'static [u8]) -> Vec<runlens_ingest::schema::PhaseRow> {
         let out: Box<dyn Read + Send> = Box::new(bytes);
         let capture = OutputCapture::start(
-            vec![(out, Stream::Stdout)],
+            vec![(out, Stream::Stdout, None)],
             OutputSettings {
                 echo: false,
                 phase_regex: None,
                 log: None,
                 redactor: Arc::new(Redactor::default()),
+                settle: Arc::new(OutputSettle::default()),
             },
             RunClock::start(),
         );
