@@ -179,6 +179,18 @@ pub fn run(data: &std::path::Path, args: ProbeArgs) -> anyhow::Result<Outcome> {
         calls.len(),
         data.display()
     );
+    let mut errors: BTreeMap<String, usize> = BTreeMap::new();
+    for row in calls.iter().map(|c| &c.row) {
+        if let Some(kind) = &row.error_kind {
+            let text = format!("{kind}: {}", row.error.as_deref().unwrap_or(""));
+            *errors.entry(text).or_default() += 1;
+        }
+    }
+    let mut errors: Vec<(String, usize)> = errors.into_iter().collect();
+    errors.sort_by(|a, b| b.1.cmp(&a.1));
+    for (text, n) in errors.iter().take(3) {
+        eprintln!("runlens: {n} request(s) failed with {text}");
+    }
     let all_failed = calls.iter().all(|c| c.row.error_kind.is_some());
     let unfit = checks.iter().any(|c| !c.fit());
     Ok(if all_failed || unfit {

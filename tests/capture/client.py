@@ -7,7 +7,7 @@ before each group of calls. It checks what came back is what the fake upstream
 (tests/common/upstream.rs) sent, so the proxy's passthrough is tested from the client's
 side, and exits 1 on any difference.
 
-Calls (15): openai 4, anthropic 2, ollama 2, gemini 2, faults 5.
+Calls (16): openai 5, anthropic 2, ollama 2, gemini 2, faults 5.
 """
 
 import json
@@ -66,6 +66,21 @@ status, _, body = post(f"{openai}/chat/completions", {"model": "fake-tool", "mes
 expect("openai tool stream", status == 200 and b"call_fake1" in body)
 status, _, body = post(f"{openai}/chat/completions", {"model": "fake-error-429", "messages": messages}, auth)
 expect("openai 429", status == 429 and json.loads(body)["error"]["type"] == "rate_limit_exceeded")
+
+# Chunks arrive as the upstream sends them (150 ms, then 40 ms apart), not all at the end.
+import time
+request = urllib.request.Request(f"{openai}/chat/completions", method="POST",
+                                 data=json.dumps({"model": "fake-text", "messages": messages, "stream": True}).encode())
+request.add_header("content-type", "application/json")
+request.add_header("authorization", f"Bearer {SECRET}")
+arrivals = []
+with urllib.request.urlopen(request, timeout=30) as response:
+    t0 = time.monotonic()
+    for line in response:
+        if line.startswith(b"data:") and b'"content":"' in line and b'"content":""' not in line:
+            arrivals.append(time.monotonic() - t0)
+expect(f"streamed chunks pass through one by one: {arrivals}",
+       len(arrivals) == 3 and arrivals[-1] - arrivals[0] >= 0.06)
 
 phase("anthropic")
 headers = {"x-api-key": SECRET, "anthropic-version": "2023-06-01"}

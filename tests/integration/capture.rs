@@ -72,9 +72,9 @@ fn every_provider_streamed_or_not_with_tools_and_faults_is_recorded() {
         stderr(&output)
     );
     assert!(stdout(&output).contains("client: all replies as sent"));
-    // 15 calls made (the 50 MB one included); the fake saw each once.
-    assert_eq!(upstream.requests(), 15);
-    assert_eq!(query_value(&data, "SELECT count(*) FROM llm_calls"), "15");
+    // 16 calls made (the 50 MB one included); the fake saw each once.
+    assert_eq!(upstream.requests(), 16);
+    assert_eq!(query_value(&data, "SELECT count(*) FROM llm_calls"), "16");
     assert_eq!(
         query_value(
             &data,
@@ -87,7 +87,7 @@ fn every_provider_streamed_or_not_with_tools_and_faults_is_recorded() {
     // the gaps are the injected chunk delays.
     let streamed = call(
         &data,
-        "fake-text' AND streamed = true AND endpoint = '/v1/chat/completions",
+        "fake-text' AND streamed = true AND input_tokens IS NOT NULL AND endpoint = '/v1/chat/completions",
         "ttft_ms, total_ms, input_tokens, output_tokens, phase, usage_source",
     );
     let fields: Vec<&str> = streamed.split(',').collect();
@@ -106,7 +106,7 @@ fn every_provider_streamed_or_not_with_tools_and_faults_is_recorded() {
     );
     let gaps = query_rows(
         &data,
-        "SELECT unnest(chunk_gaps_ms) AS gap FROM llm_calls WHERE request_model = 'fake-text' AND streamed",
+        "SELECT unnest(chunk_gaps_ms) AS gap FROM llm_calls WHERE request_model = 'fake-text' AND streamed AND input_tokens IS NOT NULL",
     );
     assert_eq!(gaps.len(), 2, "{gaps:?}");
     for gap in gaps {
@@ -181,7 +181,7 @@ fn every_provider_streamed_or_not_with_tools_and_faults_is_recorded() {
             "faults,5",
             "gemini,2",
             "ollama,2",
-            "openai,4"
+            "openai,5"
         ]
     );
     let anthropic_out = TEXT_OUTPUT_TOKENS + TOOL_OUTPUT_TOKENS;
@@ -219,7 +219,7 @@ fn every_provider_streamed_or_not_with_tools_and_faults_is_recorded() {
         .iter()
         .find(|r| r["metric"] == "run_llm_calls")
         .expect("run_llm_calls row");
-    assert_eq!(calls_per_run["mean"], 15.0);
+    assert_eq!(calls_per_run["mean"], 16.0);
     assert!(
         rows.iter()
             .all(|r| r["metric"] != "run_cost" || r["n"] == 0)
