@@ -187,7 +187,7 @@ pub fn run(data: &std::path::Path, args: ProbeArgs) -> anyhow::Result<Outcome> {
         }
     }
     let mut errors: Vec<(String, usize)> = errors.into_iter().collect();
-    errors.sort_by(|a, b| b.1.cmp(&a.1));
+    errors.sort_by_key(|e| std::cmp::Reverse(e.1));
     for (text, n) in errors.iter().take(3) {
         eprintln!("runlens: {n} request(s) failed with {text}");
     }
