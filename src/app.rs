@@ -16,6 +16,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Prices(args) => commands::prices::list(args),
         Command::Cost(args) => commands::prices::cost(args),
         Command::Probe(args) => commands::probe::run(&cli.data, args),
+        Command::Report(args) => commands::report::run(&cli.data, args),
         Command::Query(args) => commands::query::run(&cli.data, args),
         Command::Formats => {
             let mut text = String::new();

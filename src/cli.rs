@@ -47,6 +47,8 @@ pub enum Command {
     Cost(CostArgs),
     /// Drive an LLM provider directly: TTFT, inter-chunk latency, tokens/s and usage per model.
     Probe(ProbeArgs),
+    /// The benchmark report: verdict, findings, per-phase table, targets, costs, configuration.
+    Report(ReportArgs),
     /// Run SQL over the dataset's tables (runs, phases, llm_calls, bench_results, ingest_log, ...).
     Query(QueryArgs),
     /// List the input formats runlens reads.
@@ -563,6 +565,54 @@ pub struct ProbeArgs {
     /// Output format of the summary (table or json).
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+/// Arguments of `runlens report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Input files or directories to report on directly: they are ingested into a
+    /// temporary dataset (the --data dataset is neither read nor changed).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Group by these keys (comma-separated or repeated), as `analyze --by`.
+    #[arg(long, value_name = "KEY,...", value_delimiter = ',')]
+    pub by: Vec<String>,
+
+    /// Keep only observations whose key equals the value (repeatable).
+    #[arg(long = "filter", value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub filters: Vec<(String, String)>,
+
+    /// Judge against targets (TOML, as `analyze --targets`).
+    #[arg(long, value_name = "FILE")]
+    pub targets: Option<PathBuf>,
+
+    /// A price file instead of the bundled snapshot (runlens TOML or LiteLLM JSON).
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
+    /// Workflows a day for the cost projections.
+    #[arg(long, value_name = "K", default_value_t = 10)]
+    pub workflows_per_day: u64,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Md)]
+    pub format: ReportFormat,
+
+    /// Write the report to this file instead of stdout.
+    #[arg(long, value_name = "PATH")]
+    pub out: Option<PathBuf>,
+}
+
+/// Formats of `runlens report`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// Markdown.
+    Md,
+    /// Each table as CSV, headed by `# section`.
+    Csv,
+    /// JSON.
+    Json,
 }
 
 /// How a result is printed.

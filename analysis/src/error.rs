@@ -32,6 +32,9 @@ pub enum AnalysisError {
         /// Why.
         reason: String,
     },
+    /// A targets file does not fit the data (a metric or statistic that does not exist).
+    #[error("targets: {0}")]
+    Targets(String),
     /// The dataset could not be listed.
     #[error(transparent)]
     Dataset(#[from] runlens_ingest::IngestError),

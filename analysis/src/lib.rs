@@ -11,6 +11,7 @@ pub mod prices;
 pub mod probe;
 pub mod projections;
 pub mod query;
+pub mod report;
 pub mod scan;
 pub mod sessions;
 pub mod stats;

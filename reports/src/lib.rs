@@ -10,6 +10,7 @@ pub mod memory;
 pub mod prices;
 pub mod probe;
 pub mod record_summary;
+pub mod report;
 pub mod table;
 pub mod units;
 pub mod validation;

@@ -9,6 +9,7 @@ pub mod prices;
 pub mod probe;
 pub mod query;
 pub mod record;
+pub mod report;
 pub mod validate;
 
 use std::io::Write;

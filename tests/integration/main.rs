@@ -9,4 +9,5 @@ mod durability;
 mod ingest;
 mod query;
 mod record;
+mod report;
 mod validate;

@@ -1,0 +1,186 @@
+//! `runlens report`: the benchmark report, rendered as Markdown (for a release note or a
+//! code-hosting site), CSV (each section's table, headed by `# section`) or JSON (the same
+//! tables as arrays of row objects). One renderer per output, no I/O.
+//!
+//! Values are stored in base units and formatted here by their column's unit suffix:
+//! `_ms` as a duration, `_usd` as dollars, `_bytes` in binary units, anything else as a
+//! plain number.
+
+use std::fmt::Write as _;
+
+use polars::prelude::*;
+use runlens_analysis::report::{Report, Section};
+
+use crate::analysis::method_lines;
+use crate::error::Result;
+use crate::frame::{FrameFormat, render_frame};
+use crate::prices::format_usd;
+use crate::table::cell_text;
+use crate::units::{format_bytes, format_duration_ms};
+
+/// A number in the unit its name ends with.
+fn readable(name: &str, value: f64) -> String {
+    if !value.is_finite() {
+        return String::new();
+    }
+    if name.ends_with("_ms") || name.ends_with("(ms)") {
+        format_duration_ms(value)
+    } else if name.ends_with("_usd") || name.ends_with("(usd)") {
+        format_usd(value)
+    } else if name.ends_with("_bytes") || name.ends_with("(bytes)") {
+        format_bytes(value.round() as i64)
+    } else if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{}", value as i64)
+    } else {
+        format!("{value:.1}")
+    }
+}
+
+/// A Markdown table cell: pipes escaped, one line.
+fn md_cell(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('|', "\\|")
+        .replace(['\n', '\r'], " ")
+}
+
+/// One value of a frame as report text.
+fn value_text(name: &str, value: &AnyValue<'_>) -> String {
+    match value {
+        AnyValue::Float64(v) => readable(name, *v),
+        AnyValue::Float32(v) => readable(name, f64::from(*v)),
+        AnyValue::Int64(v) => readable(name, *v as f64),
+        AnyValue::Int32(v) => readable(name, f64::from(*v)),
+        AnyValue::UInt64(v) => readable(name, *v as f64),
+        AnyValue::UInt32(v) => readable(name, f64::from(*v)),
+        other => cell_text(other),
+    }
+}
+
+fn is_numeric(dtype: &DataType) -> bool {
+    dtype.is_primitive_numeric()
+}
+
+/// A frame as a GitHub-flavoured Markdown table (numbers right-aligned).
+fn markdown_table(df: &DataFrame) -> String {
+    if df.height() == 0 {
+        return "_none_\n".to_string();
+    }
+    let columns = df.columns();
+    let mut out = String::new();
+    let names: Vec<String> = columns.iter().map(|c| md_cell(c.name())).collect();
+    let _ = writeln!(out, "| {} |", names.join(" | "));
+    let rule: Vec<&str> = columns
+        .iter()
+        .map(|c| if is_numeric(c.dtype()) { "---:" } else { "---" })
+        .collect();
+    let _ = writeln!(out, "| {} |", rule.join(" | "));
+    for i in 0..df.height() {
+        let cells: Vec<String> = columns
+            .iter()
+            .map(|c| {
+                c.get(i)
+                    .map(|v| md_cell(&value_text(c.name(), &v)))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    }
+    out
+}
+
+/// The report as Markdown.
+pub fn render_markdown(report: &Report) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "# Benchmark report\n");
+    let _ = writeln!(out, "**Verdict: {}**\n", report.verdict);
+    for reason in &report.reasons {
+        let _ = writeln!(out, "- {}", md_cell(reason));
+    }
+    if !report.reasons.is_empty() {
+        out.push('\n');
+    }
+    let _ = writeln!(out, "| figure | value |\n| --- | ---: |");
+    for (label, value) in &report.headline {
+        let value = value
+            .map(|v| readable(label, v))
+            .unwrap_or_else(|| "—".into());
+        let _ = writeln!(out, "| {} | {value} |", md_cell(label));
+    }
+    if !report.by.is_empty() {
+        let _ = writeln!(out, "\nGrouped by: {}.", report.by.join(", "));
+    }
+    for section in &report.sections {
+        let _ = writeln!(out, "\n## {}\n", section.title);
+        out.push_str(&markdown_table(&section.frame));
+        for note in &section.notes {
+            let _ = writeln!(out, "\n{}", md_cell(note));
+        }
+    }
+    let _ = writeln!(out, "\n## Method\n");
+    for line in method_lines_of(report).lines() {
+        let _ = writeln!(out, "- {line}");
+    }
+    out
+}
+
+fn method_lines_of(report: &Report) -> String {
+    method_lines(&runlens_analysis::analyze::Analysis {
+        frame: DataFrame::empty(),
+        method: report.method.clone(),
+    })
+}
+
+fn section_json(section: &Section) -> Result<serde_json::Value> {
+    let text = render_frame(&mut section.frame.clone(), FrameFormat::Json)?;
+    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+}
+
+/// The report as JSON: `{"verdict", "reasons", "headline", "sections": {key: {"title",
+/// "rows", "notes"}}, "method"}`.
+pub fn render_json(report: &Report) -> Result<String> {
+    let mut sections = serde_json::Map::new();
+    for section in &report.sections {
+        sections.insert(
+            section.key.to_string(),
+            serde_json::json!({
+                "title": section.title,
+                "rows": section_json(section)?,
+                "notes": section.notes,
+            }),
+        );
+    }
+    let headline: serde_json::Map<String, serde_json::Value> = report
+        .headline
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::json!(v)))
+        .collect();
+    let m = &report.method;
+    let value = serde_json::json!({
+        "verdict": report.verdict,
+        "reasons": report.reasons,
+        "grouped_by": report.by,
+        "headline": headline,
+        "sections": sections,
+        "method": {
+            "quantiles": m.quantiles,
+            "confidence_interval": m.confidence_interval,
+            "outlier_rule": m.outlier_rule.name(),
+            "outliers_found": m.outliers_found,
+            "outliers_removed": m.outliers_removed,
+            "warmups_excluded": m.warmups_excluded,
+            "failed_excluded": m.failed_excluded,
+        },
+    });
+    Ok(serde_json::to_string_pretty(&value).unwrap_or_default() + "\n")
+}
+
+/// The report's tables as CSV, each headed by `# key`, separated by a blank line.
+pub fn render_csv(report: &Report) -> Result<String> {
+    let mut out = String::new();
+    let _ = writeln!(out, "# verdict\nverdict\n{}", report.verdict);
+    for section in &report.sections {
+        let _ = writeln!(out, "\n# {}", section.key);
+        out.push_str(&render_frame(&mut section.frame.clone(), FrameFormat::Csv)?);
+    }
+    Ok(out)
+}

@@ -1,0 +1,90 @@
+//! `runlens report`.
+
+use anyhow::Context;
+use runlens_analysis::DatasetReader;
+use runlens_analysis::report::{ReportOptions, build_report};
+use runlens_ingest::formats::ParseOptions;
+use runlens_ingest::schema::Labels;
+use runlens_ingest::{IngestOptions, ingest};
+
+use super::{Outcome, UsageError, print_stdout};
+use crate::cli::{ReportArgs, ReportFormat};
+use crate::progress::Bar;
+
+/// Runs the command.
+pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> {
+    // Input paths are reported on by themselves, from a temporary dataset.
+    let scratch = if args.paths.is_empty() {
+        None
+    } else {
+        let dir = tempfile::tempdir().context("creating a temporary dataset")?;
+        let options = IngestOptions {
+            inputs: args.paths.clone(),
+            format: None,
+            labels: Labels::default(),
+            dry_run: false,
+            parse: ParseOptions::default(),
+            since: None,
+        };
+        let summary = ingest(dir.path(), &options, &Bar::for_stderr())
+            .with_context(|| format!("reading {}", args.paths.join(", ")))?;
+        if summary.has_rejections() {
+            eprint!("{}", runlens_reports::render_ingest_summary(&summary));
+        }
+        Some(dir)
+    };
+    let data = scratch.as_ref().map_or(data, |d| d.path());
+    let targets = match &args.targets {
+        None => None,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| UsageError(format!("reading targets {}: {e}", path.display())))?;
+            Some(
+                runlens_analysis::targets::parse_targets(&text)
+                    .map_err(|e| UsageError(format!("{}: {e}", path.display())))?,
+            )
+        }
+    };
+    let prices = match &args.prices {
+        Some(path) => Some(
+            runlens_analysis::prices::PriceTable::load(path)
+                .map_err(|e| UsageError(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let options = ReportOptions {
+        by: args
+            .by
+            .iter()
+            .map(|k| k.trim().to_string())
+            .filter(|k| !k.is_empty())
+            .collect(),
+        filters: args.filters.clone(),
+        targets,
+        prices,
+        workflows_per_day: args.workflows_per_day,
+    };
+    let report = match build_report(&DatasetReader::new(data), &options) {
+        Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. })
+        | Err(e @ runlens_analysis::AnalysisError::Targets(_)) => {
+            return Err(UsageError(e.to_string()).into());
+        }
+        other => other?,
+    };
+    let text = match args.format {
+        ReportFormat::Md => runlens_reports::report::render_markdown(&report),
+        ReportFormat::Csv => runlens_reports::report::render_csv(&report)?,
+        ReportFormat::Json => runlens_reports::report::render_json(&report)?,
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print_stdout(&text)?,
+    }
+    Ok(if report.verdict == "FAIL" {
+        Outcome::Rejected
+    } else {
+        Outcome::Success
+    })
+}
