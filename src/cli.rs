@@ -602,6 +602,10 @@ pub struct ReportArgs {
     /// Write the report to this file instead of stdout.
     #[arg(long, value_name = "PATH")]
     pub out: Option<PathBuf>,
+
+    /// Also write each chart as a PNG image into this directory (created if needed).
+    #[arg(long, value_name = "DIR")]
+    pub charts: Option<PathBuf>,
 }
 
 /// Formats of `runlens report`.
@@ -609,6 +613,8 @@ pub struct ReportArgs {
 pub enum ReportFormat {
     /// Markdown.
     Md,
+    /// One self-contained HTML page with the charts as SVG.
+    Html,
     /// Each table as CSV, headed by `# section`.
     Csv,
     /// JSON.

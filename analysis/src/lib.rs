@@ -3,6 +3,7 @@
 
 pub mod analyze;
 pub mod cells;
+pub mod charts;
 pub mod compare;
 pub mod error;
 pub mod labels;

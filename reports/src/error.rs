@@ -14,4 +14,7 @@ pub enum ReportError {
         /// Polars' error.
         source: polars::error::PolarsError,
     },
+    /// A chart could not be drawn or encoded.
+    #[error("drawing a chart: {0}")]
+    Chart(String),
 }

@@ -2,9 +2,11 @@
 #![warn(missing_docs)]
 
 pub mod analysis;
+pub mod charts;
 pub mod compare;
 pub mod error;
 pub mod frame;
+pub mod html;
 pub mod ingest_summary;
 pub mod memory;
 pub mod prices;

@@ -19,7 +19,7 @@ use crate::table::cell_text;
 use crate::units::{format_bytes, format_duration_ms};
 
 /// A number in the unit its name ends with.
-fn readable(name: &str, value: f64) -> String {
+pub(crate) fn readable(name: &str, value: f64) -> String {
     if !value.is_finite() {
         return String::new();
     }
@@ -37,14 +37,14 @@ fn readable(name: &str, value: f64) -> String {
 }
 
 /// A Markdown table cell: pipes escaped, one line.
-fn md_cell(text: &str) -> String {
+pub(crate) fn md_cell(text: &str) -> String {
     text.replace('\\', "\\\\")
         .replace('|', "\\|")
         .replace(['\n', '\r'], " ")
 }
 
 /// One value of a frame as report text.
-fn value_text(name: &str, value: &AnyValue<'_>) -> String {
+pub(crate) fn value_text(name: &str, value: &AnyValue<'_>) -> String {
     match value {
         AnyValue::Float64(v) => readable(name, *v),
         AnyValue::Float32(v) => readable(name, f64::from(*v)),
@@ -123,7 +123,7 @@ pub fn render_markdown(report: &Report) -> String {
     out
 }
 
-fn method_lines_of(report: &Report) -> String {
+pub(crate) fn method_lines_of(report: &Report) -> String {
     method_lines(&runlens_analysis::analyze::Analysis {
         frame: DataFrame::empty(),
         method: report.method.clone(),

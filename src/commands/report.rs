@@ -71,7 +71,36 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
         }
         other => other?,
     };
+    let reader = DatasetReader::new(data);
+    let needs_charts = args.format == ReportFormat::Html || args.charts.is_some();
+    let chart_data = match needs_charts {
+        true => Some(runlens_analysis::charts::chart_data(
+            &reader,
+            &report,
+            &options.filters,
+        )?),
+        false => None,
+    };
+    if let (Some(dir), Some(chart_data)) = (&args.charts, &chart_data) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        for kind in runlens_reports::charts::available(chart_data) {
+            let png = runlens_reports::charts::render_png(chart_data, kind)?;
+            let path = dir.join(format!("{}.png", kind.name));
+            std::fs::write(&path, png).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("runlens: chart {}", path.display());
+        }
+    }
     let text = match args.format {
+        ReportFormat::Html => {
+            let charts = match &chart_data {
+                Some(d) => runlens_reports::charts::available(d)
+                    .into_iter()
+                    .map(|k| Ok((k, runlens_reports::charts::render_svg(d, k)?)))
+                    .collect::<runlens_reports::Result<Vec<_>>>()?,
+                None => Vec::new(),
+            };
+            runlens_reports::html::render_html(&report, &charts)
+        }
         ReportFormat::Md => runlens_reports::report::render_markdown(&report),
         ReportFormat::Csv => runlens_reports::report::render_csv(&report)?,
         ReportFormat::Json => runlens_reports::report::render_json(&report)?,

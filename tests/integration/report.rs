@@ -70,3 +70,123 @@ fn report_writes_to_a_file_and_judges_targets() {
     assert!(text.contains("## Targets"));
     assert!(stdout(&output).is_empty());
 }
+
+/// Debian's Chromium, if installed (`.ci/run` installs it and sets RUNLENS_REQUIRE_CHROMIUM).
+fn chromium() -> Option<std::path::PathBuf> {
+    let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .iter()
+        .map(std::path::PathBuf::from)
+        .find(|p| p.exists());
+    if found.is_none() {
+        assert!(
+            std::env::var_os("RUNLENS_REQUIRE_CHROMIUM").is_none(),
+            "chromium is required (apt-get install chromium)"
+        );
+        eprintln!("skipped: no chromium");
+    }
+    found
+}
+
+/// Chromium headless with the flags this machine needs (no sandbox as root, no network).
+fn headless(chromium: &std::path::Path, profile: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(chromium);
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
+
+#[test]
+fn html_report_opens_offline_in_headless_chromium_with_its_charts_and_labels_as_text() {
+    let Some(chromium) = chromium() else { return };
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("d");
+    let hostile = "provider=<script>document.title='pwned'</script>";
+    let ingest = run(&data, &["ingest", "sample-data", "--label", hostile]);
+    assert!(
+        ingest.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        stderr(&ingest)
+    );
+    let page = dir.path().join("report.html");
+    let charts = dir.path().join("charts");
+    let output = run(
+        &data,
+        &[
+            "report",
+            "--by",
+            "provider",
+            "--format",
+            "html",
+            "--out",
+            page.to_str().expect("path"),
+            "--charts",
+            charts.to_str().expect("path"),
+        ],
+    );
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let html = std::fs::read_to_string(&page).expect("page");
+    // Self-contained: nothing to fetch.
+    for fetch in ["<script", "<link", "src=\"http", "href=\"http", "@import"] {
+        assert!(!html.contains(fetch), "the page holds {fetch}");
+    }
+
+    let url = format!("file://{}", page.display());
+    let dom = headless(&chromium, &dir.path().join("p1"))
+        .args(["--dump-dom", &url])
+        .output()
+        .expect("chromium runs");
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert!(
+        dom.contains("<title>runlens benchmark report</title>"),
+        "the label ran as a script"
+    );
+    assert!(dom.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;"));
+    assert!(dom.contains("id=\"chart-phases\""));
+    assert!(dom.matches("<svg").count() >= 3, "charts missing");
+
+    let shot = dir.path().join("shot.png");
+    let status = headless(&chromium, &dir.path().join("p2"))
+        .args([
+            "--window-size=1200,2000",
+            &format!("--screenshot={}", shot.display()),
+            &url,
+        ])
+        .output()
+        .expect("chromium runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let bytes = std::fs::read(&shot).expect("screenshot");
+    let info = png::Decoder::new(bytes.as_slice())
+        .read_info()
+        .expect("a PNG");
+    assert_eq!((info.info().width, info.info().height), (1200, 2000));
+
+    // The PNG charts: images of the chart size, not empty.
+    for name in ["phases", "ttft", "cost", "speed"] {
+        let bytes = std::fs::read(charts.join(format!("{name}.png"))).expect("chart written");
+        let mut reader = png::Decoder::new(bytes.as_slice())
+            .read_info()
+            .expect("a PNG");
+        assert_eq!(
+            (reader.info().width, reader.info().height),
+            (900, 480),
+            "{name}"
+        );
+        let mut pixels = vec![0; reader.output_buffer_size()];
+        reader.next_frame(&mut pixels).expect("pixels");
+        let drawn = pixels.iter().filter(|&&b| b < 200).count();
+        assert!(drawn > 5_000, "{name} is nearly blank ({drawn} dark bytes)");
+    }
+}

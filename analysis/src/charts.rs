@@ -1,0 +1,280 @@
+//! The numbers behind the report's charts, as plain series the reports crate draws:
+//! time per phase stacked per group, the TTFT distribution per model, cost per workflow (or
+//! per call) per provider and model, TTFT against tokens per second per model, and a metric
+//! across versions. Each comes from the report's own tables or one query over `llm_calls`,
+//! so a chart never shows a number the tables do not.
+
+use std::collections::BTreeMap;
+
+use crate::analyze::{AnalyzeOptions, TOTAL_PHASE, analyze};
+use crate::cells::{number, text};
+use crate::error::{AnalysisError, Result};
+use crate::query::run_sql;
+use crate::report::Report;
+use crate::scan::DatasetReader;
+use crate::stats::quantile_sorted;
+
+/// Mean time per phase, per group, for stacked bars.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseStack {
+    /// Group labels (the `--by` values joined with " / ", or "all").
+    pub groups: Vec<String>,
+    /// What the groups are (the `--by` keys joined with " / ", or "runs").
+    pub grouped_by: String,
+    /// Phases in first-seen order.
+    pub phases: Vec<String>,
+    /// Mean milliseconds, `[group][phase]` (0 where the group has no such phase).
+    pub mean_ms: Vec<Vec<f64>>,
+}
+
+/// One labelled set of values (a box of a box plot).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Distribution {
+    /// The model.
+    pub label: String,
+    /// The observations, milliseconds.
+    pub values: Vec<f64>,
+}
+
+/// One labelled value (a bar) or pair (a point).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Labelled {
+    /// What it is.
+    pub label: String,
+    /// The value (x for a point).
+    pub x: f64,
+    /// The second value of a point (0 for a bar).
+    pub y: f64,
+}
+
+/// A metric's mean across versions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Trend {
+    /// The metric (`wall_time`).
+    pub metric: String,
+    /// The versions in order, with the mean (ms).
+    pub points: Vec<(String, f64)>,
+}
+
+/// Everything the charts draw; a chart without data is left out.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChartData {
+    /// Time per phase, stacked per group.
+    pub phases: Option<PhaseStack>,
+    /// TTFT per model.
+    pub ttft: Vec<Distribution>,
+    /// Cost per provider and model, USD.
+    pub cost: Vec<Labelled>,
+    /// Whether `cost` is per workflow (run) rather than per call.
+    pub cost_per_workflow: bool,
+    /// TTFT p50 (x, ms) against mean output tokens per second (y), per model.
+    pub speed: Vec<Labelled>,
+    /// Mean wall time across `version` labels, when runs carry one.
+    pub trend: Option<Trend>,
+}
+
+/// The chart data of `report` over the dataset it was built from.
+pub fn chart_data(
+    reader: &DatasetReader,
+    report: &Report,
+    filters: &[(String, String)],
+) -> Result<ChartData> {
+    let mut data = ChartData {
+        phases: phase_stack(report),
+        ..ChartData::default()
+    };
+    let calls = run_sql(
+        reader,
+        "SELECT coalesce(response_model, request_model, '?') AS model, ttft_ms, output_tokens_per_s \
+         FROM llm_calls WHERE error_kind IS NULL AND ttft_ms IS NOT NULL",
+    )?;
+    let mut per_model: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
+    for i in 0..calls.height() {
+        let model = text(&calls, "model", i).unwrap_or_default();
+        let entry = per_model.entry(model).or_default();
+        if let Some(t) = number(&calls, "ttft_ms", i) {
+            entry.0.push(t);
+        }
+        if let Some(r) = number(&calls, "output_tokens_per_s", i) {
+            entry.1.push(r);
+        }
+    }
+    for (model, (mut ttft, rates)) in per_model {
+        ttft.sort_by(f64::total_cmp);
+        if !ttft.is_empty() && !rates.is_empty() {
+            data.speed.push(Labelled {
+                label: model.clone(),
+                x: quantile_sorted(&ttft, 0.5),
+                y: rates.iter().sum::<f64>() / rates.len() as f64,
+            });
+        }
+        if !ttft.is_empty() {
+            data.ttft.push(Distribution {
+                label: model,
+                values: ttft,
+            });
+        }
+    }
+    let section = |key: &str| report.sections.iter().find(|s| s.key == key);
+    if let Some(projections) = section("projections") {
+        data.cost_per_workflow = true;
+        let df = &projections.frame;
+        for i in 0..df.height() {
+            let label = group_label(&report.by.iter().map(|k| text(df, k, i)).collect::<Vec<_>>());
+            if let Some(v) = number(df, "cost_per_run_usd", i) {
+                data.cost.push(Labelled {
+                    label,
+                    x: v,
+                    y: 0.0,
+                });
+            }
+        }
+    } else if let Some(costs) = section("costs") {
+        let df = &costs.frame;
+        for i in 0..df.height() {
+            let label = format!(
+                "{} {}",
+                text(df, "provider", i).unwrap_or_default(),
+                text(df, "model", i).unwrap_or_default()
+            );
+            if let Some(v) = number(df, "mean_cost_per_call_usd", i) {
+                data.cost.push(Labelled {
+                    label: label.trim().to_string(),
+                    x: v,
+                    y: 0.0,
+                });
+            }
+        }
+    }
+    data.trend = version_trend(reader, filters)?;
+    Ok(data)
+}
+
+fn group_label(keys: &[Option<String>]) -> String {
+    if keys.is_empty() {
+        return "all".into();
+    }
+    keys.iter()
+        .map(|k| k.clone().unwrap_or_else(|| "—".into()))
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+fn phase_stack(report: &Report) -> Option<PhaseStack> {
+    let section = report.sections.iter().find(|s| s.key == "phases")?;
+    let df = &section.frame;
+    let mut groups: Vec<String> = Vec::new();
+    let mut phases: Vec<String> = Vec::new();
+    let mut cells: BTreeMap<(usize, usize), f64> = BTreeMap::new();
+    for i in 0..df.height() {
+        let phase = text(df, "phase", i).unwrap_or_default();
+        if phase == TOTAL_PHASE {
+            continue;
+        }
+        let Some(ms) = number(df, "mean_time_ms", i) else {
+            continue;
+        };
+        let group = group_label(&report.by.iter().map(|k| text(df, k, i)).collect::<Vec<_>>());
+        let g = position_or_push(&mut groups, group);
+        let p = position_or_push(&mut phases, phase);
+        cells.insert((g, p), ms);
+    }
+    if phases.is_empty() {
+        return None;
+    }
+    let mean_ms = (0..groups.len())
+        .map(|g| {
+            (0..phases.len())
+                .map(|p| cells.get(&(g, p)).copied().unwrap_or(0.0))
+                .collect()
+        })
+        .collect();
+    let grouped_by = if report.by.is_empty() {
+        "runs".to_string()
+    } else {
+        report.by.join(" / ")
+    };
+    Some(PhaseStack {
+        groups,
+        grouped_by,
+        phases,
+        mean_ms,
+    })
+}
+
+fn position_or_push(list: &mut Vec<String>, item: String) -> usize {
+    match list.iter().position(|x| *x == item) {
+        Some(i) => i,
+        None => {
+            list.push(item);
+            list.len() - 1
+        }
+    }
+}
+
+/// Mean wall time per `version` label, versions in natural order (1.9 before 1.10).
+fn version_trend(reader: &DatasetReader, filters: &[(String, String)]) -> Result<Option<Trend>> {
+    let options = AnalyzeOptions {
+        by: vec!["version".into()],
+        filters: filters.to_vec(),
+        ..AnalyzeOptions::default()
+    };
+    let analysis = match analyze(reader, &options) {
+        Ok(a) => a,
+        Err(AnalysisError::UnknownLabel { .. }) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let df = &analysis.frame;
+    let mut points: Vec<(String, f64)> = (0..df.height())
+        .filter(|&i| text(df, "metric", i).as_deref() == Some("wall_time"))
+        .filter_map(|i| Some((text(df, "version", i)?, number(df, "mean", i)?)))
+        .collect();
+    if points.len() < 2 {
+        return Ok(None);
+    }
+    points.sort_by_key(|p| natural_key(&p.0));
+    Ok(Some(Trend {
+        metric: "wall_time".into(),
+        points,
+    }))
+}
+
+/// `v1.10.2` → [(1), (10), (2)] with the text between kept, so versions sort naturally.
+fn natural_key(version: &str) -> Vec<(u64, String)> {
+    let mut key = Vec::new();
+    let mut digits = String::new();
+    let mut other = String::new();
+    for c in version.chars() {
+        if c.is_ascii_digit() {
+            if !other.is_empty() {
+                key.push((0, std::mem::take(&mut other)));
+            }
+            digits.push(c);
+        } else {
+            if !digits.is_empty() {
+                key.push((digits.parse().unwrap_or(u64::MAX), String::new()));
+                digits.clear();
+            }
+            other.push(c);
+        }
+    }
+    if !digits.is_empty() {
+        key.push((digits.parse().unwrap_or(u64::MAX), String::new()));
+    }
+    if !other.is_empty() {
+        key.push((0, other));
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_sort_naturally() {
+        let mut v = vec!["1.10", "1.9", "1.9.1", "2.0"];
+        v.sort_by_key(|s| natural_key(s));
+        assert_eq!(v, ["1.9", "1.9.1", "1.10", "2.0"]);
+    }
+}
