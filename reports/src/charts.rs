@@ -16,6 +16,7 @@
 use std::sync::Once;
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::AsRangedCoord;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
 use runlens_analysis::charts::ChartData;
@@ -152,6 +153,30 @@ fn draw<DB: DrawingBackend>(
     }
 }
 
+/// A chart's drawing context over the coordinates `X` and `Y` stand for.
+type Chart<'a, DB, X, Y> = ChartContext<
+    'a,
+    DB,
+    Cartesian2d<<X as AsRangedCoord>::CoordDescType, <Y as AsRangedCoord>::CoordDescType>,
+>;
+
+/// A chart with the report's look: title, margins, room for the axis labels.
+fn titled<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
+    root: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    x: X,
+    y: Y,
+    x_label_area: u32,
+) -> Result<Chart<'a, DB, X, Y>> {
+    ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 22))
+        .margin(12)
+        .x_label_area_size(x_label_area)
+        .y_label_area_size(80)
+        .build_cartesian_2d(x, y)
+        .map_err(chart_error)
+}
+
 /// Category labels on an f64 axis whose categories sit at 0, 1, 2, ...
 fn category<'a>(labels: &'a [String]) -> impl Fn(&f64) -> String + 'a {
     move |x: &f64| {
@@ -179,13 +204,7 @@ fn draw_phases<DB: DrawingBackend>(
     let totals: Vec<f64> = stack.mean_ms.iter().map(|row| row.iter().sum()).collect();
     let max = totals.iter().copied().fold(0.0, f64::max);
     let n = stack.groups.len();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top(max))
-        .map_err(chart_error)?;
+    let mut chart = titled(root, title, -0.5..(n as f64 - 0.5), 0.0..top(max), 40)?;
     let labels = stack.groups.clone();
     chart
         .configure_mesh()
@@ -242,13 +261,13 @@ fn draw_ttft<DB: DrawingBackend>(
         .flat_map(|d| d.values.iter().copied())
         .fold(0.0, f64::max);
     let n = labels.len();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0f32..top(max) as f32)
-        .map_err(chart_error)?;
+    let mut chart = titled(
+        root,
+        title,
+        -0.5..(n as f64 - 0.5),
+        0.0f32..top(max) as f32,
+        40,
+    )?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -276,13 +295,7 @@ fn draw_cost<DB: DrawingBackend>(
     let labels: Vec<String> = data.cost.iter().map(|c| c.label.clone()).collect();
     let max = data.cost.iter().map(|c| c.x).fold(0.0, f64::max);
     let n = labels.len();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(60)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top(max))
-        .map_err(chart_error)?;
+    let mut chart = titled(root, title, -0.5..(n as f64 - 0.5), 0.0..top(max), 60)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -315,13 +328,7 @@ fn draw_speed<DB: DrawingBackend>(
 ) -> Result<()> {
     let max_x = data.speed.iter().map(|p| p.x).fold(0.0, f64::max);
     let max_y = data.speed.iter().map(|p| p.y).fold(0.0, f64::max);
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0..top(max_x), 0.0..top(max_y))
-        .map_err(chart_error)?;
+    let mut chart = titled(root, title, 0.0..top(max_x), 0.0..top(max_y), 40)?;
     chart
         .configure_mesh()
         .x_label_formatter(&|v| format_duration_ms(*v))
@@ -352,13 +359,7 @@ fn draw_trend<DB: DrawingBackend>(
     let labels: Vec<String> = trend.points.iter().map(|p| p.0.clone()).collect();
     let max = trend.points.iter().map(|p| p.1).fold(0.0, f64::max);
     let n = labels.len();
-    let mut chart = ChartBuilder::on(root)
-        .caption(title, ("sans-serif", 22))
-        .margin(12)
-        .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top(max))
-        .map_err(chart_error)?;
+    let mut chart = titled(root, title, -0.5..(n as f64 - 0.5), 0.0..top(max), 40)?;
     chart
         .configure_mesh()
         .x_labels(n.max(1))
