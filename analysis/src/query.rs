@@ -6,7 +6,7 @@ use polars::sql::SQLContext;
 use runlens_ingest::schema::Table;
 
 use crate::error::{AnalysisError, Result};
-use crate::labels::{label_keys, with_label_columns};
+use crate::labels::{label_column, label_keys, with_label_columns};
 use crate::scan::DatasetReader;
 
 /// Runs one SQL statement over the dataset's tables and collects the result.
@@ -25,14 +25,26 @@ pub fn run_sql_with(
         context.register(name, frame);
     }
     // Label columns cost a scan of `labels` and a join per key: only when asked for.
-    let wants_labels = sql.contains("label_");
+    let referenced = referenced_label_columns(sql);
     for table in Table::ALL {
         let lf = reader.scan(table)?;
-        let lf = if wants_labels {
-            let keys = label_keys(&lf)?;
-            with_label_columns(lf, &keys)
-        } else {
+        let lf = if referenced.is_empty() {
             lf
+        } else {
+            let keys = label_keys(&lf)?;
+            let present: Vec<String> = keys.iter().map(|k| label_column(k)).collect();
+            // A label no row of this table carries reads as null, as a missing key does.
+            let absent: Vec<Expr> = referenced
+                .iter()
+                .filter(|name| !present.contains(name))
+                .map(|name| lit(NULL).cast(DataType::String).alias(name.as_str()))
+                .collect();
+            let lf = with_label_columns(lf, &keys);
+            if absent.is_empty() {
+                lf
+            } else {
+                lf.with_columns(absent)
+            }
         };
         context.register(table.name(), lf);
     }
@@ -40,4 +52,44 @@ pub fn run_sql_with(
         .execute(sql)
         .and_then(LazyFrame::collect)
         .map_err(AnalysisError::polars("running the query"))
+}
+
+/// The `label_<key>` names the SQL mentions.
+fn referenced_label_columns(sql: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    let lower = sql.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let mut at = 0;
+    while let Some(found) = lower[at..].find("label_") {
+        let start = at + found;
+        let boundary =
+            start == 0 || !(bytes[start - 1].is_ascii_alphanumeric() || bytes[start - 1] == b'_');
+        let end = lower[start..]
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+            .map_or(lower.len(), |e| start + e);
+        if boundary && end > start + "label_".len() {
+            let name = lower[start..end].to_string();
+            if !names.contains(&name) {
+                names.push(name);
+            }
+        }
+        at = end.max(start + 1);
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_columns_named_in_sql_are_found() {
+        assert_eq!(
+            referenced_label_columns(
+                "select label_provider, Label_Version from runs where x_label_no = 1"
+            ),
+            ["label_provider", "label_version"]
+        );
+        assert!(referenced_label_columns("select labels from runs").is_empty());
+    }
 }

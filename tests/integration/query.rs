@@ -69,3 +69,29 @@ fn a_closed_pipe_is_not_an_error() {
     let status = child.wait().expect("wait");
     assert_eq!(status.code(), Some(0));
 }
+
+/// Every runlens query of docs/sql-cookbook.md (the blocks before the DuckDB section) runs
+/// on a dataset built from the samples.
+#[test]
+fn the_sql_cookbook_queries_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let ingest = run(&data, &["ingest", "sample-data"]);
+    assert!(ingest.status.code().is_some_and(|c| c <= 1));
+    let cookbook =
+        std::fs::read_to_string(repo_root().join("docs/sql-cookbook.md")).expect("cookbook");
+    let ours = cookbook
+        .split("## The same in DuckDB")
+        .next()
+        .expect("runlens part");
+    let queries: Vec<&str> = ours
+        .split("```sql")
+        .skip(1)
+        .filter_map(|block| block.split("```").next())
+        .collect();
+    assert!(queries.len() >= 8, "found {} queries", queries.len());
+    for sql in queries {
+        let output = run(&data, &["query", sql.trim()]);
+        assert!(output.status.success(), "{sql}\n{}", stderr(&output));
+    }
+}
