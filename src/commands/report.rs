@@ -14,6 +14,7 @@ use crate::progress::Bar;
 /// Runs the command.
 pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> {
     // Input paths are reported on by themselves, from a temporary dataset.
+    let mut inputs_rejected = false;
     let scratch = if args.paths.is_empty() {
         None
     } else {
@@ -29,7 +30,9 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
         let summary = ingest(dir.path(), &options, &Bar::for_stderr())
             .with_context(|| format!("reading {}", args.paths.join(", ")))?;
         if summary.has_rejections() {
+            // Every input is accounted for: the rejected ones are named, and exit 1 says so.
             eprint!("{}", runlens_reports::render_ingest_summary(&summary));
+            inputs_rejected = true;
         }
         Some(dir)
     };
@@ -111,7 +114,7 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
         }
         None => print_stdout(&text)?,
     }
-    Ok(if report.verdict == "FAIL" {
+    Ok(if report.verdict == "FAIL" || inputs_rejected {
         Outcome::Rejected
     } else {
         Outcome::Success

@@ -190,3 +190,20 @@ fn html_report_opens_offline_in_headless_chromium_with_its_charts_and_labels_as_
         assert!(drawn > 5_000, "{name} is nearly blank ({drawn} dark bytes)");
     }
 }
+
+#[test]
+fn a_report_on_inputs_it_cannot_read_names_them_and_exits_1() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-dir");
+    let output = run(
+        &dir.path().join("d"),
+        &["report", missing.to_str().expect("path")],
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(
+        stderr(&output).contains("no-such-dir: no such file or directory"),
+        "{}",
+        stderr(&output)
+    );
+    assert!(stdout(&output).contains("**Verdict: NOT JUDGED**"));
+}
