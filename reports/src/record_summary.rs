@@ -18,6 +18,9 @@ pub struct SummaryLine {
     pub duration_ms: Option<Describe>,
     /// Highest memory seen: the sampled process-tree peak, else the kernel's single-process peak, bytes.
     pub peak_rss_bytes: Option<i64>,
+    /// Mean (uncached input, output) tokens per run of the LLM calls captured in the phase
+    /// (`record --capture`); None when no call was captured.
+    pub mean_tokens: Option<(f64, f64)>,
 }
 
 /// Everything the end-of-recording summary shows.
@@ -45,23 +48,37 @@ pub struct RecordSummary {
 
 /// Renders the summary: the table, then one line per kind of problem.
 pub fn render_record_summary(summary: &RecordSummary) -> String {
-    let mut table = new_table(&["phase", "runs", "mean ± σ", "min", "max", "peak RSS"]);
+    // Token columns only when calls were captured.
+    let tokens = summary.lines.iter().any(|l| l.mean_tokens.is_some());
+    let mut header = vec!["phase", "runs", "mean ± σ", "min", "max", "peak RSS"];
+    if tokens {
+        header.extend(["tokens in (mean)", "tokens out (mean)"]);
+    }
+    let mut table = new_table(&header);
     for line in &summary.lines {
         let d = line.duration_ms.as_ref();
         let mean = d.map(|d| match d.stddev {
             Some(s) => format!("{} ± {}", format_duration_ms(d.mean), format_duration_ms(s)),
             None => format_duration_ms(d.mean),
         });
-        table.add_row(vec![
+        let mut row = vec![
             line.name.clone(),
             d.map(|d| d.count.to_string()).unwrap_or_else(|| "0".into()),
             mean.unwrap_or_default(),
             d.map(|d| format_duration_ms(d.min)).unwrap_or_default(),
             d.map(|d| format_duration_ms(d.max)).unwrap_or_default(),
             line.peak_rss_bytes.map(format_bytes).unwrap_or_default(),
-        ]);
+        ];
+        if tokens {
+            let (input, output) = line
+                .mean_tokens
+                .map(|(i, o)| (format!("{i:.0}"), format!("{o:.0}")))
+                .unwrap_or_default();
+            row.extend([input, output]);
+        }
+        table.add_row(row);
     }
-    align_right(&mut table, &[1, 2, 3, 4, 5]);
+    align_right(&mut table, &(1..header.len()).collect::<Vec<_>>());
     let mut out = format!("{table}\n");
     let _ = write!(out, "{} counted run(s)", summary.counted_runs);
     if summary.warmup_runs > 0 {
@@ -124,11 +141,13 @@ mod tests {
                     name: "Setup".into(),
                     duration_ms: Some(describe(3, 512.25, Some(12.5), 500.0, 525.0)),
                     peak_rss_bytes: Some(8 * 1024 * 1024),
+                    mean_tokens: None,
                 },
                 SummaryLine {
                     name: "total".into(),
                     duration_ms: Some(describe(3, 2_250.0, Some(40.0), 2_200.0, 2_300.0)),
                     peak_rss_bytes: Some(40 * 1024 * 1024),
+                    mean_tokens: None,
                 },
             ],
             counted_runs: 3,
@@ -141,5 +160,22 @@ mod tests {
             min_outputs_produced: Some(0),
         };
         insta::assert_snapshot!(render_record_summary(&summary));
+    }
+
+    #[test]
+    fn captured_tokens_get_their_columns() {
+        let summary = RecordSummary {
+            lines: vec![SummaryLine {
+                name: "plan".into(),
+                duration_ms: Some(describe(2, 1_000.0, Some(10.0), 990.0, 1_010.0)),
+                peak_rss_bytes: None,
+                mean_tokens: Some((1_520.5, 310.0)),
+            }],
+            counted_runs: 2,
+            ..RecordSummary::default()
+        };
+        let text = render_record_summary(&summary);
+        assert!(text.contains("tokens in (mean)"), "{text}");
+        assert!(text.contains("1520") && text.contains("310"), "{text}");
     }
 }

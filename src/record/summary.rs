@@ -7,6 +7,23 @@ use runlens_reports::{RecordSummary, SummaryLine};
 
 use super::rows::RecordedRun;
 
+/// A phase's (input, output) tokens, 0 where not reported.
+fn phase_tokens(phase: &runlens_ingest::schema::PhaseRow) -> (f64, f64) {
+    (
+        phase.input_tokens.unwrap_or(0) as f64,
+        phase.output_tokens.unwrap_or(0) as f64,
+    )
+}
+
+/// The mean of each member; None for no pairs.
+fn mean_pair(pairs: &[(f64, f64)]) -> Option<(f64, f64)> {
+    (!pairs.is_empty()).then(|| {
+        let n = pairs.len() as f64;
+        let (i, o) = pairs.iter().fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
+        (i / n, o / n)
+    })
+}
+
 /// Summarises the runs of one recording.
 pub fn summarise(runs: &[RecordedRun], expected_outputs: usize) -> RecordSummary {
     let counted: Vec<&RecordedRun> = runs.iter().filter(|r| !r.row.is_warmup).collect();
@@ -26,9 +43,13 @@ pub fn summarise(runs: &[RecordedRun], expected_outputs: usize) -> RecordSummary
         .map(|name| {
             let mut durations = Vec::new();
             let mut peak: Option<i64> = None;
+            let mut tokens: Vec<(f64, f64)> = Vec::new();
             for run in &succeeded {
                 for phase in run.phases.iter().filter(|p| p.phase == *name) {
                     durations.extend(phase.duration_ms);
+                    if phase.input_tokens.is_some() || phase.output_tokens.is_some() {
+                        tokens.push(phase_tokens(phase));
+                    }
                     let (Some(start), Some(end)) = (phase.start_ts, phase.end_ts) else {
                         continue;
                     };
@@ -44,12 +65,29 @@ pub fn summarise(runs: &[RecordedRun], expected_outputs: usize) -> RecordSummary
                 name: name.to_string(),
                 duration_ms: describe(&durations),
                 peak_rss_bytes: peak,
+                mean_tokens: mean_pair(&tokens),
             }
         })
         .collect();
     let walls: Vec<f64> = succeeded.iter().filter_map(|r| r.row.wall_ms).collect();
+    // A run's tokens: its phases' together (calls made outside any phase are not counted).
+    let run_tokens: Vec<(f64, f64)> = succeeded
+        .iter()
+        .filter(|r| {
+            r.phases
+                .iter()
+                .any(|p| p.input_tokens.is_some() || p.output_tokens.is_some())
+        })
+        .map(|r| {
+            r.phases
+                .iter()
+                .map(phase_tokens)
+                .fold((0.0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1))
+        })
+        .collect();
     lines.push(SummaryLine {
         name: "total".into(),
+        mean_tokens: mean_pair(&run_tokens),
         duration_ms: describe(&walls),
         peak_rss_bytes: succeeded
             .iter()

@@ -72,6 +72,19 @@ fn every_provider_streamed_or_not_with_tools_and_faults_is_recorded() {
         stderr(&output)
     );
     assert!(stdout(&output).contains("client: all replies as sent"));
+    // The end-of-recording table shows the captured tokens per phase.
+    let summary = stdout(&output);
+    assert!(summary.contains("tokens in (mean)"), "{summary}");
+    let anthropic = summary
+        .lines()
+        .find(|l| l.contains(" anthropic "))
+        .expect("anthropic phase row");
+    let cells: Vec<&str> = anthropic.split(['│', '┆']).map(str::trim).collect();
+    assert_eq!(
+        cells[cells.len() - 3..cells.len() - 1],
+        ["22", "12"],
+        "{anthropic}"
+    );
     // 16 calls made (the 50 MB one included); the fake saw each once.
     assert_eq!(upstream.requests(), 16);
     assert_eq!(query_value(&data, "SELECT count(*) FROM llm_calls"), "16");
