@@ -54,36 +54,12 @@ impl DatasetReader {
         if files.is_empty() {
             return Ok(empty_frame(table).lazy());
         }
-        let uncommitted = self.dataset.uncommitted_files(table)?;
-        if !uncommitted.is_empty() {
-            return self.scan_committed(table, &files, &uncommitted);
+        let uncommitted = self.dataset.uncommitted_among(table, files.clone())?;
+        if uncommitted.is_empty() {
+            return self.parquet_scan(table, None);
         }
-        let pattern = self
-            .dataset
-            .table_dir(table)
-            .join("**")
-            .join("*.parquet")
-            .to_string_lossy()
-            .into_owned();
-        let args = ScanArgsParquet {
-            hive_options: HiveOptions::new_enabled(),
-            ..ScanArgsParquet::default()
-        };
-        LazyFrame::scan_parquet(PlRefPath::new(pattern), args).map_err(AnalysisError::polars(
-            format!("scanning table {}", table.name()),
-        ))
-    }
-}
-
-impl DatasetReader {
-    /// The scan, left to the committed files: a writer killed mid-commit can leave files
-    /// that its log does not name yet (rare; the next writer removes them).
-    fn scan_committed(
-        &self,
-        table: Table,
-        files: &[std::path::PathBuf],
-        uncommitted: &[std::path::PathBuf],
-    ) -> Result<LazyFrame> {
+        // A writer killed mid-commit can leave files its log does not name yet (rare; the
+        // next writer removes them): keep to the committed ones.
         let committed: Vec<String> = files
             .iter()
             .filter(|f| !uncommitted.contains(f))
@@ -92,6 +68,22 @@ impl DatasetReader {
         if committed.is_empty() {
             return Ok(empty_frame(table).lazy());
         }
+        let keep = DataFrame::new_infer_height(vec![Column::new(FILE_COLUMN.into(), committed)])
+            .map_err(AnalysisError::polars("listing committed files"))?;
+        Ok(self
+            .parquet_scan(table, Some(FILE_COLUMN))?
+            .join(
+                keep.lazy(),
+                [col(FILE_COLUMN)],
+                [col(FILE_COLUMN)],
+                JoinArgs::new(JoinType::Inner),
+            )
+            .drop(by_name([FILE_COLUMN], true, false)))
+    }
+
+    /// The hive-partitioned scan of all of `table`'s files, with each row's file path in
+    /// `path_column` when given.
+    fn parquet_scan(&self, table: Table, path_column: Option<&str>) -> Result<LazyFrame> {
         let pattern = self
             .dataset
             .table_dir(table)
@@ -101,22 +93,12 @@ impl DatasetReader {
             .into_owned();
         let args = ScanArgsParquet {
             hive_options: HiveOptions::new_enabled(),
-            include_file_paths: Some(FILE_COLUMN.into()),
+            include_file_paths: path_column.map(Into::into),
             ..ScanArgsParquet::default()
         };
-        let keep = DataFrame::new_infer_height(vec![Column::new(FILE_COLUMN.into(), committed)])
-            .map_err(AnalysisError::polars("listing committed files"))?;
-        let frame = LazyFrame::scan_parquet(PlRefPath::new(pattern), args).map_err(
-            AnalysisError::polars(format!("scanning table {}", table.name())),
-        )?;
-        Ok(frame
-            .join(
-                keep.lazy(),
-                [col(FILE_COLUMN)],
-                [col(FILE_COLUMN)],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .drop(by_name([FILE_COLUMN], true, false)))
+        LazyFrame::scan_parquet(PlRefPath::new(pattern), args).map_err(AnalysisError::polars(
+            format!("scanning table {}", table.name()),
+        ))
     }
 }
 

@@ -73,20 +73,29 @@ impl Dataset {
         Ok(files)
     }
 
+    /// The commits whose `ingest_log` file is published.
+    fn committed(&self) -> Result<HashSet<String>> {
+        Ok(self
+            .table_files(Table::IngestLog)?
+            .iter()
+            .filter_map(|p| commit_of(p))
+            .collect())
+    }
+
     /// Files of `table` that no `ingest_log` file commits: left by a writer killed between
     /// moving its data files into place and publishing its log (the next writer deletes
     /// them; readers leave them out until then).
     pub fn uncommitted_files(&self, table: Table) -> Result<Vec<PathBuf>> {
-        if table == Table::IngestLog {
+        self.uncommitted_among(table, self.table_files(table)?)
+    }
+
+    /// Those of `files` (listed from `table`) that no `ingest_log` file commits.
+    pub fn uncommitted_among(&self, table: Table, files: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
+        if table == Table::IngestLog || files.is_empty() {
             return Ok(Vec::new());
         }
-        let committed: HashSet<String> = self
-            .table_files(Table::IngestLog)?
-            .iter()
-            .filter_map(|p| commit_of(p))
-            .collect();
-        Ok(self
-            .table_files(table)?
+        let committed = self.committed()?;
+        Ok(files
             .into_iter()
             .filter(|f| commit_of(f).is_none_or(|c| !committed.contains(&c)))
             .collect())
@@ -192,18 +201,10 @@ impl WriteSession {
                 .is_some();
             fs::remove_dir_all(&staging).map_err(|e| IngestError::io("removing", &staging, e))?;
         }
-        let committed: HashSet<String> = self
-            .dataset
-            .table_files(Table::IngestLog)?
-            .iter()
-            .filter_map(|p| commit_of(p))
-            .collect();
         for table in Table::ALL.into_iter().filter(|t| *t != Table::IngestLog) {
-            for file in self.dataset.table_files(table)? {
-                if commit_of(&file).is_none_or(|c| !committed.contains(&c)) {
-                    fs::remove_file(&file).map_err(|e| IngestError::io("removing", &file, e))?;
-                    recovery.orphan_files += 1;
-                }
+            for file in self.dataset.uncommitted_files(table)? {
+                fs::remove_file(&file).map_err(|e| IngestError::io("removing", &file, e))?;
+                recovery.orphan_files += 1;
             }
         }
         Ok(recovery)

@@ -46,6 +46,26 @@ fn record(data: &Path, upstream: &FakeUpstream, child: &[&str]) -> std::process:
     run(data, &refs)
 }
 
+/// Records one run of a Python client script of `tests/capture/` against a fresh fake
+/// provider; asserts the recording succeeded.
+fn record_client(script: &str) -> (FakeUpstream, tempfile::TempDir, std::process::Output) {
+    let upstream = FakeUpstream::start(DELAYS);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let client = repo_root().join("tests/capture").join(script);
+    let output = record(
+        &dir.path().join("data"),
+        &upstream,
+        &["python3", client.to_str().expect("path")],
+    );
+    assert!(
+        output.status.success(),
+        "record failed:\n{}\n{}",
+        stdout(&output),
+        stderr(&output)
+    );
+    (upstream, dir, output)
+}
+
 /// One row per call, `endpoint|model|phase|...` for readable assertions.
 fn call(data: &Path, model: &str, columns: &str) -> String {
     query_value(
@@ -56,21 +76,8 @@ fn call(data: &Path, model: &str, columns: &str) -> String {
 
 #[test]
 fn every_provider_streamed_or_not_with_tools_and_faults_is_recorded() {
-    let upstream = FakeUpstream::start(DELAYS);
-    let dir = tempfile::tempdir().expect("temp dir");
+    let (upstream, dir, output) = record_client("client.py");
     let data = dir.path().join("data");
-    let client = repo_root().join("tests/capture/client.py");
-    let output = record(
-        &data,
-        &upstream,
-        &["python3", client.to_str().expect("path")],
-    );
-    assert!(
-        output.status.success(),
-        "record failed:\n{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
     assert!(stdout(&output).contains("client: all replies as sent"));
     // The end-of-recording table shows the captured tokens per phase.
     let summary = stdout(&output);
@@ -296,21 +303,8 @@ fn the_official_openai_client_through_the_proxy() {
         eprintln!("skipped: python3 -c 'import openai' failed");
         return;
     }
-    let upstream = FakeUpstream::start(DELAYS);
-    let dir = tempfile::tempdir().expect("temp dir");
+    let (_upstream, dir, _) = record_client("openai_client.py");
     let data = dir.path().join("data");
-    let client = repo_root().join("tests/capture/openai_client.py");
-    let output = record(
-        &data,
-        &upstream,
-        &["python3", client.to_str().expect("path")],
-    );
-    assert!(
-        output.status.success(),
-        "{}\n{}",
-        stdout(&output),
-        stderr(&output)
-    );
     assert_eq!(
         query_rows(
             &data,
