@@ -6,10 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::analyze::{AnalyzeOptions, TOTAL_PHASE, analyze};
+use runlens_ingest::schema::Table;
+
+use crate::analyze::{AnalyzeOptions, TOTAL_PHASE, analyze, group_column, keyed_scan};
 use crate::cells::{number, text};
 use crate::error::{AnalysisError, Result};
-use crate::query::run_sql;
 use crate::report::Report;
 use crate::scan::DatasetReader;
 use crate::stats::quantile_sorted;
@@ -83,11 +84,7 @@ pub fn chart_data(
         phases: phase_stack(report),
         ..ChartData::default()
     };
-    let calls = run_sql(
-        reader,
-        "SELECT coalesce(response_model, request_model, '?') AS model, ttft_ms, output_tokens_per_s \
-         FROM llm_calls WHERE error_kind IS NULL AND ttft_ms IS NOT NULL",
-    )?;
+    let calls = successful_calls(reader, filters)?;
     let mut per_model: BTreeMap<String, (Vec<f64>, Vec<f64>)> = BTreeMap::new();
     for i in 0..calls.height() {
         let model = text(&calls, "model", i).unwrap_or_default();
@@ -148,6 +145,31 @@ pub fn chart_data(
     }
     data.trend = version_trend(reader, filters)?;
     Ok(data)
+}
+
+/// Each successful call with a TTFT, among the calls `filters` keep: its model, TTFT and
+/// output tokens per second.
+fn successful_calls(
+    reader: &DatasetReader,
+    filters: &[(String, String)],
+) -> Result<polars::prelude::DataFrame> {
+    use polars::prelude::*;
+    let (lf, keys) = keyed_scan(reader, Table::LlmCalls, &["model".to_string()], filters)?;
+    let mut select = keys;
+    select.extend([col("ttft_ms"), col("output_tokens_per_s")]);
+    lf.filter(
+        col("error_kind")
+            .is_null()
+            .and(col("ttft_ms").is_not_null()),
+    )
+    .select(select)
+    .with_column(
+        col(group_column(0).as_str())
+            .fill_null(lit("?"))
+            .alias("model"),
+    )
+    .collect()
+    .map_err(AnalysisError::polars("reading the calls' TTFT"))
 }
 
 fn group_label(keys: &[Option<String>]) -> String {
@@ -224,10 +246,9 @@ fn version_trend(reader: &DatasetReader, filters: &[(String, String)]) -> Result
         Err(AnalysisError::UnknownLabel { .. }) => return Ok(None),
         Err(e) => return Err(e),
     };
-    let df = &analysis.frame;
-    let mut points: Vec<(String, f64)> = (0..df.height())
-        .filter(|&i| text(df, "metric", i).as_deref() == Some("wall_time"))
-        .filter_map(|i| Some((text(df, "version", i)?, number(df, "mean", i)?)))
+    let mut points: Vec<(String, f64)> = analysis
+        .rows_of("wall_time", TOTAL_PHASE)
+        .filter_map(|r| Some((r.keys.first()?.clone()?, r.mean()?)))
         .collect();
     if points.len() < 2 {
         return Ok(None);

@@ -5,7 +5,8 @@
 //! (candidate / baseline) with a seeded percentile-bootstrap 95 % confidence interval, the
 //! two-sided Mann–Whitney U p-value, and a verdict. A difference is a verdict only when it
 //! is significant (p < 0.05) *and* larger than the threshold (`--threshold`, default 5 %);
-//! lower is better for times, memory and tokens, higher for output tokens per second.
+//! which way is better is the metric's [catalogue](crate::catalogue) direction (lower for
+//! times, memory, tokens and cost; higher for throughput, tool calls and outputs).
 //! `worse` on any metric makes the command exit 1, so a release pipeline can gate on it.
 //!
 //! A baseline may be saved (`--save-baseline NAME` writes its samples to
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::analyze::{Sample, samples};
+use crate::catalogue::{self, Metric, Unit};
 use crate::error::{AnalysisError, Result};
 use crate::scan::DatasetReader;
 use crate::stats::{bootstrap_ratio_ci, mann_whitney_p, quantile_sorted};
@@ -79,15 +81,40 @@ impl GroupSpec {
     }
 }
 
+/// A metric's change from baseline to candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Change {
+    /// Significantly better, beyond the threshold, in the metric's direction.
+    #[serde(rename = "better")]
+    Better,
+    /// Significantly worse, beyond the threshold.
+    #[serde(rename = "worse")]
+    Worse,
+    /// Not significant, or within the threshold.
+    #[serde(rename = "no significant difference")]
+    NoSignificantDifference,
+}
+
+impl Change {
+    /// `better`, `worse` or `no significant difference`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Change::Better => "better",
+            Change::Worse => "worse",
+            Change::NoSignificantDifference => "no significant difference",
+        }
+    }
+}
+
 /// One metric's comparison.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Comparison {
-    /// Metric name.
-    pub metric: String,
+    /// The metric.
+    pub metric: &'static Metric,
     /// Phase, or `(total)`.
     pub phase: String,
     /// Unit.
-    pub unit: String,
+    pub unit: Unit,
     /// Baseline observations.
     pub baseline_n: usize,
     /// Baseline median.
@@ -105,7 +132,7 @@ pub struct Comparison {
     /// Two-sided Mann–Whitney U p-value.
     pub p_value: Option<f64>,
     /// `better`, `worse` or `no significant difference`.
-    pub verdict: String,
+    pub verdict: Change,
 }
 
 /// The answer to `--expect-speedup`.
@@ -123,11 +150,6 @@ pub struct SpeedupClaim {
     pub holds: bool,
 }
 
-/// Whether lower values of a metric are better.
-fn lower_is_better(metric: &str) -> bool {
-    metric != "output_tokens_per_s"
-}
-
 /// The samples of a group: from the dataset or a saved baseline.
 pub fn group_samples(
     reader: &DatasetReader,
@@ -138,16 +160,14 @@ pub fn group_samples(
     match spec {
         GroupSpec::Filter(filters) => Ok(samples(reader, filters, per_phase)?
             .into_iter()
-            .filter(|s| s.metric != "tool_calls")
             .map(
                 |Sample {
                      metric,
-                     unit,
                      phase,
                      values,
                  }| SavedSample {
-                    metric: metric.to_string(),
-                    unit: unit.to_string(),
+                    metric: metric.name.to_string(),
+                    unit: metric.unit.symbol().to_string(),
                     phase,
                     values,
                 },
@@ -197,6 +217,7 @@ fn median(values: &[f64]) -> f64 {
 }
 
 /// Compares every metric (and phase) both groups measured, or only `metrics` when given.
+/// A saved sample of a metric the catalogue no longer has is left out.
 pub fn compare(
     baseline: &[SavedSample],
     candidate: &[SavedSample],
@@ -208,6 +229,9 @@ pub fn compare(
         if !metrics.is_empty() && !metrics.contains(&b.metric) {
             continue;
         }
+        let Some(metric) = catalogue::find(&b.metric) else {
+            continue;
+        };
         let Some(c) = candidate
             .iter()
             .find(|c| c.metric == b.metric && c.phase == b.phase)
@@ -220,18 +244,18 @@ pub fn compare(
         let p = mann_whitney_p(&b.values, &c.values);
         let verdict = match (ratio, p) {
             (Some(r), Some(p)) if p < ALPHA && (r - 1.0).abs() > threshold => {
-                if (r < 1.0) == lower_is_better(&b.metric) {
-                    "better"
+                if metric.direction.improves(bm, cm) {
+                    Change::Better
                 } else {
-                    "worse"
+                    Change::Worse
                 }
             }
-            _ => "no significant difference",
+            _ => Change::NoSignificantDifference,
         };
         out.push(Comparison {
-            metric: b.metric.clone(),
+            metric,
             phase: b.phase.clone(),
-            unit: b.unit.clone(),
+            unit: metric.unit,
             baseline_n: b.values.len(),
             baseline_median: bm,
             candidate_n: c.values.len(),
@@ -240,7 +264,7 @@ pub fn compare(
             ratio_ci95_low: ci.map(|c| c.0),
             ratio_ci95_high: ci.map(|c| c.1),
             p_value: p,
-            verdict: verdict.to_string(),
+            verdict,
         });
     }
     out
@@ -303,7 +327,7 @@ mod tests {
             ],
         )];
         let rows = compare(&base, &slower, &[], 0.05);
-        assert_eq!(rows[0].verdict, "worse");
+        assert_eq!(rows[0].verdict, Change::Worse);
         // Medians 100.0 and 120.0 (by hand).
         assert_eq!(rows[0].ratio, Some(1.2));
         assert!(rows[0].p_value.is_some_and(|p| p < 0.001));
@@ -316,7 +340,7 @@ mod tests {
         )];
         assert_eq!(
             compare(&base, &tiny, &[], 0.05)[0].verdict,
-            "no significant difference"
+            Change::NoSignificantDifference
         );
         // Higher is better for throughput.
         let tps = [sample(
@@ -327,7 +351,7 @@ mod tests {
             "output_tokens_per_s",
             &[80.0, 81.0, 79.0, 80.0, 80.5, 79.5, 80.2, 79.8, 80.1],
         )];
-        assert_eq!(compare(&tps, &faster, &[], 0.05)[0].verdict, "better");
+        assert_eq!(compare(&tps, &faster, &[], 0.05)[0].verdict, Change::Better);
         // Three runs each cannot reach p < 0.05 with the exact test (minimum p is 0.1).
         let three = compare(
             &[sample("wall_time", &[100.0, 101.0, 99.0])],
@@ -336,7 +360,35 @@ mod tests {
             0.05,
         );
         assert_eq!(three[0].p_value, Some(0.1));
-        assert_eq!(three[0].verdict, "no significant difference");
+        assert_eq!(three[0].verdict, Change::NoSignificantDifference);
+    }
+
+    /// For every metric of the catalogue, a candidate better in the metric's own sense (more
+    /// tool calls or outputs, higher tokens/s; lower time, memory, tokens or cost) is
+    /// "better", and the mirror image "worse".
+    #[test]
+    fn a_better_candidate_is_better_on_every_metric() {
+        let low = [10.0, 10.5, 9.5, 10.2, 9.8, 10.1, 9.9, 10.3, 9.7];
+        let high: Vec<f64> = low.iter().map(|v| v * 2.0).collect();
+        let higher_is_better = ["output_tokens_per_s", "tool_calls", "outputs"];
+        for metric in &catalogue::CATALOGUE {
+            let (better, worse): (&[f64], &[f64]) = if higher_is_better.contains(&metric.name) {
+                (&high, &low)
+            } else {
+                (&low, &high)
+            };
+            let verdict = |base: &[f64], cand: &[f64]| {
+                compare(
+                    &[sample(metric.name, base)],
+                    &[sample(metric.name, cand)],
+                    &[],
+                    0.05,
+                )[0]
+                .verdict
+            };
+            assert_eq!(verdict(worse, better), Change::Better, "{}", metric.name);
+            assert_eq!(verdict(better, worse), Change::Worse, "{}", metric.name);
+        }
     }
 
     #[test]

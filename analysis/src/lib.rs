@@ -2,6 +2,7 @@
 #![warn(missing_docs)]
 
 pub mod analyze;
+pub mod catalogue;
 pub mod cells;
 pub mod charts;
 pub mod compare;

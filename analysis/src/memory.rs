@@ -15,14 +15,16 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 use runlens_ingest::schema::Table;
 
-use crate::analyze::{AnalyzeOptions, check_keys, group_column, keyed_scan, run_failed};
+use crate::analyze::{AnalyzeOptions, check_keys, group_column, keyed_scan};
+use crate::catalogue::run_failed;
 use crate::error::{AnalysisError, Result};
 use crate::scan::DatasetReader;
 
 /// One group's memory figures.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MemoryGrowth {
     /// The group's key values.
+    #[serde(skip)]
     pub group: Vec<Option<String>>,
     /// Counted runs with a peak.
     pub runs: usize,

@@ -6,18 +6,18 @@
 //! confidence interval, where there is one) by the number of runs in each period: days as
 //! given, a week of 7 days, a month of 30 and a year of 365.
 
-use polars::prelude::*;
+use serde::Serialize;
 
 use crate::analyze::{Analysis, TOTAL_PHASE};
-use crate::error::{AnalysisError, Result};
 
 /// The periods projected, with their length in days.
 pub const PERIODS: [(&str, u64); 4] = [("day", 1), ("week", 7), ("month", 30), ("year", 365)];
 
 /// One group's projection.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Projection {
     /// The `--by` key values of the group (None: the group has no value for the key).
+    #[serde(skip)]
     pub keys: Vec<Option<String>>,
     /// Runs the mean is over.
     pub runs: u64,
@@ -32,46 +32,22 @@ pub struct Projection {
 }
 
 /// The projections of every group with a measured cost per run (`run_cost`, total row).
-pub fn project_costs(
-    analysis: &Analysis,
-    by: &[String],
-    workflows_per_day: u64,
-) -> Result<Vec<Projection>> {
-    let df = &analysis.frame;
-    let err = || AnalysisError::polars("reading run costs for the projections");
-    let text = |name: &str| -> Result<StringChunked> {
-        df.column(name)
-            .and_then(|c| c.cast(&DataType::String))
-            .and_then(|c| c.str().cloned())
-            .map_err(err())
-    };
-    let number = |name: &str| -> Result<Float64Chunked> {
-        df.column(name)
-            .and_then(|c| c.cast(&DataType::Float64))
-            .and_then(|c| c.f64().cloned())
-            .map_err(err())
-    };
-    let keys: Vec<StringChunked> = by.iter().map(|k| text(k)).collect::<Result<_>>()?;
-    let (metric, phase) = (text("metric")?, text("phase")?);
-    let (n, mean) = (number("n")?, number("mean")?);
-    let (low, high) = (number("ci95_low")?, number("ci95_high")?);
-    let mut out = Vec::new();
-    for i in 0..df.height() {
-        if metric.get(i) != Some("run_cost") || phase.get(i) != Some(TOTAL_PHASE) {
-            continue;
-        }
-        let Some(cost) = mean.get(i) else { continue };
-        let per_day = cost * workflows_per_day as f64;
-        out.push(Projection {
-            keys: keys.iter().map(|k| k.get(i).map(str::to_string)).collect(),
-            runs: n.get(i).unwrap_or(0.0) as u64,
-            cost_per_run_usd: cost,
-            ci95_usd: low.get(i).zip(high.get(i)),
-            workflows_per_day,
-            per_period_usd: PERIODS.map(|(_, days)| per_day * days as f64),
-        });
-    }
-    Ok(out)
+pub fn project_costs(analysis: &Analysis, workflows_per_day: u64) -> Vec<Projection> {
+    analysis
+        .rows_of("run_cost", TOTAL_PHASE)
+        .filter_map(|row| {
+            let cost = row.mean()?;
+            let per_day = cost * workflows_per_day as f64;
+            Some(Projection {
+                keys: row.keys.clone(),
+                runs: row.n as u64,
+                cost_per_run_usd: cost,
+                ci95_usd: row.ci95().map(|c| (c.low, c.high)),
+                workflows_per_day,
+                per_period_usd: PERIODS.map(|(_, days)| per_day * days as f64),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -153,20 +129,14 @@ mod tests {
     }
 
     fn cell(analysis: &Analysis, metric: &str, phase: &str, column: &str) -> Option<f64> {
-        let df = &analysis.frame;
-        let metrics = df.column("metric").ok()?.str().ok()?.clone();
-        let phases = df.column("phase").ok()?.str().ok()?.clone();
-        let values = df
-            .column(column)
-            .ok()?
-            .cast(&DataType::Float64)
-            .ok()?
-            .f64()
-            .ok()?
-            .clone();
-        (0..df.height())
-            .find(|&i| metrics.get(i) == Some(metric) && phases.get(i) == Some(phase))
-            .and_then(|i| values.get(i))
+        let row = analysis.rows_of(metric, phase).next()?;
+        match column {
+            "n" => Some(row.n as f64),
+            "failed" => Some(row.failed as f64),
+            "mean" => row.mean(),
+            "min" => row.statistic(crate::analyze::Statistic::Min),
+            other => panic!("no column {other}"),
+        }
     }
 
     fn close(actual: Option<f64>, expected: f64) -> bool {
@@ -209,7 +179,7 @@ mod tests {
             5.0 / 3.0
         ));
 
-        let projections = project_costs(&analysis, &[], 10).expect("projections");
+        let projections = project_costs(&analysis, 10);
         assert_eq!(projections.len(), 1);
         let p = &projections[0];
         assert_eq!(p.runs, 2);

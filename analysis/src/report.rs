@@ -19,7 +19,7 @@ use crate::error::{AnalysisError, Result};
 use crate::projections::{Projection, project_costs};
 use crate::query::run_sql;
 use crate::scan::DatasetReader;
-use crate::targets::{Judgement, TargetSpec, judge};
+use crate::targets::{Judgement, Status, TargetSpec, judge};
 
 /// What to report on.
 #[derive(Debug, Clone, Default)]
@@ -79,16 +79,15 @@ pub fn build_report(reader: &DatasetReader, options: &ReportOptions) -> Result<R
         },
     )?;
     let judgement = match &options.targets {
-        Some(targets) => Some(
-            judge(&analysis, targets, &options.by)
-                .map_err(|e| AnalysisError::Targets(e.to_string()))?,
-        ),
+        Some(targets) => {
+            Some(judge(&analysis, targets).map_err(|e| AnalysisError::Targets(e.to_string()))?)
+        }
         None => None,
     };
     let findings = findings(reader)?;
     let hollow = findings_count(&findings, "zero_tool_calls");
     let (verdict, reasons) = verdict(judgement.as_ref(), hollow);
-    let projections = project_costs(&analysis, &options.by, options.workflows_per_day)?;
+    let projections = project_costs(&analysis, options.workflows_per_day);
     let mut sections = vec![
         Section {
             key: "findings",
@@ -184,13 +183,10 @@ fn findings_count(frame: &DataFrame, finding: &str) -> usize {
 fn headline(reader: &DatasetReader, analysis: &Analysis) -> Result<Vec<(String, Option<f64>)>> {
     let count = |sql: &str| -> Result<Option<f64>> { Ok(number(&run_sql(reader, sql)?, "n", 0)) };
     let mean_of = |metric: &str| -> Option<f64> {
-        let df = &analysis.frame;
-        (0..df.height())
-            .find(|&i| {
-                text(df, "metric", i).as_deref() == Some(metric)
-                    && text(df, "phase", i).as_deref() == Some(TOTAL_PHASE)
-            })
-            .and_then(|i| number(df, "mean", i))
+        analysis
+            .rows_of(metric, TOTAL_PHASE)
+            .next()
+            .and_then(|r| r.mean())
     };
     Ok(vec![
         (
@@ -231,12 +227,10 @@ fn phase_section(
         output_tokens: Option<f64>,
         cost_usd: Option<f64>,
     }
-    let df = &analysis.frame;
     let mut lines: BTreeMap<(Vec<Option<String>>, String), Line> = BTreeMap::new();
-    for i in 0..df.height() {
-        let metric = text(df, "metric", i).unwrap_or_default();
-        let phase = text(df, "phase", i).unwrap_or_default();
-        let time_metric = if phase == TOTAL_PHASE {
+    for row in &analysis.rows {
+        let metric = row.metric.name;
+        let time_metric = if row.is_total() {
             "wall_time"
         } else {
             "phase_time"
@@ -247,26 +241,27 @@ fn phase_section(
             "phase_output_tokens",
             "run_cost",
         ]
-        .contains(&metric.as_str())
+        .contains(&metric)
         {
             continue;
         }
-        let keys: Vec<Option<String>> = by.iter().map(|k| text(df, k, i)).collect();
         let next = lines.len();
-        let line = lines.entry((keys, phase)).or_insert_with(|| Line {
-            order: next,
-            ..Line::default()
-        });
-        let mean = number(df, "mean", i);
-        match metric.as_str() {
+        let line = lines
+            .entry((row.keys.clone(), row.phase.clone()))
+            .or_insert_with(|| Line {
+                order: next,
+                ..Line::default()
+            });
+        let mean = row.mean();
+        match metric {
             "phase_input_tokens" => line.input_tokens = mean,
             "phase_output_tokens" => line.output_tokens = mean,
             "run_cost" => line.cost_usd = mean,
             _ => {
                 line.time_ms = mean;
-                line.time_sd_ms = number(df, "stddev", i);
-                line.runs = number(df, "n", i);
-                line.failed = number(df, "failed", i);
+                line.time_sd_ms = row.stddev();
+                line.runs = Some(row.n as f64);
+                line.failed = Some(row.failed as f64);
             }
         }
     }
@@ -276,7 +271,7 @@ fn phase_section(
         (&a.0.0, a.0.1 == TOTAL_PHASE, a.1.order).cmp(&(&b.0.0, b.0.1 == TOTAL_PHASE, b.1.order))
     });
     let status = |keys: &[Option<String>], phase: &str, line: &Line| -> String {
-        let verdicts: Vec<&str> = judgement
+        let verdicts: Vec<Status> = judgement
             .map(|j| {
                 j.verdicts
                     .iter()
@@ -285,9 +280,9 @@ fn phase_section(
                     .collect()
             })
             .unwrap_or_default();
-        if verdicts.contains(&"FAIL") {
+        if verdicts.contains(&Status::Fail) {
             "FAIL".into()
-        } else if verdicts.contains(&"ACCEPTABLE") {
+        } else if verdicts.contains(&Status::Acceptable) {
             "ACCEPTABLE".into()
         } else if !verdicts.is_empty() {
             "PASS".into()
@@ -364,7 +359,10 @@ fn targets_section(judgement: &Judgement, by: &[String]) -> Result<Section> {
         "statistic".into(),
         strings(|v| v.statistic.clone()),
     ));
-    columns.push(Column::new("unit".into(), strings(|v| v.unit.clone())));
+    columns.push(Column::new(
+        "unit".into(),
+        strings(|v| v.unit.symbol().to_string()),
+    ));
     columns.push(Column::new(
         "actual".into(),
         v.iter().map(|v| v.actual).collect::<Vec<_>>(),
@@ -379,7 +377,7 @@ fn targets_section(judgement: &Judgement, by: &[String]) -> Result<Section> {
     ));
     columns.push(Column::new(
         "status".into(),
-        strings(|v| v.status.to_string()),
+        strings(|v| v.status.label().to_string()),
     ));
     columns.push(Column::new("margin".into(), strings(|v| v.margin.clone())));
     Ok(Section {
@@ -403,35 +401,26 @@ fn cost_section(reader: &DatasetReader, options: &ReportOptions) -> Result<Secti
             ..AnalyzeOptions::default()
         },
     )?;
-    let df = &analysis.frame;
     // Per (provider, model): calls, input tokens, output tokens, total cost, cost per call.
     type CostLine = [Option<f64>; 5];
     let mut lines: BTreeMap<(Option<String>, Option<String>), CostLine> = BTreeMap::new();
-    for i in 0..df.height() {
-        let metric = text(df, "metric", i).unwrap_or_default();
-        let slot = match metric.as_str() {
+    for row in &analysis.rows {
+        let slot = match row.metric.name {
             "input_tokens" => 1,
             "output_tokens" => 2,
             "cost" => 3,
             _ => continue,
         };
-        let key = (text(df, "provider", i), text(df, "model", i));
-        let (n, mean, failed) = (
-            number(df, "n", i),
-            number(df, "mean", i),
-            number(df, "failed", i),
-        );
+        let key = (row.keys[0].clone(), row.keys[1].clone());
+        let (n, mean, failed) = (row.n as f64, row.mean(), row.failed as f64);
         let line = lines.entry(key).or_default();
-        line[slot] = n.zip(mean).map(|(n, m)| n * m);
+        line[slot] = mean.map(|m| n * m);
         if slot == 3 {
             line[4] = mean;
         }
         // Every call counts once, measured or failed, whichever metric saw it.
-        let calls = n.map(|n| n + failed.unwrap_or(0.0));
-        line[0] = match (line[0], calls) {
-            (Some(a), Some(b)) => Some(a.max(b)),
-            (a, b) => a.or(b),
-        };
+        let calls = n + failed;
+        line[0] = Some(line[0].map_or(calls, |a| a.max(calls)));
     }
     let rows: Vec<_> = lines.into_iter().collect();
     let column = |slot: usize| -> Vec<Option<f64>> { rows.iter().map(|(_, l)| l[slot]).collect() };

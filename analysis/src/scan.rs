@@ -4,6 +4,14 @@
 //! and filters on it prune whole folders. A table with no files yet is an empty frame with
 //! the table's full schema, so queries over an empty dataset return zero rows instead of
 //! failing.
+//!
+//! A reader lists a table's committed files once, at its first scan of the table, and
+//! reuses that plan for every later scan: one command sees one consistent set of files
+//! (a commit landing meanwhile is seen by the next command), and the commit log is not
+//! listed again for every query.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use arrow::datatypes::{DataType as ArrowType, TimeUnit as ArrowTimeUnit};
 use polars::prelude::*;
@@ -13,9 +21,19 @@ use runlens_ingest::schema::Table;
 use crate::error::{AnalysisError, Result};
 
 /// A dataset opened for reading.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct DatasetReader {
     dataset: Dataset,
+    /// Each table's scan plan over its committed files, made at its first scan.
+    plans: Arc<Mutex<HashMap<Table, LazyFrame>>>,
+}
+
+impl std::fmt::Debug for DatasetReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatasetReader")
+            .field("dataset", &self.dataset)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DatasetReader {
@@ -23,6 +41,7 @@ impl DatasetReader {
     pub fn new(root: impl Into<std::path::PathBuf>) -> Self {
         DatasetReader {
             dataset: Dataset::new(root),
+            plans: Arc::default(),
         }
     }
 
@@ -48,62 +67,46 @@ impl DatasetReader {
         })
     }
 
-    /// A lazy scan of every row `table`'s committed files hold.
+    /// A lazy scan of every row `table`'s committed files hold (the files as listed at this
+    /// reader's first scan of the table).
     pub fn scan_all_versions(&self, table: Table) -> Result<LazyFrame> {
+        let mut plans = self.plans.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(plan) = plans.get(&table) {
+            return Ok(plan.clone());
+        }
+        let plan = self.plan(table)?;
+        plans.insert(table, plan.clone());
+        Ok(plan)
+    }
+
+    /// The scan of `table`'s committed files, listed now.
+    fn plan(&self, table: Table) -> Result<LazyFrame> {
         let files = self.dataset.table_files(table)?;
-        if files.is_empty() {
-            return Ok(empty_frame(table).lazy());
-        }
-        let uncommitted = self.dataset.uncommitted_among(table, files.clone())?;
-        if uncommitted.is_empty() {
-            return self.parquet_scan(table, None);
-        }
         // A writer killed mid-commit can leave files its log does not name yet (rare; the
         // next writer removes them): keep to the committed ones.
-        let committed: Vec<String> = files
+        let uncommitted = self.dataset.uncommitted_among(table, files.clone())?;
+        let committed: Vec<PlRefPath> = files
             .iter()
             .filter(|f| !uncommitted.contains(f))
-            .map(|f| f.to_string_lossy().into_owned())
+            .map(|f| PlRefPath::new(f.to_string_lossy().as_ref()))
             .collect();
         if committed.is_empty() {
             return Ok(empty_frame(table).lazy());
         }
-        let keep = DataFrame::new_infer_height(vec![Column::new(FILE_COLUMN.into(), committed)])
-            .map_err(AnalysisError::polars("listing committed files"))?;
-        Ok(self
-            .parquet_scan(table, Some(FILE_COLUMN))?
-            .join(
-                keep.lazy(),
-                [col(FILE_COLUMN)],
-                [col(FILE_COLUMN)],
-                JoinArgs::new(JoinType::Inner),
-            )
-            .drop(by_name([FILE_COLUMN], true, false)))
-    }
-
-    /// The hive-partitioned scan of all of `table`'s files, with each row's file path in
-    /// `path_column` when given.
-    fn parquet_scan(&self, table: Table, path_column: Option<&str>) -> Result<LazyFrame> {
-        let pattern = self
-            .dataset
-            .table_dir(table)
-            .join("**")
-            .join("*.parquet")
-            .to_string_lossy()
-            .into_owned();
+        // Partitions (`date=...`) are read from the path below the table's folder only.
+        let table_dir = self.dataset.table_dir(table);
         let args = ScanArgsParquet {
-            hive_options: HiveOptions::new_enabled(),
-            include_file_paths: path_column.map(Into::into),
+            hive_options: HiveOptions {
+                hive_start_idx: table_dir.to_string_lossy().len(),
+                ..HiveOptions::new_enabled()
+            },
             ..ScanArgsParquet::default()
         };
-        LazyFrame::scan_parquet(PlRefPath::new(pattern), args).map_err(AnalysisError::polars(
-            format!("scanning table {}", table.name()),
-        ))
+        LazyFrame::scan_parquet_files(committed.into_iter().collect(), args).map_err(
+            AnalysisError::polars(format!("scanning table {}", table.name())),
+        )
     }
 }
-
-/// The scan's source-file column while uncommitted files are left out.
-const FILE_COLUMN: &str = "__runlens_file";
 
 /// An empty frame with `table`'s columns, the `date` partition column included.
 fn empty_frame(table: Table) -> DataFrame {

@@ -8,7 +8,14 @@
 //!   p maps to rank h = (n − 1)·p and the result is x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])
 //!   (numpy's default, Hyndman & Fan type 7);
 //! - the 95 % confidence interval of the mean is mean ± t(0.975, n − 1)·s/√n with Student's
-//!   t (n is often 3, where the normal 1.96 would claim far too much); None for n < 2;
+//!   t (n is often 3, where the normal 1.96 would claim far too much); None for n < 2.
+//!   For a metric that cannot be negative (a time, a size, a cost), a small or skewed sample
+//!   can put that interval's lower end below 0, a value the metric cannot take. There the
+//!   interval is the percentile bootstrap of the mean instead (Efron & Tibshirani, *An
+//!   Introduction to the Bootstrap*, ch. 13: the 2.5th and 97.5th percentiles of the means of
+//!   [`BOOTSTRAP_MEAN_ROUNDS`] seeded resamples), which stays inside the range of the data;
+//!   above [`BOOTSTRAP_MEAN_MAX_N`] values the t interval is cut at 0 instead. Each interval
+//!   carries its [`IntervalMethod`], and the outputs say which one a row got.
 //! - outliers: beyond 3 sample standard deviations from the mean (`sd`, the default),
 //!   beyond 1.5 IQR outside the quartiles (`iqr`), or with a modified z-score
 //!   0.6745·(x − median)/MAD above 3.5 in absolute value (`mad`; none when MAD is 0).
@@ -71,23 +78,87 @@ pub struct Summary {
     pub p95: f64,
     /// 99th percentile (linear interpolation).
     pub p99: f64,
-    /// 95 % confidence interval of the mean (Student's t); None for fewer than two values.
-    pub ci95: Option<(f64, f64)>,
+    /// 95 % confidence interval of the mean; None for fewer than two values.
+    pub ci95: Option<Interval>,
 }
 
-/// Summarises the finite values of `values`; None when there are none.
-pub fn summarize(values: &[f64]) -> Option<Summary> {
+/// How a confidence interval was computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IntervalMethod {
+    /// mean ± t(0.975, n − 1)·s/√n.
+    StudentT,
+    /// The percentile bootstrap of the mean (for a non-negative metric whose t interval
+    /// would go below 0).
+    Bootstrap,
+    /// The t interval cut at 0 (a non-negative metric with too many values to resample).
+    StudentTCutAtZero,
+}
+
+impl IntervalMethod {
+    /// How the outputs describe it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            IntervalMethod::StudentT => "Student's t with n - 1 degrees of freedom",
+            IntervalMethod::Bootstrap => "percentile bootstrap of the mean",
+            IntervalMethod::StudentTCutAtZero => "Student's t, cut at 0",
+        }
+    }
+}
+
+/// A 95 % confidence interval and how it was computed.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Interval {
+    /// Lower end.
+    pub low: f64,
+    /// Upper end.
+    pub high: f64,
+    /// The method.
+    pub method: IntervalMethod,
+}
+
+/// Resamples of the bootstrap interval of a mean.
+pub const BOOTSTRAP_MEAN_ROUNDS: usize = 2000;
+/// The bootstrap's seed: the same data give the same interval.
+pub const BOOTSTRAP_MEAN_SEED: u64 = 0x72_75_6e_6c_65_6e_73; // "runlens"
+/// Above this many values a non-negative metric's t interval is cut at 0 rather than
+/// bootstrapped (its lower end only crosses 0 for extremely skewed data at such sizes).
+pub const BOOTSTRAP_MEAN_MAX_N: usize = 100_000;
+
+/// Summarises the finite values of `values`; None when there are none. `non_negative`:
+/// the quantity cannot be below 0 (see the module doc for what that changes).
+pub fn summarize(values: &[f64], non_negative: bool) -> Option<Summary> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     sorted.sort_by(f64::total_cmp);
-    summarize_sorted(&sorted)
+    summarize_sorted(&sorted, non_negative)
 }
 
 /// Summarises finite values already sorted ascending (no copy is made).
-pub fn summarize_sorted(sorted: &[f64]) -> Option<Summary> {
+pub fn summarize_sorted(sorted: &[f64], non_negative: bool) -> Option<Summary> {
     let describe = describe_finite(sorted)?;
     let ci95 = describe.stddev.map(|sd| {
         let half = t_critical(0.95, describe.count - 1) * sd / (describe.count as f64).sqrt();
-        (describe.mean - half, describe.mean + half)
+        let t = Interval {
+            low: describe.mean - half,
+            high: describe.mean + half,
+            method: IntervalMethod::StudentT,
+        };
+        if !non_negative || t.low >= 0.0 {
+            t
+        } else if sorted.len() <= BOOTSTRAP_MEAN_MAX_N {
+            let (low, high) = bootstrap_mean_ci(sorted, BOOTSTRAP_MEAN_ROUNDS, BOOTSTRAP_MEAN_SEED);
+            Interval {
+                low,
+                high,
+                method: IntervalMethod::Bootstrap,
+            }
+        } else {
+            Interval {
+                low: 0.0,
+                method: IntervalMethod::StudentTCutAtZero,
+                ..t
+            }
+        }
     });
     Some(Summary {
         describe,
@@ -113,7 +184,12 @@ pub struct SampleAnalysis {
 
 /// Summary and outliers of one sample with a single sorted copy of its finite values:
 /// `runlens analyze`'s per-group work, fit for millions of values.
-pub fn analyze_sample(values: &[f64], rule: OutlierRule, drop_outliers: bool) -> SampleAnalysis {
+pub fn analyze_sample(
+    values: &[f64],
+    rule: OutlierRule,
+    drop_outliers: bool,
+    non_negative: bool,
+) -> SampleAnalysis {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     sorted.sort_by(f64::total_cmp);
     let flagged = outlier_mask_sorted(&sorted, rule);
@@ -123,7 +199,7 @@ pub fn analyze_sample(values: &[f64], rule: OutlierRule, drop_outliers: bool) ->
         sorted.retain(|_| keep.next().unwrap_or(true));
     }
     SampleAnalysis {
-        summary: summarize_sorted(&sorted),
+        summary: summarize_sorted(&sorted, non_negative),
         kept: sorted.len(),
         outliers,
         removed: if drop_outliers { outliers } else { 0 },
@@ -346,6 +422,22 @@ impl SplitMix64 {
     }
 }
 
+/// Percentile-bootstrap 95 % confidence interval of the mean of `values` (not empty):
+/// `rounds` resamples with replacement, seeded; the 2.5th and 97.5th percentiles of their
+/// means (linear interpolation).
+pub fn bootstrap_mean_ci(values: &[f64], rounds: usize, seed: u64) -> (f64, f64) {
+    let n = values.len();
+    let mut rng = SplitMix64::new(seed);
+    let mut means: Vec<f64> = (0..rounds.max(1))
+        .map(|_| (0..n).map(|_| values[rng.below(n)]).sum::<f64>() / n as f64)
+        .collect();
+    means.sort_by(f64::total_cmp);
+    (
+        quantile_sorted(&means, 0.025),
+        quantile_sorted(&means, 0.975),
+    )
+}
+
 /// Percentile-bootstrap 95 % confidence interval of median(candidate) / median(baseline):
 /// `rounds` resamples of each sample with replacement, seeded. None when a sample is empty
 /// or a resampled baseline median is 0.
@@ -427,7 +519,7 @@ mod tests {
                 .iter()
                 .map(number)
                 .collect();
-            let s = summarize(&values).expect("finite values");
+            let s = summarize(&values, false).expect("finite values");
             let d = s.describe;
             assert_eq!(
                 d.count as u64,
@@ -449,7 +541,7 @@ mod tests {
                 (None, None) => {}
                 other => panic!("{name} stddev: {other:?}"),
             }
-            match (s.ci95, case["ci95"].as_array()) {
+            match (s.ci95.map(|c| (c.low, c.high)), case["ci95"].as_array()) {
                 (Some((lo, hi)), Some(ci)) => {
                     assert!(
                         close(lo, number(&ci[0])),
@@ -485,6 +577,51 @@ mod tests {
                 assert_eq!(ours, theirs, "{name} {key}");
             }
         }
+    }
+
+    /// A non-negative metric never gets a negative bound: where the t interval would go
+    /// below 0, the bootstrap interval agrees with scipy's within Monte Carlo error.
+    #[test]
+    fn non_negative_intervals_agree_with_scipys_bootstrap() {
+        let text = include_str!("../tests/fixtures/stats_reference.json");
+        let fixture: serde_json::Value = serde_json::from_str(text).expect("fixture");
+        let cases = fixture["bootstrap_mean"].as_object().expect("cases");
+        assert!(cases.len() >= 4);
+        for (name, case) in cases {
+            let values: Vec<f64> = case["values"]
+                .as_array()
+                .expect("values")
+                .iter()
+                .map(number)
+                .collect();
+            assert!(
+                number(&case["t_low"]) < 0.0,
+                "{name}: a case where t goes below 0"
+            );
+            let t = summarize(&values, false).and_then(|s| s.ci95).expect("t");
+            assert_eq!(t.method, IntervalMethod::StudentT);
+            assert!(close(t.low, number(&case["t_low"])), "{name}: {t:?}");
+            let ci = summarize(&values, true).and_then(|s| s.ci95).expect("ci");
+            assert_eq!(ci.method, IntervalMethod::Bootstrap, "{name}");
+            let (min, max) = values
+                .iter()
+                .fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(*v), b.max(*v)));
+            assert!(ci.low >= min && ci.high <= max, "{name}: {ci:?}");
+            let tolerance = 0.04 * (max - min);
+            for (ours, theirs) in [(ci.low, &case["ci95"][0]), (ci.high, &case["ci95"][1])] {
+                let theirs = number(theirs);
+                assert!(
+                    (ours - theirs).abs() <= tolerance,
+                    "{name}: {ours} vs scipy {theirs} (tolerance {tolerance})"
+                );
+            }
+        }
+        // Seeded: the same values give the same interval.
+        let v = [500.0, 1200.0, 22300.0];
+        assert_eq!(summarize(&v, true), summarize(&v, true));
+        // A t interval that stays above 0 is kept as it is.
+        let tight = summarize(&[100.0, 101.0, 99.0], true).and_then(|s| s.ci95);
+        assert_eq!(tight.map(|c| c.method), Some(IntervalMethod::StudentT));
     }
 
     #[test]

@@ -16,15 +16,16 @@
 //! at_least = 1                # a floor: every observation (the min) at or above it
 //! ```
 //!
-//! Lower is better unless the metric is `output_tokens_per_s`, `tool_calls` or `outputs`,
-//! or the target is written `at_least`. Every group of the analysis is judged on every
+//! Which way is better is the metric's [catalogue](crate::catalogue) direction, or "at
+//! least" when the target is written `at_least`; units are the metric's catalogue unit. Every group of the analysis is judged on every
 //! target. Overall: FAIL when any cell fails, when a target's metric was not measured, or
 //! (whatever the targets say) when the analysed sessions made no tool call at all or runs
 //! missed expected outputs.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
-use crate::analyze::{Analysis, TOTAL_PHASE};
+use crate::analyze::{Analysis, Statistic, TOTAL_PHASE};
+use crate::catalogue::{self, Direction, Unit};
 
 /// A number with an optional unit, as written in the file.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -71,10 +72,36 @@ struct TargetsFile {
     target: Vec<TargetSpec>,
 }
 
+/// A cell's status against its target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Status {
+    /// At or better than the target.
+    #[serde(rename = "PASS")]
+    Pass,
+    /// Worse than the target, within the acceptable bound.
+    #[serde(rename = "ACCEPTABLE")]
+    Acceptable,
+    /// Beyond the acceptable bound, or not measured.
+    #[serde(rename = "FAIL")]
+    Fail,
+}
+
+impl Status {
+    /// `PASS`, `ACCEPTABLE` or `FAIL`.
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Pass => "PASS",
+            Status::Acceptable => "ACCEPTABLE",
+            Status::Fail => "FAIL",
+        }
+    }
+}
+
 /// One judged cell.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verdict {
     /// Group key values of the row (as in the analysis).
+    #[serde(skip)]
     pub group: Vec<Option<String>>,
     /// Metric.
     pub metric: String,
@@ -83,7 +110,7 @@ pub struct Verdict {
     /// Statistic judged.
     pub statistic: String,
     /// Unit.
-    pub unit: String,
+    pub unit: Unit,
     /// The measured figure (None: not measured).
     pub actual: Option<f64>,
     /// Target, in the unit.
@@ -91,7 +118,7 @@ pub struct Verdict {
     /// Acceptable bound, in the unit.
     pub acceptable: f64,
     /// `PASS`, `ACCEPTABLE` or `FAIL`.
-    pub status: &'static str,
+    pub status: Status,
     /// How far from the target: "46 % under target".
     pub margin: String,
     /// Grade, when bands were given.
@@ -99,7 +126,7 @@ pub struct Verdict {
 }
 
 /// All verdicts and the overall one.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Judgement {
     /// One per target and group.
     pub verdicts: Vec<Verdict>,
@@ -133,128 +160,78 @@ pub fn parse_targets(text: &str) -> Result<Vec<TargetSpec>, String> {
     Ok(file.target)
 }
 
-/// Converts an amount to `unit` (`ms`, `bytes`, or anything else taken as is).
-pub fn to_unit(amount: &Amount, unit: &str) -> Result<f64, String> {
-    let text = match amount {
-        Amount::Number(n) => return Ok(*n),
-        Amount::Text(t) => t.trim(),
-    };
-    let split = text
-        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_' || c == '-'))
-        .unwrap_or(text.len());
-    let number: f64 = text[..split]
-        .replace('_', "")
-        .parse()
-        .map_err(|_| format!("{text:?}: expected a number with an optional unit"))?;
-    let suffix = text[split..].trim().to_ascii_lowercase();
-    let factor = match (unit, suffix.as_str()) {
-        (_, "") => 1.0,
-        ("ms", "ms") => 1.0,
-        ("ms", "s") => 1000.0,
-        ("ms", "min") => 60_000.0,
-        ("bytes", "b") => 1.0,
-        ("bytes", "kib") => 1024.0,
-        ("bytes", "mib") => 1024.0 * 1024.0,
-        ("bytes", "gib") => 1024.0 * 1024.0 * 1024.0,
-        ("bytes", "kb") => 1e3,
-        ("bytes", "mb") => 1e6,
-        ("bytes", "gb") => 1e9,
-        (_, s) if s == unit || (unit == "usd" && s == "usd") => 1.0,
-        (u, s) => return Err(format!("{text:?}: unit {s:?} does not fit a metric in {u}")),
-    };
-    Ok(number * factor)
-}
-
-fn higher_is_better(metric: &str) -> bool {
-    matches!(metric, "output_tokens_per_s" | "tool_calls" | "outputs")
+/// Converts an amount to `unit`.
+pub fn to_unit(amount: &Amount, unit: Unit) -> Result<f64, String> {
+    match amount {
+        Amount::Number(n) => Ok(*n),
+        Amount::Text(t) => unit.parse_amount(t),
+    }
 }
 
 /// Judges `analysis` against `targets`.
-pub fn judge(
-    analysis: &Analysis,
-    targets: &[TargetSpec],
-    keys: &[String],
-) -> Result<Judgement, String> {
-    let df = &analysis.frame;
-    let text = |name: &str, i: usize| crate::cells::text(df, name, i);
-    let number = |name: &str, i: usize| crate::cells::number(df, name, i);
+pub fn judge(analysis: &Analysis, targets: &[TargetSpec]) -> Result<Judgement, String> {
     let mut verdicts = Vec::new();
     let mut reasons = Vec::new();
     for spec in targets {
+        let metric = catalogue::lookup(&spec.metric).map_err(|e| format!("target: {e}"))?;
         let phase = spec
             .phase
             .clone()
             .unwrap_or_else(|| TOTAL_PHASE.to_string());
         // A floor holds for every observation: judged on the minimum unless told otherwise.
-        let statistic = spec.statistic.clone().unwrap_or_else(|| {
-            if spec.at_least.is_some() {
-                "min"
-            } else {
-                "mean"
+        let statistic = match &spec.statistic {
+            Some(name) => {
+                Statistic::parse(name).map_err(|e| format!("target for {}: {e}", spec.metric))?
             }
-            .into()
-        });
-        if !["mean", "p50", "p95", "p99", "max", "min"].contains(&statistic.as_str()) {
-            return Err(format!(
-                "target for {}: unknown statistic {statistic:?}",
-                spec.metric
-            ));
-        }
-        let rows: Vec<usize> = (0..df.height())
-            .filter(|&i| {
-                text("metric", i).as_deref() == Some(spec.metric.as_str())
-                    && text("phase", i).as_deref() == Some(phase.as_str())
-            })
-            .collect();
-        let unit = rows
-            .first()
-            .and_then(|&i| text("unit", i))
-            .unwrap_or_else(|| unit_of(&spec.metric).to_string());
-        let floor = spec.at_least.is_some();
-        let higher = floor || higher_is_better(&spec.metric);
+            None if spec.at_least.is_some() => Statistic::Min,
+            None => Statistic::Mean,
+        };
+        let unit = metric.unit;
+        let higher = spec.at_least.is_some() || metric.direction == Direction::HigherIsBetter;
         let target_amount = spec
             .target
             .as_ref()
             .or(spec.at_least.as_ref())
             .ok_or("target")?;
-        let target = to_unit(target_amount, &unit)?;
+        let target = to_unit(target_amount, unit)?;
         let acceptable = match &spec.acceptable {
-            Some(a) => to_unit(a, &unit)?,
+            Some(a) => to_unit(a, unit)?,
             None => target,
         };
         let grades = match &spec.grades {
-            Some(g) => Some((to_unit(&g.excellent, &unit)?, to_unit(&g.good, &unit)?)),
+            Some(g) => Some((to_unit(&g.excellent, unit)?, to_unit(&g.good, unit)?)),
             None => None,
         };
+        let rows: Vec<_> = analysis.rows_of(metric.name, &phase).collect();
         if rows.is_empty() {
             reasons.push(format!("{} ({phase}) was not measured", spec.metric));
             verdicts.push(Verdict {
-                group: vec![None; keys.len()],
+                group: vec![None; analysis.by.len()],
                 metric: spec.metric.clone(),
                 phase: phase.clone(),
-                statistic: statistic.clone(),
-                unit: unit.clone(),
+                statistic: statistic.name().to_string(),
+                unit,
                 actual: None,
                 target,
                 acceptable,
-                status: "FAIL",
+                status: Status::Fail,
                 margin: "not measured".into(),
                 grade: None,
             });
             continue;
         }
-        for &i in &rows {
-            let actual = number(&statistic, i);
+        for row in rows {
+            let actual = row.statistic(statistic);
             let (status, margin) = match actual {
-                None => ("FAIL", "not measured".to_string()),
+                None => (Status::Fail, "not measured".to_string()),
                 Some(a) => {
                     let ok = |bound: f64| if higher { a >= bound } else { a <= bound };
                     let status = if ok(target) {
-                        "PASS"
+                        Status::Pass
                     } else if ok(acceptable) {
-                        "ACCEPTABLE"
+                        Status::Acceptable
                     } else {
-                        "FAIL"
+                        Status::Fail
                     };
                     (status, margin_text(a, target))
                 }
@@ -271,8 +248,8 @@ pub fn judge(
                 ),
                 _ => None,
             };
-            let group: Vec<Option<String>> = keys.iter().map(|k| text(k, i)).collect();
-            if status == "FAIL" {
+            let group = row.keys.clone();
+            if status == Status::Fail {
                 let who = group
                     .iter()
                     .flatten()
@@ -286,6 +263,8 @@ pub fn judge(
                     (p, false) => format!(" [{who}, {p}]"),
                 };
                 let bound = if higher { "at least" } else { "at most" };
+                let unit = unit.symbol();
+                let statistic = statistic.name();
                 reasons.push(match actual {
                     Some(a) => format!(
                         "{}{place}: {statistic} {a} {unit}, acceptable is {bound} {acceptable} {unit}",
@@ -298,8 +277,8 @@ pub fn judge(
                 group,
                 metric: spec.metric.clone(),
                 phase: phase.clone(),
-                statistic: statistic.clone(),
-                unit: unit.clone(),
+                statistic: statistic.name().to_string(),
+                unit,
                 actual,
                 target,
                 acceptable,
@@ -310,35 +289,26 @@ pub fn judge(
         }
     }
     // Whatever the targets: a run that did not do its work fails.
-    for i in 0..df.height() {
-        let metric = text("metric", i);
-        let is_total = text("phase", i).as_deref() == Some(TOTAL_PHASE);
-        if is_total && metric.as_deref() == Some("tool_calls") && number("max", i) == Some(0.0) {
-            reasons.insert(0, "NO TOOL CALLS: no analysed session called a tool".into());
-        }
-        if is_total && metric.as_deref() == Some("outputs") && number("min", i) == Some(0.0) {
-            reasons.insert(
-                0,
-                "NO OUTPUTS: a run produced none of its expected outputs".into(),
-            );
-        }
+    if analysis
+        .rows_of("tool_calls", TOTAL_PHASE)
+        .any(|r| r.statistic(Statistic::Max) == Some(0.0))
+    {
+        reasons.insert(0, "NO TOOL CALLS: no analysed session called a tool".into());
+    }
+    if analysis
+        .rows_of("outputs", TOTAL_PHASE)
+        .any(|r| r.statistic(Statistic::Min) == Some(0.0))
+    {
+        reasons.insert(
+            0,
+            "NO OUTPUTS: a run produced none of its expected outputs".into(),
+        );
     }
     Ok(Judgement {
         passed: reasons.is_empty(),
         verdicts,
         reasons,
     })
-}
-
-fn unit_of(metric: &str) -> &'static str {
-    match metric {
-        "wall_time" | "cpu_time" | "phase_time" | "ttft" => "ms",
-        "peak_memory" => "bytes",
-        "output_tokens_per_s" => "tokens/s",
-        "tool_calls" => "calls",
-        "outputs" => "files",
-        _ => "tokens",
-    }
 }
 
 /// "46 % under target", "12 % over target", "on target".
@@ -363,32 +333,40 @@ fn margin_text(actual: f64, target: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::Method;
-    use crate::stats::OutlierRule;
-    use polars::prelude::*;
+    use crate::analyze::{Method, StatRow};
+    use crate::stats::{Describe, OutlierRule, Summary};
 
+    /// Rows of (metric, phase, mean, max); min is the smaller of the two.
     fn analysis(rows: &[(&str, &str, f64, f64)]) -> Analysis {
-        let frame = df!(
-            "phase" => rows.iter().map(|r| r.1).collect::<Vec<_>>(),
-            "metric" => rows.iter().map(|r| r.0).collect::<Vec<_>>(),
-            "unit" => rows.iter().map(|r| unit_of(r.0)).collect::<Vec<_>>(),
-            "mean" => rows.iter().map(|r| Some(r.2)).collect::<Vec<_>>(),
-            "max" => rows.iter().map(|r| Some(r.3)).collect::<Vec<_>>(),
-            "min" => rows.iter().map(|r| Some(r.2.min(r.3))).collect::<Vec<_>>()
-        )
-        .expect("frame");
-        Analysis {
-            frame,
-            method: Method {
-                quantiles: "",
-                confidence_interval: "",
-                outlier_rule: OutlierRule::Sd,
-                outliers_dropped: false,
-                outliers_found: 0,
+        let rows = rows
+            .iter()
+            .map(|&(metric, phase, mean, max)| StatRow {
+                keys: vec![],
+                phase: phase.into(),
+                metric: catalogue::find(metric).expect("a catalogue metric"),
+                n: 3,
+                failed: 0,
+                summary: Some(Summary {
+                    describe: Describe {
+                        count: 3,
+                        mean,
+                        stddev: None,
+                        min: mean.min(max),
+                        max,
+                    },
+                    p50: mean,
+                    p95: max,
+                    p99: max,
+                    ci95: None,
+                }),
+                outliers: 0,
                 outliers_removed: 0,
-                warmups_excluded: 0,
-                failed_excluded: 0,
-            },
+            })
+            .collect();
+        Analysis {
+            by: vec![],
+            rows,
+            method: Method::new(OutlierRule::Sd, false),
         }
     }
 
@@ -422,11 +400,11 @@ mod tests {
             ),
             ("input_tokens", "(total)", 35_000.0, 39_000.0),
         ]);
-        let j = judge(&a, &targets, &[]).expect("judged");
+        let j = judge(&a, &targets).expect("judged");
         let status: Vec<(&str, &str)> = j
             .verdicts
             .iter()
-            .map(|v| (v.status, v.margin.as_str()))
+            .map(|v| (v.status.label(), v.margin.as_str()))
             .collect();
         assert_eq!(
             status,
@@ -448,29 +426,51 @@ mod tests {
             ("wall_time", "(total)", 100_000.0, 100_000.0),
             ("tool_calls", "(total)", 0.0, 0.0),
         ]);
-        let j = judge(&a, &targets, &[]).expect("judged");
-        assert_eq!(j.verdicts[0].status, "PASS");
+        let j = judge(&a, &targets).expect("judged");
+        assert_eq!(j.verdicts[0].status, Status::Pass);
         assert!(!j.passed);
         assert!(j.reasons[0].starts_with("NO TOOL CALLS"), "{:?}", j.reasons);
         // at_least: a floor.
         let floor =
             parse_targets("[[target]]\nmetric = \"tool_calls\"\nat_least = 1\n").expect("t");
         assert_eq!(
-            judge(&a, &floor, &[]).expect("j").verdicts[0].status,
-            "FAIL"
+            judge(&a, &floor).expect("j").verdicts[0].status,
+            Status::Fail
         );
     }
 
     #[test]
+    fn cost_targets_are_in_usd() {
+        let targets = parse_targets(
+            "[[target]]\nmetric = \"cost\"\ntarget = \"$0.01\"\nacceptable = \"0.02 usd\"\n",
+        )
+        .expect("targets");
+        let j = judge(&analysis(&[("cost", "(total)", 0.015, 0.02)]), &targets).expect("judged");
+        assert_eq!(j.verdicts[0].unit, Unit::Usd);
+        assert_eq!(j.verdicts[0].status, Status::Acceptable);
+        // A cost target written in tokens does not fit.
+        let tokens =
+            parse_targets("[[target]]\nmetric = \"cost\"\ntarget = \"3 tokens\"\n").expect("t");
+        assert!(judge(&analysis(&[("cost", "(total)", 0.015, 0.02)]), &tokens).is_err());
+        // More tool calls is better: a target of 2 passes with 5.
+        let calls = parse_targets("[[target]]\nmetric = \"tool_calls\"\ntarget = 2\n").expect("t");
+        let j = judge(&analysis(&[("tool_calls", "(total)", 5.0, 7.0)]), &calls).expect("j");
+        assert_eq!(j.verdicts[0].status, Status::Pass);
+    }
+
+    #[test]
     fn units_convert_or_are_refused() {
-        assert_eq!(to_unit(&Amount::Text("1.5 s".into()), "ms"), Ok(1500.0));
-        assert_eq!(to_unit(&Amount::Text("2 min".into()), "ms"), Ok(120_000.0));
+        assert_eq!(to_unit(&Amount::Text("1.5 s".into()), Unit::Ms), Ok(1500.0));
         assert_eq!(
-            to_unit(&Amount::Text("512 MiB".into()), "bytes"),
+            to_unit(&Amount::Text("2 min".into()), Unit::Ms),
+            Ok(120_000.0)
+        );
+        assert_eq!(
+            to_unit(&Amount::Text("512 MiB".into()), Unit::Bytes),
             Ok(536_870_912.0)
         );
-        assert_eq!(to_unit(&Amount::Number(3.0), "calls"), Ok(3.0));
-        assert!(to_unit(&Amount::Text("3 GiB".into()), "ms").is_err());
+        assert_eq!(to_unit(&Amount::Number(3.0), Unit::Calls), Ok(3.0));
+        assert!(to_unit(&Amount::Text("3 GiB".into()), Unit::Ms).is_err());
         assert!(parse_targets("[[target]]\nmetric = \"x\"\n").is_err());
         assert!(parse_targets("[[target]]\nmetric = \"x\"\ntarget = 1\ntypo = 2\n").is_err());
     }

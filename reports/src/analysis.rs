@@ -1,35 +1,22 @@
 //! What `runlens analyze` prints: the statistics table with readable units, and the
-//! method; CSV and JSON of the same rows as data.
+//! method; CSV and JSON of the same typed rows as data.
 
 use std::fmt::Write as _;
 
-use runlens_analysis::analyze::Analysis;
+use runlens_analysis::analyze::result::RECORD_FIELDS;
+use runlens_analysis::analyze::{Analysis, Statistic};
 use runlens_analysis::projections::{PERIODS, Projection};
+use runlens_analysis::targets::Judgement;
 
-use crate::error::Result;
-use crate::frame::{FrameFormat, render_frame};
-use crate::prices::format_usd;
+use crate::error::{ReportError, Result};
+use crate::frame::FrameFormat;
+use crate::records::{header, keyed, to_csv};
 use crate::table::{align_right, new_table};
-use crate::units::{format_bytes, format_duration_ms};
-
-/// A value in its metric's unit, readable.
-fn readable(value: Option<f64>, unit: &str) -> String {
-    let Some(v) = value.filter(|v| v.is_finite()) else {
-        return String::new();
-    };
-    match unit {
-        "ms" => format_duration_ms(v),
-        "bytes" => format_bytes(v.round() as i64),
-        "tokens/s" => format!("{v:.1}/s"),
-        "usd" => crate::prices::format_usd(v),
-        _ if v.fract() == 0.0 && v.abs() < 1e15 => format!("{}", v as i64),
-        _ => format!("{v:.1}"),
-    }
-}
+use crate::units::{format_optional, format_usd, format_value};
 
 /// The method, one line each, as the table's footer.
-pub fn method_lines(analysis: &Analysis) -> String {
-    let m = &analysis.method;
+pub fn method_lines(method: &runlens_analysis::analyze::Method) -> String {
+    let m = method;
     let mut out = String::new();
     let _ = writeln!(out, "percentiles: {}", m.quantiles);
     let _ = writeln!(out, "confidence interval: {}", m.confidence_interval);
@@ -54,60 +41,57 @@ pub fn method_lines(analysis: &Analysis) -> String {
     out
 }
 
-/// Renders the analysis in `format`: a table with the method below it, CSV rows, or JSON
-/// `{"method": {...}, "rows": [...]}`.
-pub fn render_analysis(analysis: &Analysis, format: FrameFormat) -> Result<String> {
+/// What `analyze --format json` writes besides the statistics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Extras<'a> {
+    /// Cost projections (a `projections` member, and a table under the statistics).
+    pub projections: Option<&'a [Projection]>,
+    /// The judgement against targets (a `targets` member, a table under the statistics).
+    pub judgement: Option<&'a Judgement>,
+}
+
+/// Renders the analysis in `format`: a table with the method below it (and the extras'
+/// tables), CSV rows (the statistics only), or JSON `{"method": {...}, "rows": [...],
+/// "projections": [...], "targets": {...}}`.
+pub fn render_analysis(analysis: &Analysis, format: FrameFormat, extras: Extras) -> Result<String> {
     match format {
-        FrameFormat::Table => Ok(render_table(analysis)),
-        FrameFormat::Csv => render_frame(&mut analysis.frame.clone(), FrameFormat::Csv),
+        FrameFormat::Table => {
+            let mut text = render_table(analysis);
+            if let Some(p) = extras.projections.filter(|p| !p.is_empty()) {
+                text.push('\n');
+                text.push_str(&render_projections(p, &analysis.by));
+            }
+            if let Some(j) = extras.judgement {
+                text.push('\n');
+                text.push_str(&render_judgement(j, &analysis.by));
+            }
+            Ok(text)
+        }
+        FrameFormat::Csv => render_csv(analysis),
         FrameFormat::Json => {
-            let rows = render_frame(&mut analysis.frame.clone(), FrameFormat::Json)?;
-            let m = &analysis.method;
-            let method = serde_json::json!({
-                "quantiles": m.quantiles,
-                "confidence_interval": m.confidence_interval,
-                "outlier_rule": m.outlier_rule.name(),
-                "outliers_dropped": m.outliers_dropped,
-                "outliers_found": m.outliers_found,
-                "outliers_removed": m.outliers_removed,
-                "warmups_excluded": m.warmups_excluded,
-                "failed_excluded": m.failed_excluded,
-            });
-            Ok(format!(
-                "{{\"method\": {method}, \"rows\": {}}}\n",
-                rows.trim_end()
-            ))
+            let mut value = serde_json::to_value(analysis).map_err(ReportError::Json)?;
+            if let Some(p) = extras.projections {
+                value["projections"] = projections_json(p, &analysis.by)?;
+            }
+            if let Some(j) = extras.judgement {
+                value["targets"] = judgement_json(j, &analysis.by)?;
+            }
+            Ok(value.to_string() + "\n")
         }
     }
 }
 
+/// The statistics rows as CSV (the `--by` keys first).
+fn render_csv(analysis: &Analysis) -> Result<String> {
+    let objects = analysis
+        .records()
+        .map(|r| serde_json::to_value(r).map_err(ReportError::Json))
+        .collect::<Result<Vec<_>>>()?;
+    to_csv(&header(&analysis.by, &RECORD_FIELDS), &objects)
+}
+
 fn render_table(analysis: &Analysis) -> String {
-    let df = &analysis.frame;
-    let fixed = [
-        "phase",
-        "metric",
-        "unit",
-        "n",
-        "failed",
-        "mean",
-        "stddev",
-        "min",
-        "max",
-        "p50",
-        "p95",
-        "p99",
-        "ci95_low",
-        "ci95_high",
-        "outliers",
-        "outliers_removed",
-    ];
-    let keys: Vec<String> = df
-        .get_column_names()
-        .iter()
-        .map(|n| n.to_string())
-        .filter(|n| !fixed.contains(&n.as_str()))
-        .collect();
-    let mut header: Vec<&str> = keys.iter().map(String::as_str).collect();
+    let mut header: Vec<&str> = analysis.by.iter().map(String::as_str).collect();
     header.extend([
         "phase",
         "metric",
@@ -123,50 +107,66 @@ fn render_table(analysis: &Analysis) -> String {
         "outliers",
     ]);
     let mut table = new_table(&header);
-    let text = |name: &str, i: usize| runlens_analysis::cells::text(df, name, i);
-    let number = |name: &str, i: usize| runlens_analysis::cells::number(df, name, i);
-    for i in 0..df.height() {
-        let unit = text("unit", i).unwrap_or_default();
-        let r = |name: &str| readable(number(name, i), &unit);
-        let mut row: Vec<String> = keys
+    let mut bootstrapped = false;
+    for row in &analysis.rows {
+        let unit = row.unit();
+        let stat = |s| format_optional(row.statistic(s), unit);
+        let mut cells: Vec<String> = row
+            .keys
             .iter()
-            .map(|k| text(k, i).unwrap_or_else(|| "—".into()))
+            .map(|k| k.clone().unwrap_or_else(|| "—".into()))
             .collect();
-        let mean = match number("stddev", i) {
-            Some(_) => format!("{} ± {}", r("mean"), r("stddev")),
-            None => r("mean"),
+        let mean = match row.stddev() {
+            Some(sd) => format!("{} ± {}", stat(Statistic::Mean), format_value(sd, unit)),
+            None => stat(Statistic::Mean),
         };
-        let ci = match (number("ci95_low", i), number("ci95_high", i)) {
-            (Some(_), Some(_)) => format!("{} … {}", r("ci95_low"), r("ci95_high")),
-            _ => String::new(),
+        let ci = row
+            .ci95()
+            .map(|c| {
+                let mark = match c.method {
+                    runlens_analysis::stats::IntervalMethod::StudentT => "",
+                    _ => {
+                        bootstrapped = true;
+                        " *"
+                    }
+                };
+                format!(
+                    "{} … {}{mark}",
+                    format_value(c.low, unit),
+                    format_value(c.high, unit)
+                )
+            })
+            .unwrap_or_default();
+        let outliers = match row.outliers_removed {
+            0 => row.outliers.to_string(),
+            removed => format!("{} ({removed} removed)", row.outliers),
         };
-        let outliers = match (number("outliers", i), number("outliers_removed", i)) {
-            (Some(o), Some(rm)) if rm > 0.0 => format!("{o} ({rm} removed)"),
-            (Some(o), _) => format!("{o}"),
-            _ => String::new(),
-        };
-        row.extend([
-            text("phase", i).unwrap_or_default(),
-            text("metric", i).unwrap_or_default(),
-            text("n", i).unwrap_or_default(),
-            text("failed", i).unwrap_or_default(),
+        cells.extend([
+            row.phase.clone(),
+            row.metric.name.to_string(),
+            row.n.to_string(),
+            row.failed.to_string(),
             mean,
-            r("p50"),
-            r("p95"),
-            r("p99"),
-            r("min"),
-            r("max"),
+            stat(Statistic::P50),
+            stat(Statistic::P95),
+            stat(Statistic::P99),
+            stat(Statistic::Min),
+            stat(Statistic::Max),
             ci,
             outliers,
         ]);
-        table.add_row(row);
+        table.add_row(cells);
     }
-    let first_number = keys.len() + 2;
+    let first_number = analysis.by.len() + 2;
     align_right(
         &mut table,
         &(first_number..header.len()).collect::<Vec<_>>(),
     );
-    format!("{table}\n{}", method_lines(analysis))
+    let mut out = format!("{table}\n{}", method_lines(&analysis.method));
+    if bootstrapped {
+        out.push_str("* percentile bootstrap of the mean (the t interval would go below 0)\n");
+    }
+    out
 }
 
 /// The cost projections: per group, the mean cost of one workflow (a recorded run) and
@@ -207,45 +207,41 @@ pub fn render_projections(projections: &[Projection], keys: &[String]) -> String
 }
 
 /// The projections as JSON (the `projections` member of `analyze --format json`).
-pub fn projections_json(projections: &[Projection], keys: &[String]) -> serde_json::Value {
-    let rows: Vec<serde_json::Value> = projections
+pub fn projections_json(projections: &[Projection], keys: &[String]) -> Result<serde_json::Value> {
+    #[derive(serde::Serialize)]
+    struct Row {
+        runs: u64,
+        workflows_per_day: u64,
+        cost_per_run_usd: f64,
+        ci95_low_usd: Option<f64>,
+        ci95_high_usd: Option<f64>,
+        #[serde(flatten)]
+        per_period: serde_json::Map<String, serde_json::Value>,
+    }
+    let rows = projections
         .iter()
         .map(|p| {
-            let mut obj = serde_json::Map::new();
-            for (k, g) in keys.iter().zip(&p.keys) {
-                obj.insert(k.clone(), serde_json::json!(g));
-            }
-            obj.insert("runs".into(), serde_json::json!(p.runs));
-            obj.insert(
-                "workflows_per_day".into(),
-                serde_json::json!(p.workflows_per_day),
-            );
-            obj.insert(
-                "cost_per_run_usd".into(),
-                serde_json::json!(p.cost_per_run_usd),
-            );
-            obj.insert(
-                "ci95_low_usd".into(),
-                serde_json::json!(p.ci95_usd.map(|c| c.0)),
-            );
-            obj.insert(
-                "ci95_high_usd".into(),
-                serde_json::json!(p.ci95_usd.map(|c| c.1)),
-            );
-            for ((name, _), value) in PERIODS.iter().zip(p.per_period_usd) {
-                obj.insert(format!("per_{name}_usd"), serde_json::json!(value));
-            }
-            serde_json::Value::Object(obj)
+            let per_period = PERIODS
+                .iter()
+                .zip(p.per_period_usd)
+                .map(|((name, _), v)| (format!("per_{name}_usd"), serde_json::json!(v)))
+                .collect();
+            let row = Row {
+                runs: p.runs,
+                workflows_per_day: p.workflows_per_day,
+                cost_per_run_usd: p.cost_per_run_usd,
+                ci95_low_usd: p.ci95_usd.map(|c| c.0),
+                ci95_high_usd: p.ci95_usd.map(|c| c.1),
+                per_period,
+            };
+            keyed(keys, &p.keys, &row)
         })
-        .collect();
-    serde_json::Value::Array(rows)
+        .collect::<Result<Vec<_>>>()?;
+    Ok(serde_json::Value::Array(rows))
 }
 
 /// The targets table and the overall verdict.
-pub fn render_judgement(
-    judgement: &runlens_analysis::targets::Judgement,
-    keys: &[String],
-) -> String {
+pub fn render_judgement(judgement: &Judgement, keys: &[String]) -> String {
     let mut header: Vec<&str> = keys.iter().map(String::as_str).collect();
     header.extend([
         "metric",
@@ -269,10 +265,10 @@ pub fn render_judgement(
             v.metric.clone(),
             v.phase.clone(),
             v.statistic.clone(),
-            readable(v.actual, &v.unit),
-            readable(Some(v.target), &v.unit),
-            readable(Some(v.acceptable), &v.unit),
-            v.status.to_string(),
+            format_optional(v.actual, v.unit),
+            format_value(v.target, v.unit),
+            format_value(v.acceptable, v.unit),
+            v.status.label().to_string(),
             v.margin.clone(),
             v.grade.unwrap_or("").to_string(),
         ]);
@@ -293,93 +289,137 @@ pub fn render_judgement(
 }
 
 /// The judgement as JSON (the `targets` member of `analyze --format json`).
-pub fn judgement_json(
-    judgement: &runlens_analysis::targets::Judgement,
-    keys: &[String],
-) -> serde_json::Value {
-    let verdicts: Vec<serde_json::Value> = judgement
+pub fn judgement_json(judgement: &Judgement, keys: &[String]) -> Result<serde_json::Value> {
+    let verdicts = judgement
         .verdicts
         .iter()
-        .map(|v| {
-            let mut obj = serde_json::Map::new();
-            for (k, g) in keys.iter().zip(&v.group) {
-                obj.insert(k.clone(), serde_json::json!(g));
-            }
-            obj.insert("metric".into(), serde_json::json!(v.metric));
-            obj.insert("phase".into(), serde_json::json!(v.phase));
-            obj.insert("statistic".into(), serde_json::json!(v.statistic));
-            obj.insert("unit".into(), serde_json::json!(v.unit));
-            obj.insert("actual".into(), serde_json::json!(v.actual));
-            obj.insert("target".into(), serde_json::json!(v.target));
-            obj.insert("acceptable".into(), serde_json::json!(v.acceptable));
-            obj.insert("status".into(), serde_json::json!(v.status));
-            obj.insert("margin".into(), serde_json::json!(v.margin));
-            obj.insert("grade".into(), serde_json::json!(v.grade));
-            serde_json::Value::Object(obj)
-        })
-        .collect();
-    serde_json::json!({
+        .map(|v| keyed(keys, &v.group, v))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(serde_json::json!({
         "passed": judgement.passed,
         "reasons": judgement.reasons,
         "verdicts": verdicts,
-    })
+    }))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polars::prelude::*;
-    use runlens_analysis::analyze::Method;
-    use runlens_analysis::stats::OutlierRule;
+    use runlens_analysis::analyze::{Method, StatRow};
+    use runlens_analysis::catalogue;
+    use runlens_analysis::stats::{Describe, Interval, IntervalMethod, OutlierRule, Summary};
+
+    #[allow(clippy::too_many_arguments)]
+    fn row(
+        provider: Option<&str>,
+        phase: &str,
+        metric: &str,
+        n: usize,
+        failed: usize,
+        d: (f64, Option<f64>, f64, f64),
+        p: (f64, f64, f64),
+        ci: Option<(f64, f64, IntervalMethod)>,
+        outliers: (usize, usize),
+    ) -> StatRow {
+        StatRow {
+            keys: vec![provider.map(str::to_string)],
+            phase: phase.into(),
+            metric: catalogue::find(metric).expect("metric"),
+            n,
+            failed,
+            summary: Some(Summary {
+                describe: Describe {
+                    count: n,
+                    mean: d.0,
+                    stddev: d.1,
+                    min: d.2,
+                    max: d.3,
+                },
+                p50: p.0,
+                p95: p.1,
+                p99: p.2,
+                ci95: ci.map(|(low, high, method)| Interval { low, high, method }),
+            }),
+            outliers: outliers.0,
+            outliers_removed: outliers.1,
+        }
+    }
 
     fn sample() -> Analysis {
-        let frame = df!(
-            "provider" => [Some("ollama"), Some("ollama"), None],
-            "phase" => ["(total)", "Analysis", "(total)"],
-            "metric" => ["wall_time", "phase_time", "peak_memory"],
-            "unit" => ["ms", "ms", "bytes"],
-            "n" => [3u64, 3, 1],
-            "failed" => [1u64, 0, 0],
-            "mean" => [Some(301_933.3), Some(1_250.5), Some(1_073_741_824.0)],
-            "stddev" => [Some(3_655.6), Some(20.25), None],
-            "min" => [Some(298_700.0), Some(1_230.0), Some(1_073_741_824.0)],
-            "max" => [Some(305_900.0), Some(1_271.0), Some(1_073_741_824.0)],
-            "p50" => [Some(301_200.0), Some(1_250.5), Some(1_073_741_824.0)],
-            "p95" => [Some(305_430.0), Some(1_269.0), Some(1_073_741_824.0)],
-            "p99" => [Some(305_806.0), Some(1_270.6), Some(1_073_741_824.0)],
-            "ci95_low" => [Some(292_852.3), Some(1_200.2), None],
-            "ci95_high" => [Some(311_014.3), Some(1_300.8), None],
-            "outliers" => [0u64, 1, 0],
-            "outliers_removed" => [0u64, 1, 0]
-        )
-        .expect("frame");
+        let mut method = Method::new(OutlierRule::Iqr, true);
+        method.outliers_found = 1;
+        method.outliers_removed = 1;
+        method.warmups_excluded = 1;
+        method.failed_excluded = 1;
         Analysis {
-            frame,
-            method: Method {
-                quantiles: "linear interpolation between order statistics (numpy default, type 7)",
-                confidence_interval: "95 % CI of the mean, Student's t with n - 1 degrees of freedom",
-                outlier_rule: OutlierRule::Iqr,
-                outliers_dropped: true,
-                outliers_found: 1,
-                outliers_removed: 1,
-                warmups_excluded: 1,
-                failed_excluded: 1,
-            },
+            by: vec!["provider".into()],
+            rows: vec![
+                row(
+                    Some("ollama"),
+                    "(total)",
+                    "wall_time",
+                    3,
+                    1,
+                    (301_933.3, Some(3_655.6), 298_700.0, 305_900.0),
+                    (301_200.0, 305_430.0, 305_806.0),
+                    Some((292_852.3, 311_014.3, IntervalMethod::StudentT)),
+                    (0, 0),
+                ),
+                row(
+                    Some("ollama"),
+                    "Analysis",
+                    "phase_time",
+                    3,
+                    0,
+                    (1_250.5, Some(20.25), 1_230.0, 1_271.0),
+                    (1_250.5, 1_269.0, 1_270.6),
+                    Some((1_200.2, 1_300.8, IntervalMethod::StudentT)),
+                    (1, 1),
+                ),
+                row(
+                    Some("anthropic"),
+                    "(total)",
+                    "run_cost",
+                    2,
+                    0,
+                    (0.02925, Some(0.0223), 0.0135, 0.045),
+                    (0.02925, 0.0434, 0.0447),
+                    Some((0.0135, 0.045, IntervalMethod::Bootstrap)),
+                    (0, 0),
+                ),
+                row(
+                    None,
+                    "(total)",
+                    "peak_memory",
+                    1,
+                    0,
+                    (1_073_741_824.0, None, 1_073_741_824.0, 1_073_741_824.0),
+                    (1_073_741_824.0, 1_073_741_824.0, 1_073_741_824.0),
+                    None,
+                    (0, 0),
+                ),
+            ],
+            method,
         }
     }
 
     #[test]
     fn table_with_units_and_method() {
-        insta::assert_snapshot!(render_analysis(&sample(), FrameFormat::Table).expect("table"));
+        insta::assert_snapshot!(
+            render_analysis(&sample(), FrameFormat::Table, Extras::default()).expect("table")
+        );
     }
 
     #[test]
     fn json_has_the_method_and_the_rows() {
-        let text = render_analysis(&sample(), FrameFormat::Json).expect("json");
+        let text = render_analysis(&sample(), FrameFormat::Json, Extras::default()).expect("json");
         insta::assert_snapshot!(text);
         let value: serde_json::Value = serde_json::from_str(&text).expect("valid json");
-        assert_eq!(value["rows"].as_array().map(Vec::len), Some(3));
+        assert_eq!(value["rows"].as_array().map(Vec::len), Some(4));
         assert_eq!(value["method"]["outlier_rule"], "iqr");
+        assert_eq!(value["rows"][2]["unit"], "usd");
+        assert_eq!(value["rows"][2]["ci95_method"], "bootstrap");
+        assert_eq!(value["rows"][0]["provider"], "ollama");
     }
 
     #[test]
@@ -388,13 +428,13 @@ mod tests {
             keys: vec![Some("anthropic".into())],
             runs: 2,
             cost_per_run_usd: 0.02925,
-            ci95_usd: Some((-0.336, 0.394)),
+            ci95_usd: Some((0.0135, 0.045)),
             workflows_per_day: 10,
             per_period_usd: [0.2925, 2.0475, 8.775, 106.7625],
         }];
         let keys = ["provider".to_string()];
         insta::assert_snapshot!(render_projections(&projections, &keys));
-        let json = projections_json(&projections, &keys);
+        let json = projections_json(&projections, &keys).expect("json");
         assert_eq!(json[0]["per_year_usd"], 106.7625);
         assert_eq!(json[0]["provider"], "anthropic");
         assert_eq!(render_projections(&[], &keys), "");
@@ -402,6 +442,8 @@ mod tests {
 
     #[test]
     fn csv_is_the_rows() {
-        insta::assert_snapshot!(render_analysis(&sample(), FrameFormat::Csv).expect("csv"));
+        insta::assert_snapshot!(
+            render_analysis(&sample(), FrameFormat::Csv, Extras::default()).expect("csv")
+        );
     }
 }

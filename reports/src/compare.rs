@@ -2,20 +2,12 @@
 
 use std::fmt::Write as _;
 
-use runlens_analysis::compare::{ALPHA, BOOTSTRAP_ROUNDS, Comparison, SpeedupClaim};
+use runlens_analysis::compare::{ALPHA, BOOTSTRAP_ROUNDS, Change, Comparison, SpeedupClaim};
 
+use crate::error::{ReportError, Result};
+use crate::records::{header, keyed, to_csv};
 use crate::table::{align_right, new_table};
-use crate::units::{format_bytes, format_duration_ms};
-
-fn readable(v: f64, unit: &str) -> String {
-    match unit {
-        "ms" => format_duration_ms(v),
-        "bytes" => format_bytes(v.round() as i64),
-        "tokens/s" => format!("{v:.1}/s"),
-        _ if v.fract() == 0.0 => format!("{v:.0}"),
-        _ => format!("{v:.1}"),
-    }
-}
+use crate::units::format_value;
 
 /// The method line under the table.
 pub fn method_line(threshold: f64) -> String {
@@ -41,16 +33,16 @@ pub fn render_table(rows: &[Comparison], claim: Option<&SpeedupClaim>, threshold
     ]);
     for r in rows {
         t.add_row(vec![
-            r.metric.clone(),
+            r.metric.name.to_string(),
             r.phase.clone(),
             format!(
                 "{} (n={})",
-                readable(r.baseline_median, &r.unit),
+                format_value(r.baseline_median, r.unit),
                 r.baseline_n
             ),
             format!(
                 "{} (n={})",
-                readable(r.candidate_median, &r.unit),
+                format_value(r.candidate_median, r.unit),
                 r.candidate_n
             ),
             r.ratio.map(|x| format!("{x:.3}")).unwrap_or_default(),
@@ -59,7 +51,7 @@ pub fn render_table(rows: &[Comparison], claim: Option<&SpeedupClaim>, threshold
                 _ => String::new(),
             },
             r.p_value.map(|p| format!("{p:.4}")).unwrap_or_default(),
-            r.verdict.clone(),
+            r.verdict.label().to_string(),
         ]);
     }
     align_right(&mut t, &[2, 3, 4, 5, 6]);
@@ -69,8 +61,8 @@ pub fn render_table(rows: &[Comparison], claim: Option<&SpeedupClaim>, threshold
     }
     let worse: Vec<&str> = rows
         .iter()
-        .filter(|r| r.verdict == "worse")
-        .map(|r| r.metric.as_str())
+        .filter(|r| r.verdict == Change::Worse)
+        .map(|r| r.metric.name)
         .collect();
     if !worse.is_empty() {
         let _ = writeln!(out, "REGRESSION: {}", worse.join(", "));
@@ -79,6 +71,54 @@ pub fn render_table(rows: &[Comparison], claim: Option<&SpeedupClaim>, threshold
         let _ = writeln!(out, "{}", claim_line(c));
     }
     out
+}
+
+/// The fields of a CSV row, in order.
+const CSV_FIELDS: [&str; 13] = [
+    "metric",
+    "phase",
+    "unit",
+    "direction",
+    "baseline_n",
+    "baseline_median",
+    "candidate_n",
+    "candidate_median",
+    "ratio",
+    "ratio_ci95_low",
+    "ratio_ci95_high",
+    "p_value",
+    "verdict",
+];
+
+fn objects(rows: &[Comparison]) -> Result<Vec<serde_json::Value>> {
+    rows.iter()
+        .map(|r| {
+            let mut object = keyed(&[], &[], r)?;
+            object["direction"] =
+                serde_json::to_value(r.metric.direction).map_err(ReportError::Json)?;
+            Ok(object)
+        })
+        .collect()
+}
+
+/// The comparison as JSON: threshold, method, rows and the claim's answer.
+pub fn render_json(
+    rows: &[Comparison],
+    claim: Option<&SpeedupClaim>,
+    threshold: f64,
+) -> Result<String> {
+    let value = serde_json::json!({
+        "threshold": threshold,
+        "method": method_line(threshold),
+        "rows": objects(rows)?,
+        "speedup": claim,
+    });
+    Ok(serde_json::to_string_pretty(&value).map_err(ReportError::Json)? + "\n")
+}
+
+/// The comparison rows as CSV.
+pub fn render_csv(rows: &[Comparison]) -> Result<String> {
+    to_csv(&header(&[], &CSV_FIELDS), &objects(rows)?)
 }
 
 /// The answer to a claimed speed-up, with the evidence.
@@ -106,10 +146,12 @@ mod tests {
 
     #[test]
     fn table_and_claim() {
-        let rows = vec![Comparison {
-            metric: "wall_time".into(),
+        let wall = runlens_analysis::catalogue::find("wall_time").expect("metric");
+        let cost = runlens_analysis::catalogue::find("run_cost").expect("metric");
+        let mut rows = vec![Comparison {
+            metric: wall,
             phase: "(total)".into(),
-            unit: "ms".into(),
+            unit: wall.unit,
             baseline_n: 9,
             baseline_median: 100_000.0,
             candidate_n: 9,
@@ -118,8 +160,17 @@ mod tests {
             ratio_ci95_low: Some(1.18),
             ratio_ci95_high: Some(1.22),
             p_value: Some(0.0004),
-            verdict: "worse".into(),
+            verdict: Change::Worse,
         }];
+        rows.push(Comparison {
+            metric: cost,
+            unit: cost.unit,
+            baseline_median: 0.0135,
+            candidate_median: 0.012,
+            ratio: Some(0.889),
+            verdict: Change::NoSignificantDifference,
+            ..rows[0].clone()
+        });
         let claim = SpeedupClaim {
             metric: "wall_time".into(),
             expected: 10.0,
@@ -128,5 +179,16 @@ mod tests {
             holds: false,
         };
         insta::assert_snapshot!(render_table(&rows, Some(&claim), 0.05));
+        let csv = render_csv(&rows).expect("csv");
+        assert!(csv.starts_with("metric,phase,unit,direction,"), "{csv}");
+        assert!(
+            csv.contains("\nrun_cost,(total),usd,lower_is_better,9,0.0135,"),
+            "{csv}"
+        );
+        let json: serde_json::Value =
+            serde_json::from_str(&render_json(&rows, Some(&claim), 0.05).expect("json"))
+                .expect("valid");
+        assert_eq!(json["rows"][0]["metric"], "wall_time");
+        assert_eq!(json["rows"][0]["verdict"], "worse");
     }
 }

@@ -14,6 +14,12 @@ pub enum ReportError {
         /// Polars' error.
         source: polars::error::PolarsError,
     },
+    /// A typed result could not be serialised.
+    #[error("writing JSON: {0}")]
+    Json(serde_json::Error),
+    /// A CSV record could not be written.
+    #[error("writing CSV: {0}")]
+    Csv(csv::Error),
     /// A chart could not be drawn or encoded.
     #[error("drawing a chart: {0}")]
     Chart(String),

@@ -12,6 +12,7 @@ pub mod memory;
 pub mod prices;
 pub mod probe;
 pub mod record_summary;
+pub mod records;
 pub mod report;
 pub mod table;
 pub mod units;

@@ -2,6 +2,8 @@
 
 use runlens_analysis::memory::MemoryGrowth;
 
+use crate::error::Result;
+use crate::records::{header, keyed, to_csv};
 use crate::table::{align_right, new_table};
 use crate::units::format_bytes;
 
@@ -52,63 +54,52 @@ pub fn render_table(rows: &[MemoryGrowth], by: &[String], threshold: f64) -> Str
     )
 }
 
+/// The fields of a row after the keys, in order.
+const FIELDS: [&str; 7] = [
+    "runs",
+    "first_peak_bytes",
+    "last_peak_bytes",
+    "growth",
+    "slope_bytes_per_run",
+    "within_run_bytes_per_s",
+    "verdict",
+];
+
+fn objects(rows: &[MemoryGrowth], by: &[String]) -> Result<Vec<serde_json::Value>> {
+    rows.iter().map(|r| keyed(by, &r.group, r)).collect()
+}
+
 /// The rows as JSON.
-pub fn render_json(rows: &[MemoryGrowth], by: &[String], threshold: f64) -> String {
-    let rows: Vec<serde_json::Value> = rows
-        .iter()
-        .map(|r| {
-            let mut obj = serde_json::Map::new();
-            for (k, g) in by.iter().zip(&r.group) {
-                obj.insert(k.clone(), serde_json::json!(g));
-            }
-            obj.insert("runs".into(), serde_json::json!(r.runs));
-            obj.insert(
-                "first_peak_bytes".into(),
-                serde_json::json!(r.first_peak_bytes),
-            );
-            obj.insert(
-                "last_peak_bytes".into(),
-                serde_json::json!(r.last_peak_bytes),
-            );
-            obj.insert("growth".into(), serde_json::json!(r.growth));
-            obj.insert(
-                "slope_bytes_per_run".into(),
-                serde_json::json!(r.slope_bytes_per_run),
-            );
-            obj.insert(
-                "within_run_bytes_per_s".into(),
-                serde_json::json!(r.within_run_bytes_per_s),
-            );
-            obj.insert("verdict".into(), serde_json::json!(r.verdict));
-            serde_json::Value::Object(obj)
-        })
-        .collect();
-    serde_json::json!({"threshold": threshold, "rows": rows}).to_string()
+pub fn render_json(rows: &[MemoryGrowth], by: &[String], threshold: f64) -> Result<String> {
+    Ok(serde_json::json!({"threshold": threshold, "rows": objects(rows, by)?}).to_string())
 }
 
 /// The rows as CSV.
-pub fn render_csv(rows: &[MemoryGrowth], by: &[String]) -> String {
-    let mut out = by.join(",");
-    if !by.is_empty() {
-        out.push(',');
+pub fn render_csv(rows: &[MemoryGrowth], by: &[String]) -> Result<String> {
+    to_csv(&header(by, &FIELDS), &objects(rows, by)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_quotes_group_values() {
+        let row = MemoryGrowth {
+            group: vec![Some("a,b".into())],
+            runs: 5,
+            first_peak_bytes: 1024.0,
+            last_peak_bytes: 2048.0,
+            growth: 1.0,
+            slope_bytes_per_run: Some(256.0),
+            within_run_bytes_per_s: None,
+            verdict: "leak suspected",
+        };
+        let csv = render_csv(&[row], &["host".to_string()]).expect("csv");
+        assert_eq!(
+            csv,
+            "host,runs,first_peak_bytes,last_peak_bytes,growth,slope_bytes_per_run,within_run_bytes_per_s,verdict\n\
+             \"a,b\",5,1024.0,2048.0,1.0,256.0,,leak suspected\n"
+        );
     }
-    out.push_str("runs,first_peak_bytes,last_peak_bytes,growth,slope_bytes_per_run,within_run_bytes_per_s,verdict\n");
-    let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-    for r in rows {
-        for g in &r.group {
-            out.push_str(g.as_deref().unwrap_or(""));
-            out.push(',');
-        }
-        out.push_str(&format!(
-            "{},{},{},{},{},{},{}\n",
-            r.runs,
-            r.first_peak_bytes,
-            r.last_peak_bytes,
-            r.growth,
-            opt(r.slope_bytes_per_run),
-            opt(r.within_run_bytes_per_s),
-            r.verdict
-        ));
-    }
-    out
 }

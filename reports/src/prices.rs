@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use runlens_analysis::prices::{ModelPrice, PriceTable, Tokens};
 
 use crate::table::{align_right, new_table};
+pub use crate::units::format_usd;
 
 fn rate(v: Option<f64>) -> String {
     v.map(|v| {
@@ -14,29 +15,6 @@ fn rate(v: Option<f64>) -> String {
             .to_string()
     })
     .unwrap_or_else(|| "—".into())
-}
-
-/// Dollars with enough digits for small amounts: `$0.0923`, `$12.50`, `$1,234.57`.
-pub fn format_usd(v: f64) -> String {
-    if v.abs() >= 1000.0 {
-        let cents = (v * 100.0).round() as i64;
-        let (whole, frac) = (cents / 100, (cents % 100).abs());
-        let digits = whole.abs().to_string();
-        let mut grouped = String::new();
-        for (i, c) in digits.chars().enumerate() {
-            if i > 0 && (digits.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        format!("{}${grouped}.{frac:02}", if v < 0.0 { "-" } else { "" })
-    } else if v < 0.0 {
-        format!("-{}", format_usd(-v))
-    } else if v >= 1.0 {
-        format!("${v:.2}")
-    } else {
-        format!("${v:.4}")
-    }
 }
 
 /// The price table: one row per model, USD per million tokens.

@@ -14,25 +14,26 @@ use runlens_analysis::report::{Report, Section};
 use crate::analysis::method_lines;
 use crate::error::Result;
 use crate::frame::{FrameFormat, render_frame};
-use crate::prices::format_usd;
 use crate::table::cell_text;
-use crate::units::{format_bytes, format_duration_ms};
+use crate::units::{format_count, format_value};
+use runlens_analysis::catalogue::Unit;
 
-/// A number in the unit its name ends with.
+/// The unit a column's name ends with (`_ms`, `_usd`, `_bytes`, or `(ms)` ... in a label).
+fn unit_of_column(name: &str) -> Option<Unit> {
+    [("ms", Unit::Ms), ("usd", Unit::Usd), ("bytes", Unit::Bytes)]
+        .into_iter()
+        .find(|(suffix, _)| {
+            name.ends_with(&format!("_{suffix}")) || name.ends_with(&format!("({suffix})"))
+        })
+        .map(|(_, unit)| unit)
+}
+
+/// A number in the unit its name ends with (a count otherwise).
 pub(crate) fn readable(name: &str, value: f64) -> String {
-    if !value.is_finite() {
-        return String::new();
-    }
-    if name.ends_with("_ms") || name.ends_with("(ms)") {
-        format_duration_ms(value)
-    } else if name.ends_with("_usd") || name.ends_with("(usd)") {
-        format_usd(value)
-    } else if name.ends_with("_bytes") || name.ends_with("(bytes)") {
-        format_bytes(value.round() as i64)
-    } else if value.fract() == 0.0 && value.abs() < 1e15 {
-        format!("{}", value as i64)
-    } else {
-        format!("{value:.1}")
+    match unit_of_column(name) {
+        Some(unit) => format_value(value, unit),
+        None if value.is_finite() => format_count(value),
+        None => String::new(),
     }
 }
 
@@ -124,10 +125,7 @@ pub fn render_markdown(report: &Report) -> String {
 }
 
 pub(crate) fn method_lines_of(report: &Report) -> String {
-    method_lines(&runlens_analysis::analyze::Analysis {
-        frame: DataFrame::empty(),
-        method: report.method.clone(),
-    })
+    method_lines(&report.method)
 }
 
 fn section_json(section: &Section) -> Result<serde_json::Value> {

@@ -3,6 +3,7 @@
 use runlens_analysis::DatasetReader;
 use runlens_analysis::analyze::{AnalyzeOptions, analyze};
 use runlens_analysis::stats::OutlierRule;
+use runlens_reports::analysis::Extras;
 use runlens_reports::frame::FrameFormat;
 
 use super::{Outcome, print_stdout};
@@ -58,7 +59,7 @@ pub fn run(data: &std::path::Path, args: AnalyzeArgs) -> anyhow::Result<Outcome>
     let judgement = match &targets {
         None => None,
         Some((shown, targets)) => Some(
-            runlens_analysis::targets::judge(&analysis, targets, &options.by)
+            runlens_analysis::targets::judge(&analysis, targets)
                 .map_err(|e| super::UsageError(format!("{shown}: {e}")))?,
         ),
     };
@@ -67,46 +68,19 @@ pub fn run(data: &std::path::Path, args: AnalyzeArgs) -> anyhow::Result<Outcome>
         OutputFormat::Csv => FrameFormat::Csv,
         OutputFormat::Json => FrameFormat::Json,
     };
-    let projections = runlens_analysis::projections::project_costs(
-        &analysis,
-        &options.by,
-        args.workflows_per_day,
-    )?;
-    let mut text = runlens_reports::analysis::render_analysis(&analysis, format)?;
-    match format {
-        FrameFormat::Table if !projections.is_empty() => {
-            text.push('\n');
-            text.push_str(&runlens_reports::analysis::render_projections(
-                &projections,
-                &options.by,
-            ));
-        }
-        FrameFormat::Json => {
-            let mut value: serde_json::Value = serde_json::from_str(&text)?;
-            value["projections"] =
-                runlens_reports::analysis::projections_json(&projections, &options.by);
-            text = value.to_string() + "\n";
-        }
-        // CSV stays the statistics rows (the projections are `analyze --format json`'s).
-        _ => {}
-    }
-    if let Some(j) = &judgement {
-        match format {
-            FrameFormat::Table => {
-                text.push('\n');
-                text.push_str(&runlens_reports::analysis::render_judgement(j, &options.by));
-            }
-            FrameFormat::Json => {
-                let mut value: serde_json::Value = serde_json::from_str(&text)?;
-                value["targets"] = runlens_reports::analysis::judgement_json(j, &options.by);
-                text = value.to_string() + "\n";
-            }
-            // CSV stays the statistics rows; the verdicts go to stderr.
-            FrameFormat::Csv => eprint!(
-                "{}",
-                runlens_reports::analysis::render_judgement(j, &options.by)
-            ),
-        }
+    let projections =
+        runlens_analysis::projections::project_costs(&analysis, args.workflows_per_day);
+    let extras = Extras {
+        projections: Some(&projections),
+        judgement: judgement.as_ref(),
+    };
+    let text = runlens_reports::analysis::render_analysis(&analysis, format, extras)?;
+    if let (Some(j), FrameFormat::Csv) = (&judgement, format) {
+        // CSV stays the statistics rows; the verdicts go to stderr.
+        eprint!(
+            "{}",
+            runlens_reports::analysis::render_judgement(j, &options.by)
+        );
     }
     print_stdout(&text)?;
     Ok(match judgement {

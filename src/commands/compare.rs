@@ -1,7 +1,10 @@
 //! `runlens compare`.
 
 use runlens_analysis::DatasetReader;
-use runlens_analysis::compare::{GroupSpec, compare, group_samples, save_baseline, speedup_claim};
+use runlens_analysis::catalogue;
+use runlens_analysis::compare::{
+    Change, GroupSpec, compare, group_samples, save_baseline, speedup_claim,
+};
 
 use super::{Outcome, UsageError, print_stdout};
 use crate::cli::{CompareArgs, OutputFormat};
@@ -17,6 +20,9 @@ pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome>
             other => other.into(),
         }
     };
+    for metric in &args.metrics {
+        catalogue::lookup(metric).map_err(UsageError)?;
+    }
     let baseline = group_samples(&reader, data, &args.baseline, args.phase).map_err(usage)?;
     if let Some(name) = &args.save_baseline {
         if matches!(args.baseline, GroupSpec::Saved(_)) {
@@ -59,53 +65,16 @@ pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome>
             runlens_reports::compare::render_table(&rows, claim.as_ref(), args.threshold)
         }
         OutputFormat::Json => {
-            serde_json::to_string_pretty(&serde_json::json!({
-                "threshold": args.threshold,
-                "method": runlens_reports::compare::method_line(args.threshold),
-                "rows": rows,
-                "speedup": claim,
-            }))? + "\n"
+            runlens_reports::compare::render_json(&rows, claim.as_ref(), args.threshold)?
         }
-        OutputFormat::Csv => {
-            let mut out = String::from(
-                "metric,phase,unit,baseline_n,baseline_median,candidate_n,candidate_median,ratio,ratio_ci95_low,ratio_ci95_high,p_value,verdict\n",
-            );
-            let opt = |v: Option<f64>| v.map(|x| x.to_string()).unwrap_or_default();
-            for r in &rows {
-                out.push_str(&format!(
-                    "{},{},{},{},{},{},{},{},{},{},{},{}\n",
-                    csv_field(&r.metric),
-                    csv_field(&r.phase),
-                    r.unit,
-                    r.baseline_n,
-                    r.baseline_median,
-                    r.candidate_n,
-                    r.candidate_median,
-                    opt(r.ratio),
-                    opt(r.ratio_ci95_low),
-                    opt(r.ratio_ci95_high),
-                    opt(r.p_value),
-                    r.verdict
-                ));
-            }
-            out
-        }
+        OutputFormat::Csv => runlens_reports::compare::render_csv(&rows)?,
     };
     print_stdout(&text)?;
-    let regressed = rows.iter().any(|r| r.verdict == "worse");
+    let regressed = rows.iter().any(|r| r.verdict == Change::Worse);
     let claim_failed = claim.as_ref().is_some_and(|c| !c.holds);
     Ok(if regressed || claim_failed {
         Outcome::Rejected
     } else {
         Outcome::Success
     })
-}
-
-/// A CSV field, quoted when it holds a comma or a quote.
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
 }

@@ -28,9 +28,9 @@ pub fn run(data: &std::path::Path, args: MemoryArgs) -> anyhow::Result<Outcome> 
     let text = match args.format {
         OutputFormat::Table => runlens_reports::memory::render_table(&rows, &by, args.threshold),
         OutputFormat::Json => {
-            runlens_reports::memory::render_json(&rows, &by, args.threshold) + "\n"
+            runlens_reports::memory::render_json(&rows, &by, args.threshold)? + "\n"
         }
-        OutputFormat::Csv => runlens_reports::memory::render_csv(&rows, &by),
+        OutputFormat::Csv => runlens_reports::memory::render_csv(&rows, &by)?,
     };
     print_stdout(&text)?;
     Ok(if rows.iter().any(|r| r.verdict != "stable") {

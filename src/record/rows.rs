@@ -122,10 +122,9 @@ impl RecordedRun {
         }
     }
 
-    /// Whether the run failed: non-zero exit, a signal, a timeout or an interruption.
+    /// Whether the run failed ([`RunRow::failed`], the rule the analyses use).
     pub fn failed(&self) -> bool {
-        let r = &self.row;
-        r.timed_out || r.interrupted || r.signal.is_some() || r.exit_code != Some(0)
+        self.row.failed()
     }
 
     /// Copies the rows into `rows`.

@@ -492,6 +492,19 @@ define_table! {
     }
 }
 
+impl RunRow {
+    /// Whether the run failed: a known non-zero exit code, a signal, a timeout or an
+    /// interruption. An unknown exit code (a time report that prints none) is not a failure
+    /// by itself. The analyses use the same rule as a polars expression
+    /// (`runlens_analysis::catalogue::run_failed`), tested to agree.
+    pub fn failed(&self) -> bool {
+        self.timed_out
+            || self.interrupted
+            || self.signal.is_some()
+            || self.exit_code.is_some_and(|code| code != 0)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,299 @@
+//! `runlens analyze`: per-group (and per-phase) statistics of every metric of the
+//! [catalogue](crate::catalogue), with the method stated.
+//!
+//! Each metric comes from the table that observes it, one observation per row or per run as
+//! its catalogue entry says; warm-up runs (and their phases) are excluded; failed
+//! observations are counted in `failed` and excluded from the statistics. Rows with no value
+//! for a metric (a run without a memory figure) do not count for it. Every metric has a
+//! `(total)` row: run metrics per run, phase metrics summed over each run's phases (one value
+//! per run), call metrics per call, `tool_calls` per session. With `--phase`, phase metrics
+//! and LLM-call metrics also get one row per phase (calls made outside any phase count in
+//! the totals only).
+//!
+//! Grouping (`--by`) and filters (`--filter key=value`) name a column of the table
+//! (`provider`, `source`, ...), `model` (an LLM call's responding model, else the requested
+//! one), or else a label (`--label key=value` at ingest). Polars scans each table once
+//! (`gather`) and groups the observations; [`crate::stats`] then summarises each group, in
+//! parallel, so every number comes from the one tested implementation. The result is typed
+//! ([`result`]).
+
+mod cost;
+mod gather;
+pub mod result;
+
+use polars::prelude::*;
+use rayon::prelude::*;
+use runlens_ingest::schema::Table;
+
+use crate::catalogue::{self, Metric};
+use crate::error::{AnalysisError, Result};
+use crate::labels::{label_column, label_keys, with_label_columns};
+use crate::prices::PriceTable;
+use crate::scan::DatasetReader;
+use crate::stats::{OutlierRule, analyze_sample};
+
+pub use result::{Analysis, Method, Record, StatRow, Statistic};
+
+/// What to analyse and how.
+#[derive(Debug, Clone, Default)]
+pub struct AnalyzeOptions {
+    /// Grouping keys (`provider`, `model`, `version`, ...).
+    pub by: Vec<String>,
+    /// Also one row per phase for phase and LLM-call metrics.
+    pub per_phase: bool,
+    /// Only observations whose key equals the value.
+    pub filters: Vec<(String, String)>,
+    /// How outliers are recognised.
+    pub outlier_rule: OutlierRule,
+    /// Remove outliers before computing the statistics.
+    pub drop_outliers: bool,
+    /// Prices for the `cost` metric (None: the bundled snapshot).
+    pub prices: Option<PriceTable>,
+}
+
+/// The phase value of run-level rows.
+pub const TOTAL_PHASE: &str = "(total)";
+
+pub(crate) fn group_column(i: usize) -> String {
+    format!("__g{i}")
+}
+
+/// Runs the analysis over the dataset.
+pub fn analyze(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<Analysis> {
+    check_keys(reader, options)?;
+    let mut method = Method::new(options.outlier_rule, options.drop_outliers);
+    let mut rows: Vec<(i64, StatRow)> = Vec::new();
+    for gathered in gather::gather_all(reader, options)? {
+        if !gathered.per_phase {
+            for g in &gathered.groups {
+                method.warmups_excluded += g.warmups;
+                method.failed_excluded += g.failed;
+            }
+        }
+        let metrics = &gathered.source.metrics;
+        let mut summarised: Vec<(i64, StatRow)> = gathered
+            .groups
+            .into_par_iter()
+            .flat_map_iter(|g| summarise(g, metrics, options))
+            .collect();
+        for (_, row) in &summarised {
+            method.outliers_found += row.outliers;
+            method.outliers_removed += row.outliers_removed;
+        }
+        rows.append(&mut summarised);
+    }
+    // By group, then phase (its place in the run, then name), then catalogue order.
+    rows.sort_by(|(ao, a), (bo, b)| {
+        (&a.keys, ao, &a.phase, catalogue::position(a.metric)).cmp(&(
+            &b.keys,
+            bo,
+            &b.phase,
+            catalogue::position(b.metric),
+        ))
+    });
+    Ok(Analysis {
+        by: options.by.clone(),
+        rows: rows.into_iter().map(|(_, r)| r).collect(),
+        method,
+    })
+}
+
+/// One row per metric of a group that has observations (or failures), with the group's
+/// phase order for sorting.
+fn summarise(
+    group: gather::Group,
+    metrics: &[&'static Metric],
+    options: &AnalyzeOptions,
+) -> Vec<(i64, StatRow)> {
+    let mut rows = Vec::new();
+    for (&metric, series) in metrics.iter().zip(&group.values) {
+        let copied: Vec<f64>;
+        let values: &[f64] = match series.as_ref().and_then(|s| s.f64().ok()) {
+            Some(ca) => match ca.cont_slice() {
+                Ok(slice) => slice,
+                Err(_) => {
+                    copied = ca.iter().flatten().collect();
+                    &copied
+                }
+            },
+            None => &[],
+        };
+        if values.is_empty() && group.failed == 0 {
+            continue;
+        }
+        let sample = analyze_sample(
+            values,
+            options.outlier_rule,
+            options.drop_outliers,
+            metric.non_negative,
+        );
+        rows.push((
+            group.phase_order,
+            StatRow {
+                keys: group.keys.clone(),
+                phase: group.phase.clone(),
+                metric,
+                n: sample.kept,
+                failed: group.failed,
+                summary: sample.summary,
+                outliers: sample.outliers,
+                outliers_removed: sample.removed,
+            },
+        ));
+    }
+    rows
+}
+
+/// The observations of one metric (and phase) that count, for comparisons.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    /// The metric.
+    pub metric: &'static Metric,
+    /// Phase, or [`TOTAL_PHASE`].
+    pub phase: String,
+    /// The counted values (warm-ups and failures excluded).
+    pub values: Vec<f64>,
+}
+
+/// The counted observations of every metric among the rows matching `filters` (and per
+/// phase with `per_phase`), the same ones `analyze` summarises.
+pub fn samples(
+    reader: &DatasetReader,
+    filters: &[(String, String)],
+    per_phase: bool,
+) -> Result<Vec<Sample>> {
+    let options = AnalyzeOptions {
+        filters: filters.to_vec(),
+        per_phase,
+        ..AnalyzeOptions::default()
+    };
+    check_keys(reader, &options)?;
+    let mut out = Vec::new();
+    for gathered in gather::gather_all(reader, &options)? {
+        for group in gathered.groups {
+            for (&metric, series) in gathered.source.metrics.iter().zip(&group.values) {
+                let values: Vec<f64> = series
+                    .as_ref()
+                    .and_then(|s| s.f64().ok())
+                    .map(|ca| ca.iter().flatten().collect())
+                    .unwrap_or_default();
+                if !values.is_empty() {
+                    out.push(Sample {
+                        metric,
+                        phase: group.phase.clone(),
+                        values,
+                    });
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The tables `analyze` reads.
+const TABLES: [Table; 5] = [
+    Table::Runs,
+    Table::Phases,
+    Table::Artifacts,
+    Table::LlmCalls,
+    Table::Sessions,
+];
+
+/// Every `--by` and `--filter` key must name a column, `model`, or a label present in the
+/// data: a typo would otherwise group everything under "no value".
+pub(crate) fn check_keys(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<()> {
+    let keys: Vec<&String> = options
+        .by
+        .iter()
+        .chain(options.filters.iter().map(|(k, _)| k))
+        .collect();
+    let is_column = |key: &str| {
+        key == "model"
+            || TABLES.iter().any(|t| {
+                t.schema()
+                    .fields()
+                    .iter()
+                    .any(|f| f.name() == key && key != "labels")
+            })
+    };
+    let unknown: Vec<&String> = keys.into_iter().filter(|k| !is_column(k)).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let mut present: Vec<String> = Vec::new();
+    for table in TABLES {
+        present.extend(label_keys(&reader.scan(table)?)?);
+    }
+    present.sort();
+    present.dedup();
+    match unknown.into_iter().find(|k| !present.contains(k)) {
+        None => Ok(()),
+        Some(key) => Err(AnalysisError::UnknownLabel {
+            table: "runs, phases, llm_calls or sessions",
+            key: key.clone(),
+            present: if present.is_empty() {
+                "none".into()
+            } else {
+                present.join(", ")
+            },
+        }),
+    }
+}
+
+/// The expression a grouping or filter key stands for in `table`, and the label it needs
+/// (if it is one).
+fn key_expr(table: Table, key: &str) -> (Expr, Option<String>) {
+    let schema = table.schema();
+    let has = |name: &str| schema.fields().iter().any(|f| f.name() == name);
+    if key == "model" && table == Table::LlmCalls {
+        return (
+            coalesce(&[col("response_model"), col("request_model")]),
+            None,
+        );
+    }
+    if has(key) && key != "labels" {
+        return (col(key).cast(DataType::String), None);
+    }
+    (col(label_column(key)), Some(key.to_string()))
+}
+
+/// A scan of `table`, the `--by` keys as expressions aliased `__g0`, `__g1`, ... (for a
+/// select), and the `--filter`s as one condition (true when there are none).
+pub(crate) fn keyed_parts(
+    reader: &DatasetReader,
+    table: Table,
+    by: &[String],
+    filters: &[(String, String)],
+) -> Result<(LazyFrame, Vec<Expr>, Expr)> {
+    let mut labels: Vec<String> = Vec::new();
+    let mut keys: Vec<Expr> = Vec::new();
+    for (i, key) in by.iter().enumerate() {
+        let (expr, label) = key_expr(table, key);
+        labels.extend(label);
+        keys.push(expr.alias(group_column(i).as_str()));
+    }
+    let mut condition = lit(true);
+    for (key, value) in filters {
+        let (expr, label) = key_expr(table, key);
+        labels.extend(label);
+        condition = condition.and(expr.eq(lit(value.as_str())));
+    }
+    labels.sort();
+    labels.dedup();
+    Ok((
+        with_label_columns(reader.scan(table)?, &labels),
+        keys,
+        condition,
+    ))
+}
+
+/// [`keyed_parts`] with the filters applied: shared by every analysis that groups.
+pub(crate) fn keyed_scan(
+    reader: &DatasetReader,
+    table: Table,
+    by: &[String],
+    filters: &[(String, String)],
+) -> Result<(LazyFrame, Vec<Expr>)> {
+    let (lf, keys, condition) = keyed_parts(reader, table, by, filters)?;
+    Ok((lf.filter(condition), keys))
+}
