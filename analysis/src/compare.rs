@@ -242,8 +242,13 @@ pub fn compare(
         let ratio = (bm != 0.0).then(|| cm / bm);
         let ci = bootstrap_ratio_ci(&b.values, &c.values, BOOTSTRAP_ROUNDS, BOOTSTRAP_SEED);
         let p = mann_whitney_p(&b.values, &c.values);
-        let verdict = match (ratio, p) {
-            (Some(r), Some(p)) if p < ALPHA && (r - 1.0).abs() > threshold => {
+        // From a baseline median of 0 any change is beyond every relative threshold.
+        let beyond_threshold = match ratio {
+            Some(r) => (r - 1.0).abs() > threshold,
+            None => cm != bm,
+        };
+        let verdict = match p {
+            Some(p) if p < ALPHA && beyond_threshold => {
                 if metric.direction.improves(bm, cm) {
                     Change::Better
                 } else {

@@ -467,3 +467,91 @@ fn memory_growth_across_runs_flags_a_leak() {
     let stable = run(&data, &["memory", "--filter", "version=flat"]);
     assert_eq!(stable.status.code(), Some(0));
 }
+
+/// Writes `count` copies of an agent-workflow sample under `dir`, each its own session.
+fn write_sessions(dir: &std::path::Path, sample: &str, count: usize) {
+    std::fs::create_dir_all(dir).expect("dir");
+    let text = std::fs::read_to_string(repo_root().join("sample-data/sessions/agent-workflow").join(sample))
+        .expect("sample");
+    let id = text
+        .split("\"session_id\": \"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a session id")
+        .to_string();
+    for i in 0..count {
+        let copy = text.replace(&id, &format!("{id}-{i}"));
+        std::fs::write(dir.join(format!("{i}-{sample}")), copy).expect("write");
+    }
+}
+
+/// The seeds' central question: did the new version stop calling tools? `compare` answers it
+/// for the session metric, in the metric's own direction (more tool calls is better).
+#[test]
+fn compare_sees_a_version_that_stopped_calling_tools() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    write_sessions(&dir.path().join("v1"), "healthy-session.json", 6);
+    write_sessions(&dir.path().join("v2"), "hollow-session.json", 6);
+    for (version, folder) in [("1.4", "v1"), ("1.5", "v2")] {
+        let folder = dir.path().join(folder);
+        let out = run(
+            &data,
+            &["ingest", "--label", &format!("version={version}"), &folder.to_string_lossy()],
+        );
+        assert!(out.status.code().is_some_and(|c| c <= 1), "{}", stderr(&out));
+    }
+    let compare = |baseline: &str, candidate: &str| {
+        let out = run(
+            &data,
+            &[
+                "compare", "--baseline", baseline, "--candidate", candidate, "--metric",
+                "tool_calls", "--format", "json",
+            ],
+        );
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out))
+            .unwrap_or_else(|_| panic!("json: {}", stderr(&out)));
+        (out.status.code(), json)
+    };
+    let (code, json) = compare("version=1.4", "version=1.5");
+    let row = &json["rows"][0];
+    assert_eq!(row["metric"], "tool_calls");
+    assert_eq!(row["direction"], "higher_is_better");
+    // Two tool calls per healthy session, none per hollow one.
+    assert_eq!(row["baseline_median"].as_f64(), Some(2.0));
+    assert_eq!(row["candidate_median"].as_f64(), Some(0.0));
+    assert_eq!(row["verdict"], "worse");
+    assert_eq!(code, Some(1), "a regression exits 1");
+    let (code, json) = compare("version=1.5", "version=1.4");
+    assert_eq!(json["rows"][0]["verdict"], "better");
+    assert_eq!(code, Some(0));
+    // An unknown metric is a usage error naming the valid ones.
+    let out = run(
+        &data,
+        &["compare", "--baseline", "version=1.4", "--candidate", "version=1.5", "--metric", "tools"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("tool_calls"), "{}", stderr(&out));
+}
+
+/// No interval of a metric that cannot be negative goes below 0 (on the samples, the t
+/// interval did for wall time, CPU time, peak memory, cache-write tokens and cost).
+#[test]
+fn no_negative_interval_for_a_non_negative_metric() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    assert!(run(&data, &["ingest", "sample-data"]).status.code().is_some_and(|c| c <= 1));
+    let mut bootstrapped = 0;
+    for args in [&["--by", "source", "--phase"][..], &[][..], &["--by", "model"][..]] {
+        let analysis = analyze_json(&data, args);
+        for r in analysis["rows"].as_array().expect("rows") {
+            if let Some(low) = r["ci95_low"].as_f64() {
+                assert!(low >= 0.0, "{} {}: {low}", r["metric"], r["phase"]);
+                bootstrapped += usize::from(r["ci95_method"] == "bootstrap");
+            }
+        }
+    }
+    assert!(bootstrapped > 0, "the samples have skewed metrics");
+    let text = stdout(&run(&data, &["analyze"]));
+    assert!(text.contains("* percentile bootstrap of the mean"), "{text}");
+}
