@@ -1,5 +1,9 @@
 //! Command-line types (clap derive) and nothing else: each command's flags are turned into
 //! the library crates' option structs before any work starts.
+//!
+//! Why one file of some 650 lines: it is the whole command-line surface, read top to bottom
+//! as the reference of every flag, and holds no logic (clap derive types and their value
+//! parsers); splitting it per command would scatter the shared arguments.
 
 use std::path::PathBuf;
 

@@ -5,7 +5,7 @@
 //! (candidate / baseline) with a seeded percentile-bootstrap 95 % confidence interval, the
 //! two-sided Mann–Whitney U p-value, and a verdict. A difference is a verdict only when it
 //! is significant (p < 0.05) *and* larger than the threshold (`--threshold`, default 5 %);
-//! which way is better is the metric's [catalogue](crate::catalogue) direction (lower for
+//! which way is better is the metric's [`crate::catalogue`] direction (lower for
 //! times, memory, tokens and cost; higher for throughput, tool calls and outputs).
 //! `worse` on any metric makes the command exit 1, so a release pipeline can gate on it.
 //!

@@ -8,6 +8,10 @@
 //! labels); the data it was computed from (inputs per format, sizes). Every number comes
 //! from [`crate::analyze`] (so from [`crate::stats`]) or from one SQL query shown with it,
 //! in base units named by the column (`_ms`, `_usd`, `_bytes`, `_tokens`).
+//!
+//! Why one file of some 540 lines: one section builder per section of the page, in reading
+//! order; the release comparison report (issue "The release comparison") will split the
+//! sections into their own modules when it adds the comparison's.
 
 use std::collections::BTreeMap;
 

@@ -16,7 +16,7 @@
 //! at_least = 1                # a floor: every observation (the min) at or above it
 //! ```
 //!
-//! Which way is better is the metric's [catalogue](crate::catalogue) direction, or "at
+//! Which way is better is the metric's [`crate::catalogue`] direction, or "at
 //! least" when the target is written `at_least`; units are the metric's catalogue unit. Every group of the analysis is judged on every
 //! target. Overall: FAIL when any cell fails, when a target's metric was not measured, or
 //! (whatever the targets say) when the analysed sessions made no tool call at all or runs

@@ -1,5 +1,5 @@
-//! Rows that runlens produces itself (the recorder today; the capture proxy and the probe
-//! later) rather than reads from an input file.
+//! Rows that runlens produces itself (the recorder, the capture proxy and the probe) rather
+//! than reads from an input file.
 //!
 //! Each call is one commit of the dataset (see [`crate::dataset`]): the rows are staged, and
 //! an `ingest_log` row naming the producer (`format`) and what it ran (`source_path`) is

@@ -471,8 +471,12 @@ fn memory_growth_across_runs_flags_a_leak() {
 /// Writes `count` copies of an agent-workflow sample under `dir`, each its own session.
 fn write_sessions(dir: &std::path::Path, sample: &str, count: usize) {
     std::fs::create_dir_all(dir).expect("dir");
-    let text = std::fs::read_to_string(repo_root().join("sample-data/sessions/agent-workflow").join(sample))
-        .expect("sample");
+    let text = std::fs::read_to_string(
+        repo_root()
+            .join("sample-data/sessions/agent-workflow")
+            .join(sample),
+    )
+    .expect("sample");
     let id = text
         .split("\"session_id\": \"")
         .nth(1)
@@ -497,16 +501,32 @@ fn compare_sees_a_version_that_stopped_calling_tools() {
         let folder = dir.path().join(folder);
         let out = run(
             &data,
-            &["ingest", "--label", &format!("version={version}"), &folder.to_string_lossy()],
+            &[
+                "ingest",
+                "--label",
+                &format!("version={version}"),
+                &folder.to_string_lossy(),
+            ],
         );
-        assert!(out.status.code().is_some_and(|c| c <= 1), "{}", stderr(&out));
+        assert!(
+            out.status.code().is_some_and(|c| c <= 1),
+            "{}",
+            stderr(&out)
+        );
     }
     let compare = |baseline: &str, candidate: &str| {
         let out = run(
             &data,
             &[
-                "compare", "--baseline", baseline, "--candidate", candidate, "--metric",
-                "tool_calls", "--format", "json",
+                "compare",
+                "--baseline",
+                baseline,
+                "--candidate",
+                candidate,
+                "--metric",
+                "tool_calls",
+                "--format",
+                "json",
             ],
         );
         let json: serde_json::Value = serde_json::from_str(&stdout(&out))
@@ -528,7 +548,15 @@ fn compare_sees_a_version_that_stopped_calling_tools() {
     // An unknown metric is a usage error naming the valid ones.
     let out = run(
         &data,
-        &["compare", "--baseline", "version=1.4", "--candidate", "version=1.5", "--metric", "tools"],
+        &[
+            "compare",
+            "--baseline",
+            "version=1.4",
+            "--candidate",
+            "version=1.5",
+            "--metric",
+            "tools",
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("tool_calls"), "{}", stderr(&out));
@@ -540,9 +568,18 @@ fn compare_sees_a_version_that_stopped_calling_tools() {
 fn no_negative_interval_for_a_non_negative_metric() {
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("d");
-    assert!(run(&data, &["ingest", "sample-data"]).status.code().is_some_and(|c| c <= 1));
+    assert!(
+        run(&data, &["ingest", "sample-data"])
+            .status
+            .code()
+            .is_some_and(|c| c <= 1)
+    );
     let mut bootstrapped = 0;
-    for args in [&["--by", "source", "--phase"][..], &[][..], &["--by", "model"][..]] {
+    for args in [
+        &["--by", "source", "--phase"][..],
+        &[][..],
+        &["--by", "model"][..],
+    ] {
         let analysis = analyze_json(&data, args);
         for r in analysis["rows"].as_array().expect("rows") {
             if let Some(low) = r["ci95_low"].as_f64() {
@@ -553,5 +590,8 @@ fn no_negative_interval_for_a_non_negative_metric() {
     }
     assert!(bootstrapped > 0, "the samples have skewed metrics");
     let text = stdout(&run(&data, &["analyze"]));
-    assert!(text.contains("* percentile bootstrap of the mean"), "{text}");
+    assert!(
+        text.contains("* percentile bootstrap of the mean"),
+        "{text}"
+    );
 }

@@ -1,5 +1,5 @@
 //! `runlens analyze`: per-group (and per-phase) statistics of every metric of the
-//! [catalogue](crate::catalogue), with the method stated.
+//! [`crate::catalogue`], with the method stated.
 //!
 //! Each metric comes from the table that observes it, one observation per row or per run as
 //! its catalogue entry says; warm-up runs (and their phases) are excluded; failed

@@ -23,6 +23,9 @@
 //! recorded content; tool calls are those of the `execute_tool` spans when a session has
 //! any, else those of the replies. A session with `execute_tool` spans or
 //! `gen_ai.tool.definitions` had tools available.
+//!
+//! Why one file of some 530 lines: one parser per format; the OTLP JSON envelope, the span
+//! attributes of the GenAI conventions and the session grouping are read together.
 
 use std::collections::BTreeMap;
 use std::io::BufRead;

@@ -5,9 +5,12 @@
 //! Markdown table of `docs/schema.md`. The doc comment on a field *is* the column's
 //! documentation, so the files and the docs cannot drift apart (a test checks the docs).
 //!
-//! Conventions (DESIGN.md): `snake_case` names that carry their unit (`*_ms`, `*_bytes`,
+//! Conventions (the design's "The dataset is the contract", restated in `docs/schema.md`): `snake_case` names that carry their unit (`*_ms`, `*_bytes`,
 //! `*_usd`, `*_tokens`), timestamps in UTC microseconds, token counts in non-overlapping
 //! buckets. Every data table ends with `source_path`, `ingest_id` and `labels`.
+//!
+//! Why one file of some 510 lines: it is the dataset's schema, every table's columns with
+//! their documentation, kept together as the one source of `docs/schema.md`.
 
 use arrow::datatypes::{Field, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;

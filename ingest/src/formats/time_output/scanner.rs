@@ -1,0 +1,450 @@
+//! Finds time reports of every shape in a stream of lines, one line at a time: multi-line
+//! reports (GNU `-v`, BSD `-l`, `real/user/sys`) are built up in a `State` until their last
+//! line.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::TimeReport;
+use super::bsd::{BsdEvidence, bsd_rusage_line, finish_bsd};
+use super::custom_format::{CustomFormat, fill_slot, int, parse_clock, seconds_ms};
+use crate::formats::parse_number;
+
+pub(super) static GNU_VERBOSE_START_OPEN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s*Command being timed: "(.*)$"#).expect("regex"));
+pub(super) static GNU_VERBOSE_START: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r#"^\s*Command being timed: "(.*)"\s*$"#).expect("regex"));
+pub(super) static GNU_STATUS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*Command (exited with non-zero status|terminated by signal) (\d+)\s*$")
+        .expect("regex")
+});
+pub(super) static GNU_DEFAULT_1: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"^\s*([\d.]+)user ([\d.]+)system ([\d:.]+)elapsed (\d+|\?)%CPU \((\d+)avgtext\+(\d+)avgdata (\d+)maxresident\)k\s*$",
+    )
+    .expect("regex")
+});
+pub(super) static GNU_DEFAULT_2: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*(\d+)inputs\+(\d+)outputs \((\d+)major\+(\d+)minor\)pagefaults (\d+)swaps\s*$")
+        .expect("regex")
+});
+pub(super) static BSD_HEADER: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^\s*([\d.]+) real\s+([\d.]+) user\s+([\d.]+) sys\s*$").expect("regex")
+});
+pub(super) static BSD_RUSAGE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^(\s*)(\d+)  ?([a-z][a-z ]+?)\s*$").expect("regex"));
+pub(super) static POSIX_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(real|user|sys)\s+([\d.]+)\s*$").expect("regex"));
+pub(super) static BASH_LINE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"^\s*(real|user|sys)\s+(\d+)m([\d.]+)s\s*$").expect("regex"));
+pub(super) static ZSH_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(.*?)\s+([\d.]+)s user ([\d.]+)s system (\d+|\?)% cpu ([\d:.]+) total\s*$")
+        .expect("regex")
+});
+pub(super) static KEY_VALUE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"([A-Za-z_]+)=([\d:.]+%?)").expect("regex"));
+
+/// In-progress multi-line report.
+#[derive(Debug)]
+pub(super) enum State {
+    Idle,
+    GnuVerbose(TimeReport),
+    /// Inside a quoted command that spans lines (`time -v sh -c 'a\nb'`).
+    GnuVerboseCommand(TimeReport),
+    GnuDefault(TimeReport),
+    Bsd(TimeReport, BsdEvidence),
+    RealUserSys(TimeReport, u8),
+    Custom(TimeReport, usize),
+}
+
+/// Finds time reports in a stream of lines.
+#[derive(Debug)]
+pub struct TimeScanner<'a> {
+    custom: Option<&'a CustomFormat>,
+    pub(super) state: State,
+    pending_status: Option<(bool, i32, u64)>,
+}
+
+impl<'a> TimeScanner<'a> {
+    /// A scanner for the built-in shapes plus an optional custom `-f` format.
+    pub fn new(custom: Option<&'a CustomFormat>) -> Self {
+        TimeScanner {
+            custom,
+            state: State::Idle,
+            pending_status: None,
+        }
+    }
+
+    /// Feeds one line; returns reports completed by it (usually none).
+    pub fn feed(&mut self, number: u64, line: &str) -> Vec<TimeReport> {
+        let mut done = Vec::new();
+        if self.continue_report(number, line, &mut done) {
+            return done;
+        }
+        self.start_report(number, line, &mut done);
+        done
+    }
+
+    /// Ends the input: a report still open is returned (marked truncated if incomplete).
+    pub fn finish(&mut self) -> Option<TimeReport> {
+        match std::mem::replace(&mut self.state, State::Idle) {
+            State::Idle => None,
+            State::GnuVerbose(mut r)
+            | State::GnuVerboseCommand(mut r)
+            | State::Custom(mut r, _) => {
+                r.truncated = true;
+                Some(r)
+            }
+            State::GnuDefault(r) => Some(r),
+            State::RealUserSys(mut r, seen) => {
+                r.truncated = seen < 3;
+                Some(r)
+            }
+            State::Bsd(r, evidence) => Some(finish_bsd(r, evidence)),
+        }
+    }
+
+    /// Handles a line while a report is open; false when the line is not part of it.
+    fn continue_report(&mut self, number: u64, line: &str, done: &mut Vec<TimeReport>) -> bool {
+        match &mut self.state {
+            State::Idle => false,
+            State::GnuVerboseCommand(report) => {
+                report.last_line = number;
+                let label_line = gnu_verbose_line(&mut TimeReport::default(), line).is_some();
+                let command = report.command.get_or_insert_with(String::new);
+                if label_line {
+                    // The quote never closed: the report's lines have begun.
+                    let mut report = std::mem::take(report);
+                    let finished = gnu_verbose_line(&mut report, line) == Some(true);
+                    if finished {
+                        done.push(report);
+                        self.state = State::Idle;
+                    } else {
+                        self.state = State::GnuVerbose(report);
+                    }
+                    return true;
+                }
+                command.push('\n');
+                match line.trim_end().strip_suffix('"') {
+                    Some(last) => {
+                        command.push_str(last);
+                        self.state = State::GnuVerbose(std::mem::take(report));
+                    }
+                    None => command.push_str(line),
+                }
+                true
+            }
+            State::GnuVerbose(report) => {
+                if let Some(finished) = gnu_verbose_line(report, line) {
+                    report.last_line = number;
+                    if finished {
+                        done.push(std::mem::take(report));
+                        self.state = State::Idle;
+                    }
+                    true
+                } else {
+                    done.extend(self.finish());
+                    false
+                }
+            }
+            State::GnuDefault(report) => {
+                if let Some(c) = GNU_DEFAULT_2.captures(line) {
+                    report.fs_inputs = int(&c[1]);
+                    report.fs_outputs = int(&c[2]);
+                    report.major_page_faults = int(&c[3]);
+                    report.minor_page_faults = int(&c[4]);
+                    report.last_line = number;
+                    done.extend(self.finish());
+                    true
+                } else {
+                    let mut r = self.finish();
+                    if let Some(r) = r.as_mut() {
+                        r.truncated = true;
+                    }
+                    done.extend(r);
+                    false
+                }
+            }
+            State::Bsd(report, evidence) => match BSD_RUSAGE.captures(line) {
+                Some(c) => {
+                    let column = c[1].len() + c[2].len() + 2;
+                    bsd_rusage_line(report, evidence, &c[3], int(&c[2]), column);
+                    report.last_line = number;
+                    true
+                }
+                None => {
+                    done.extend(self.finish());
+                    false
+                }
+            },
+            State::RealUserSys(report, seen) => {
+                let parsed = POSIX_LINE
+                    .captures(line)
+                    .map(|c| (c[1].to_string(), seconds_ms(&c[2])))
+                    .or_else(|| {
+                        BASH_LINE.captures(line).map(|c| {
+                            let minutes = parse_number(&c[2]).unwrap_or(0.0);
+                            let secs = parse_number(&c[3]).unwrap_or(0.0);
+                            (c[1].to_string(), Some((minutes * 60.0 + secs) * 1000.0))
+                        })
+                    });
+                match parsed {
+                    Some((which, value)) if which != "real" => {
+                        if which == "user" {
+                            report.user_ms = value;
+                        } else {
+                            report.sys_ms = value;
+                        }
+                        *seen += 1;
+                        report.last_line = number;
+                        if which == "sys" {
+                            done.extend(self.finish());
+                        }
+                        true
+                    }
+                    _ => {
+                        done.extend(self.finish());
+                        false
+                    }
+                }
+            }
+            State::Custom(report, next) => {
+                let Some(format) = self.custom else {
+                    return false;
+                };
+                let (regex, slots) = &format.lines[*next];
+                match regex.captures(line) {
+                    Some(c) => {
+                        for (i, slot) in slots.iter().enumerate() {
+                            if let Some(m) = c.get(i + 1) {
+                                fill_slot(report, *slot, m.as_str());
+                            }
+                        }
+                        report.last_line = number;
+                        *next += 1;
+                        if *next == format.lines.len() {
+                            done.extend(self.finish().map(|mut r| {
+                                r.truncated = false;
+                                r
+                            }));
+                        }
+                        true
+                    }
+                    None => {
+                        done.extend(self.finish());
+                        false
+                    }
+                }
+            }
+        }
+    }
+
+    fn start_report(&mut self, number: u64, line: &str, done: &mut Vec<TimeReport>) {
+        let mut report = TimeReport {
+            first_line: number,
+            last_line: number,
+            ..TimeReport::default()
+        };
+        if line.contains("Command ")
+            && let Some(c) = GNU_STATUS.captures(line)
+        {
+            let code = int(&c[2]).and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
+            self.pending_status = Some((c[1].starts_with("exited"), code, number));
+            return;
+        }
+        // A status line belongs to the report that immediately follows it.
+        let status = self.pending_status.take().filter(|s| s.2 + 1 == number);
+        if let Some((exited, code, status_line)) = status {
+            report.first_line = status_line;
+            if exited {
+                report.exit_code = Some(code);
+            } else {
+                report.signal = Some(code);
+            }
+        }
+        if let Some(format) = self.custom {
+            let (regex, slots) = &format.lines[0];
+            if let Some(c) = regex.captures(line) {
+                report.format = "gnu-format";
+                for (i, slot) in slots.iter().enumerate() {
+                    if let Some(m) = c.get(i + 1) {
+                        fill_slot(&mut report, *slot, m.as_str());
+                    }
+                }
+                if format.lines.len() == 1 {
+                    done.push(report);
+                } else {
+                    report.truncated = true;
+                    self.state = State::Custom(report, 1);
+                }
+                return;
+            }
+        }
+        // Every shape has a keyword: checking for it first keeps the regexes (and their
+        // capture allocations) off the ordinary log lines they could never match.
+        let has = |word: &str| line.contains(word);
+        let starts_real = line.trim_start().starts_with("real");
+        if has("Command being timed")
+            && let Some(c) = GNU_VERBOSE_START.captures(line)
+        {
+            report.format = "gnu-verbose";
+            report.command = Some(c[1].to_string());
+            self.state = State::GnuVerbose(report);
+        } else if has("Command being timed")
+            && let Some(c) = GNU_VERBOSE_START_OPEN.captures(line)
+        {
+            report.format = "gnu-verbose";
+            report.command = Some(c[1].to_string());
+            self.state = State::GnuVerboseCommand(report);
+        } else if let Some(c) = has("elapsed")
+            .then(|| GNU_DEFAULT_1.captures(line))
+            .flatten()
+        {
+            report.format = "gnu-default";
+            report.user_ms = seconds_ms(&c[1]);
+            report.sys_ms = seconds_ms(&c[2]);
+            report.wall_ms = parse_clock(&c[3]);
+            report.cpu_percent = parse_number(&c[4]);
+            report.max_rss_bytes = int(&c[7]).map(|k| k * 1024);
+            if report.exit_code.is_none() && report.signal.is_none() {
+                // GNU prints a status line only for failures: no line means exit 0.
+                report.exit_code = Some(0);
+            }
+            self.state = State::GnuDefault(report);
+        } else if let Some(c) = has(" real").then(|| BSD_HEADER.captures(line)).flatten() {
+            report.format = "bsd";
+            report.wall_ms = seconds_ms(&c[1]);
+            report.user_ms = seconds_ms(&c[2]);
+            report.sys_ms = seconds_ms(&c[3]);
+            self.state = State::Bsd(report, BsdEvidence::default());
+        } else if let Some(c) = starts_real
+            .then(|| POSIX_LINE.captures(line))
+            .flatten()
+            .filter(|c| &c[1] == "real")
+        {
+            report.format = "posix";
+            report.wall_ms = seconds_ms(&c[2]);
+            self.state = State::RealUserSys(report, 1);
+        } else if let Some(c) = starts_real
+            .then(|| BASH_LINE.captures(line))
+            .flatten()
+            .filter(|c| &c[1] == "real")
+        {
+            report.format = "bash";
+            let minutes = parse_number(&c[2]).unwrap_or(0.0);
+            report.wall_ms = parse_number(&c[3]).map(|s| (minutes * 60.0 + s) * 1000.0);
+            self.state = State::RealUserSys(report, 1);
+        } else if let Some(c) = has(" total").then(|| ZSH_LINE.captures(line)).flatten() {
+            report.format = "zsh";
+            report.command = Some(c[1].trim().to_string());
+            report.user_ms = seconds_ms(&c[2]);
+            report.sys_ms = seconds_ms(&c[3]);
+            report.cpu_percent = parse_number(&c[4]);
+            report.wall_ms = parse_clock(&c[5]);
+            done.push(report);
+        } else if let Some(r) = may_be_key_value(line)
+            .then(|| key_value_report(line, report))
+            .flatten()
+        {
+            done.push(r);
+        }
+    }
+}
+
+/// Applies one GNU `-v` line; `Some(true)` when it was the last (`Exit status`).
+pub(super) fn gnu_verbose_line(report: &mut TimeReport, line: &str) -> Option<bool> {
+    let (label, value) = line.trim().rsplit_once(": ")?;
+    let value = value.trim();
+    let label = label.trim();
+    match label {
+        "User time (seconds)" => report.user_ms = seconds_ms(value),
+        "System time (seconds)" => report.sys_ms = seconds_ms(value),
+        "Percent of CPU this job got" => {
+            report.cpu_percent = parse_number(value.trim_end_matches('%'))
+        }
+        l if l.starts_with("Elapsed (wall clock) time") => report.wall_ms = parse_clock(value),
+        "Maximum resident set size (kbytes)" => report.max_rss_bytes = int(value).map(|k| k * 1024),
+        "Major (requiring I/O) page faults" => report.major_page_faults = int(value),
+        "Minor (reclaiming a frame) page faults" => report.minor_page_faults = int(value),
+        "Voluntary context switches" => report.voluntary_ctx_switches = int(value),
+        "Involuntary context switches" => report.involuntary_ctx_switches = int(value),
+        "File system inputs" => report.fs_inputs = int(value),
+        "File system outputs" => report.fs_outputs = int(value),
+        "Exit status" => {
+            report.exit_code = int(value).and_then(|v| i32::try_from(v).ok());
+            return Some(true);
+        }
+        "Average shared text size (kbytes)"
+        | "Average unshared data size (kbytes)"
+        | "Average stack size (kbytes)"
+        | "Average total size (kbytes)"
+        | "Average resident set size (kbytes)"
+        | "Swaps"
+        | "Socket messages sent"
+        | "Socket messages received"
+        | "Signals delivered"
+        | "Page size (bytes)" => {}
+        _ => return None,
+    }
+    Some(false)
+}
+
+/// Whether a line can be a `key=value` report: it needs a wall-time key.
+pub(super) fn may_be_key_value(line: &str) -> bool {
+    line.contains('=')
+        && ["real", "wall", "elapsed"]
+            .iter()
+            .any(|key| crate::formats::contains_ignore_case(line, key))
+}
+
+pub(super) fn key_value_report(line: &str, mut report: TimeReport) -> Option<TimeReport> {
+    let mut known = 0;
+    let mut has_wall = false;
+    for c in KEY_VALUE.captures_iter(line) {
+        let key = c[1].to_ascii_lowercase();
+        let value = c[2].trim_end_matches('%');
+        let hit = match key.as_str() {
+            "real" | "wall" | "elapsed" | "wall_s" | "elapsed_s" | "real_s" | "wall_clock" => {
+                report.wall_ms = parse_clock(value);
+                has_wall = true;
+                true
+            }
+            "wall_ms" | "elapsed_ms" | "real_ms" => {
+                report.wall_ms = parse_number(value);
+                has_wall = true;
+                true
+            }
+            "user" | "user_s" | "user_time" => {
+                report.user_ms = seconds_ms(value);
+                true
+            }
+            "sys" | "system" | "sys_s" | "system_s" | "sys_time" => {
+                report.sys_ms = seconds_ms(value);
+                true
+            }
+            "max_rss_kb" | "maxrss_kb" | "maxrss" | "max_rss" | "rss_kb" | "maxresident" => {
+                report.max_rss_bytes = int(value).map(|k| k * 1024);
+                true
+            }
+            "max_rss_bytes" | "maxrss_bytes" => {
+                report.max_rss_bytes = int(value);
+                true
+            }
+            "exit" | "exit_code" | "exit_status" | "status" => {
+                report.exit_code = int(value).and_then(|v| i32::try_from(v).ok());
+                true
+            }
+            "percent_cpu" | "cpu_percent" | "cpu" => {
+                report.cpu_percent = parse_number(value);
+                true
+            }
+            _ => false,
+        };
+        known += usize::from(hit);
+    }
+    (has_wall && known >= 2).then(|| {
+        report.format = "keyvalue";
+        report
+    })
+}
