@@ -21,7 +21,7 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::lines::{LineReader, too_long_issue};
+use super::lines::for_each_json_line;
 use super::timestamps::parse_timestamp;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
 use crate::schema::{Labels, LlmCallRow, ToolCallRow};
@@ -136,188 +136,172 @@ impl Format for ClaudeCode {
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
         let fallback_session = ctx.file_stem_or_id();
-        let mut reader = LineReader::new(input);
         let mut sessions: BTreeMap<String, SessionFacts> = BTreeMap::new();
         let mut responses: HashMap<String, Response> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
         let mut ids_by_message: HashMap<String, HashSet<String>> = HashMap::new();
         let mut tools: HashMap<String, ToolCallRow> = HashMap::new();
         let mut tool_errors: HashMap<String, bool> = HashMap::new();
-        let mut good = 0u64;
-        while let Some(line) = reader
-            .next_line()
-            .map_err(|e| Rejection::file(format!("read error: {e}")))?
-        {
-            if let Some(len) = line.too_long {
-                sink.issue(too_long_issue(line.number, len));
-                continue;
-            }
-            let text = line.text.trim();
-            if text.is_empty() {
-                continue;
-            }
-            let record: Record = match serde_json::from_str(text) {
-                Ok(r) => r,
-                Err(e) => {
-                    sink.issue(Rejection::at(
-                        line.number,
-                        format!("not a transcript record: {e}"),
-                    ));
-                    continue;
+        let good = for_each_json_line(
+            input,
+            sink,
+            "a transcript record",
+            &mut |record: Record, number, _sink| {
+                let ts = record.timestamp.as_deref().and_then(parse_timestamp);
+                let session_id = record
+                    .session_id
+                    .clone()
+                    .unwrap_or_else(|| fallback_session.clone());
+                let role = match record.kind.as_deref() {
+                    Some("user") => Role::User,
+                    Some("assistant") => Role::Assistant,
+                    Some("system") => Role::System,
+                    // summary, file-history-snapshot, queue-operation, ...: not messages.
+                    _ => return Ok(()),
+                };
+                let facts = sessions.entry(session_id.clone()).or_insert_with(|| {
+                    let mut f = SessionFacts::new(session_id.clone(), "claude_code");
+                    // Claude Code always offers the model its tools.
+                    f.tools_available = true;
+                    f.row.provider = Some("anthropic".into());
+                    f
+                });
+                let message = record.message.as_ref();
+                let mut text_parts: Vec<&str> = Vec::new();
+                let mut calls: Vec<&str> = Vec::new();
+                let (mut results, mut result_errors) = (0usize, 0usize);
+                match message.and_then(|m| m.content.as_ref()) {
+                    Some(Content::Text(t)) => text_parts.push(t),
+                    Some(Content::Blocks(blocks)) => {
+                        for b in blocks {
+                            match b.kind.as_str() {
+                                "text" => text_parts.extend(b.text.as_deref()),
+                                "tool_result" => {
+                                    results += 1;
+                                    let is_error = b.is_error.unwrap_or(false);
+                                    result_errors += usize::from(is_error);
+                                    // The error text is the evidence of a `tool_errors` finding.
+                                    if is_error
+                                        && let Some(serde_json::Value::String(t)) = &b.content
+                                    {
+                                        text_parts.push(t);
+                                    }
+                                    if let Some(id) = &b.tool_use_id {
+                                        tool_errors.insert(id.clone(), is_error);
+                                    }
+                                }
+                                "tool_use" => {
+                                    let Some(id) = &b.id else { continue };
+                                    if tools.contains_key(id) {
+                                        continue;
+                                    }
+                                    let name = b.name.as_deref().unwrap_or("(unnamed)");
+                                    calls.push(name);
+                                    tools.insert(
+                                        id.clone(),
+                                        ToolCallRow {
+                                            tool_call_id: id.clone(),
+                                            session_id: Some(session_id.clone()),
+                                            ts,
+                                            tool_name: name.to_string(),
+                                            arguments_bytes: b
+                                                .input
+                                                .as_ref()
+                                                .map(|i| i.to_string().len() as i64),
+                                            ..ToolCallRow::default()
+                                        },
+                                    );
+                                }
+                                _ => {}
+                            }
+                        }
+                    }
+                    None => {}
                 }
-            };
-            good += 1;
-            let ts = record.timestamp.as_deref().and_then(parse_timestamp);
-            let session_id = record
-                .session_id
-                .clone()
-                .unwrap_or_else(|| fallback_session.clone());
-            let role = match record.kind.as_deref() {
-                Some("user") => Role::User,
-                Some("assistant") => Role::Assistant,
-                Some("system") => Role::System,
-                // summary, file-history-snapshot, queue-operation, ...: not messages.
-                _ => continue,
-            };
-            let facts = sessions.entry(session_id.clone()).or_insert_with(|| {
-                let mut f = SessionFacts::new(session_id.clone(), "claude_code");
-                // Claude Code always offers the model its tools.
-                f.tools_available = true;
-                f.row.provider = Some("anthropic".into());
-                f
-            });
-            let message = record.message.as_ref();
-            let mut text_parts: Vec<&str> = Vec::new();
-            let mut calls: Vec<&str> = Vec::new();
-            let (mut results, mut result_errors) = (0usize, 0usize);
-            match message.and_then(|m| m.content.as_ref()) {
-                Some(Content::Text(t)) => text_parts.push(t),
-                Some(Content::Blocks(blocks)) => {
-                    for b in blocks {
-                        match b.kind.as_str() {
-                            "text" => text_parts.extend(b.text.as_deref()),
-                            "tool_result" => {
-                                results += 1;
-                                let is_error = b.is_error.unwrap_or(false);
-                                result_errors += usize::from(is_error);
-                                // The error text is the evidence of a `tool_errors` finding.
-                                if is_error && let Some(serde_json::Value::String(t)) = &b.content {
-                                    text_parts.push(t);
-                                }
-                                if let Some(id) = &b.tool_use_id {
-                                    tool_errors.insert(id.clone(), is_error);
-                                }
-                            }
-                            "tool_use" => {
-                                let Some(id) = &b.id else { continue };
-                                if tools.contains_key(id) {
-                                    continue;
-                                }
-                                let name = b.name.as_deref().unwrap_or("(unnamed)");
-                                calls.push(name);
-                                tools.insert(
-                                    id.clone(),
-                                    ToolCallRow {
-                                        tool_call_id: id.clone(),
-                                        session_id: Some(session_id.clone()),
-                                        ts,
-                                        tool_name: name.to_string(),
-                                        arguments_bytes: b
-                                            .input
-                                            .as_ref()
-                                            .map(|i| i.to_string().len() as i64),
-                                        ..ToolCallRow::default()
-                                    },
-                                );
-                            }
-                            _ => {}
+                let text_joined = text_parts.join("\n");
+                let msg = message;
+                let response_key = msg
+                    .and_then(|m| m.id.as_ref())
+                    .filter(|_| role == Role::Assistant)
+                    .map(|id| match (&record.request_id, record.is_sidechain) {
+                        (Some(req), false) => format!("{id}:{req}"),
+                        _ => id.clone(),
+                    });
+                // A response's second and later lines are part of the same message.
+                let new_message = match &response_key {
+                    Some(key) => !responses.contains_key(key),
+                    None => true,
+                };
+                let stop_reason = msg.and_then(|m| m.stop_reason.as_deref());
+                if new_message {
+                    facts.message(&Message {
+                        role: Some(role),
+                        ts,
+                        text: &text_joined,
+                        tool_calls: calls.clone(),
+                        tool_results: results,
+                        tool_result_errors: result_errors,
+                        stop_reason,
+                    });
+                } else {
+                    // Later lines of a response carry its other blocks: count and judge them too.
+                    facts.record_tool_calls(&calls);
+                    facts.inspect_assistant(facts.row.message_count - 1, &text_joined, stop_reason);
+                }
+                let (Some(key), Some(m)) = (response_key, msg) else {
+                    return Ok(());
+                };
+                if let Some(id) = &m.id {
+                    ids_by_message
+                        .entry(id.clone())
+                        .or_default()
+                        .insert(key.clone());
+                }
+                let model = m.model.clone().filter(|m| m != "<synthetic>");
+                let entry = responses.entry(key.clone()).or_insert_with(|| {
+                    order.push(key.clone());
+                    let mut labels = Labels::default();
+                    if record.is_sidechain {
+                        labels.0.insert("sidechain".into(), "true".into());
+                    }
+                    Response {
+                        row: LlmCallRow {
+                            call_id: key.clone(),
+                            session_id: Some(session_id.clone()),
+                            source: "transcript".into(),
+                            provider: Some("anthropic".into()),
+                            request_model: model.clone(),
+                            response_model: model.clone(),
+                            start_ts: ts,
+                            source_line: Some(number as i64),
+                            labels,
+                            ..LlmCallRow::default()
+                        },
+                        usage: Usage::default(),
+                        tool_ids: HashSet::new(),
+                    }
+                });
+                // The copy with the largest usage wins (the first of equal copies), and the
+                // response is dated by that copy, as ccusage dates it.
+                if let Some(usage) = m.usage
+                    && (usage.total() > entry.usage.total() || entry.usage == Usage::default())
+                {
+                    entry.usage = usage;
+                    entry.row.start_ts = ts;
+                }
+                if let Some(reason) = stop_reason {
+                    entry.row.finish_reason = Some(reason.to_string());
+                }
+                if let Some(Content::Blocks(blocks)) = &m.content {
+                    for b in blocks.iter().filter(|b| b.kind == "tool_use") {
+                        if let Some(id) = &b.id {
+                            entry.tool_ids.insert(id.clone());
                         }
                     }
                 }
-                None => {}
-            }
-            let text_joined = text_parts.join("\n");
-            let msg = message;
-            let response_key = msg
-                .and_then(|m| m.id.as_ref())
-                .filter(|_| role == Role::Assistant)
-                .map(|id| match (&record.request_id, record.is_sidechain) {
-                    (Some(req), false) => format!("{id}:{req}"),
-                    _ => id.clone(),
-                });
-            // A response's second and later lines are part of the same message.
-            let new_message = match &response_key {
-                Some(key) => !responses.contains_key(key),
-                None => true,
-            };
-            let stop_reason = msg.and_then(|m| m.stop_reason.as_deref());
-            if new_message {
-                facts.message(&Message {
-                    role: Some(role),
-                    ts,
-                    text: &text_joined,
-                    tool_calls: calls.clone(),
-                    tool_results: results,
-                    tool_result_errors: result_errors,
-                    stop_reason,
-                });
-            } else {
-                // Later lines of a response carry its other blocks: count and judge them too.
-                facts.record_tool_calls(&calls);
-                facts.inspect_assistant(facts.row.message_count - 1, &text_joined, stop_reason);
-            }
-            let (Some(key), Some(m)) = (response_key, msg) else {
-                continue;
-            };
-            if let Some(id) = &m.id {
-                ids_by_message
-                    .entry(id.clone())
-                    .or_default()
-                    .insert(key.clone());
-            }
-            let model = m.model.clone().filter(|m| m != "<synthetic>");
-            let entry = responses.entry(key.clone()).or_insert_with(|| {
-                order.push(key.clone());
-                let mut labels = Labels::default();
-                if record.is_sidechain {
-                    labels.0.insert("sidechain".into(), "true".into());
-                }
-                Response {
-                    row: LlmCallRow {
-                        call_id: key.clone(),
-                        session_id: Some(session_id.clone()),
-                        source: "transcript".into(),
-                        provider: Some("anthropic".into()),
-                        request_model: model.clone(),
-                        response_model: model.clone(),
-                        start_ts: ts,
-                        source_line: Some(line.number as i64),
-                        labels,
-                        ..LlmCallRow::default()
-                    },
-                    usage: Usage::default(),
-                    tool_ids: HashSet::new(),
-                }
-            });
-            // The copy with the largest usage wins (the first of equal copies), and the
-            // response is dated by that copy, as ccusage dates it.
-            if let Some(usage) = m.usage
-                && (usage.total() > entry.usage.total() || entry.usage == Usage::default())
-            {
-                entry.usage = usage;
-                entry.row.start_ts = ts;
-            }
-            if let Some(reason) = stop_reason {
-                entry.row.finish_reason = Some(reason.to_string());
-            }
-            if let Some(Content::Blocks(blocks)) = &m.content {
-                for b in blocks.iter().filter(|b| b.kind == "tool_use") {
-                    if let Some(id) = &b.id {
-                        entry.tool_ids.insert(id.clone());
-                    }
-                }
-            }
-        }
+                Ok(())
+            },
+        )?;
         if good == 0 {
             return Err(Rejection::file("no transcript record could be read").into());
         }

@@ -5,7 +5,7 @@ use std::io::BufRead;
 
 use serde::de::DeserializeOwned;
 
-use super::lines::{LineReader, too_long_issue};
+use super::lines::for_each_json_line;
 use super::{ParseError, Rejection, RowSink};
 
 /// Reads one JSON document; a syntax error becomes a rejection at its line.
@@ -115,31 +115,15 @@ pub fn for_each_document(
         each(doc, None, sink)?;
         return Ok(1);
     }
-    let mut reader = LineReader::new(input);
-    let mut read = 0u64;
-    while let Some(line) = reader
-        .next_line()
-        .map_err(|e| Rejection::file(format!("read error: {e}")))?
-    {
-        if let Some(len) = line.too_long {
-            sink.issue(too_long_issue(line.number, len));
-            continue;
-        }
-        let text = line.text.trim();
-        if text.is_empty() {
-            continue;
-        }
-        let number = line.number;
-        match serde_json::from_str::<serde_json::Value>(text) {
-            Ok(doc) => {
-                read += 1;
-                each(doc, Some(number), sink)?;
-            }
-            Err(e) => sink.issue(Rejection::at(number, format!("not {what}: {e}"))),
-        }
-        sink.checkpoint()?;
-    }
-    Ok(read)
+    for_each_json_line(
+        input,
+        sink,
+        what,
+        &mut |doc: serde_json::Value, number, sink| {
+            each(doc, Some(number), sink)?;
+            Ok(sink.checkpoint()?)
+        },
+    )
 }
 
 #[cfg(test)]

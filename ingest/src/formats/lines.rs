@@ -8,6 +8,10 @@
 use std::borrow::Cow;
 use std::io::{self, BufRead};
 
+use serde::de::DeserializeOwned;
+
+use super::{ParseError, Rejection, RowSink};
+
 /// Longest line kept whole; longer lines are reported and skipped.
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 
@@ -115,6 +119,56 @@ pub fn too_long_issue(number: u64, len: usize) -> super::LineIssue {
         number,
         format!("line of {len} bytes skipped (limit {MAX_LINE_BYTES})"),
     )
+}
+
+/// Calls `each` with every line of `input` (the one line loop of the line-based parsers): a
+/// read error rejects the file; a line over [`MAX_LINE_BYTES`] is reported and skipped.
+pub fn for_each_line(
+    input: &mut dyn BufRead,
+    sink: &mut RowSink<'_>,
+    each: &mut dyn FnMut(&Line<'_>, &mut RowSink<'_>) -> Result<(), ParseError>,
+) -> Result<(), ParseError> {
+    let mut reader = LineReader::new(input);
+    while let Some(line) = reader
+        .next_line()
+        .map_err(|e| Rejection::file(format!("read error: {e}")))?
+    {
+        if let Some(len) = line.too_long {
+            sink.issue(too_long_issue(line.number, len));
+            continue;
+        }
+        each(&line, sink)?;
+    }
+    Ok(())
+}
+
+/// Calls `each` with every non-blank line of `input` read as a JSON `T`, with its line
+/// number; a line that is not one is reported (`not {what}: ...`) and skipped. Returns how
+/// many lines were read.
+pub fn for_each_json_line<T: DeserializeOwned>(
+    input: &mut dyn BufRead,
+    sink: &mut RowSink<'_>,
+    what: &str,
+    each: &mut dyn FnMut(T, u64, &mut RowSink<'_>) -> Result<(), ParseError>,
+) -> Result<u64, ParseError> {
+    let mut read = 0u64;
+    for_each_line(input, sink, &mut |line, sink| {
+        let text = line.text.trim();
+        if text.is_empty() {
+            return Ok(());
+        }
+        match serde_json::from_str::<T>(text) {
+            Ok(value) => {
+                read += 1;
+                each(value, line.number, sink)
+            }
+            Err(e) => {
+                sink.issue(Rejection::at(line.number, format!("not {what}: {e}")));
+                Ok(())
+            }
+        }
+    })?;
+    Ok(read)
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {

@@ -24,7 +24,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::lines::{LineReader, too_long_issue};
+use super::lines::for_each_line;
 use super::time_output::{TimeReport, TimeScanner};
 use super::timestamps::{find_timestamp, parse_timestamp};
 use super::{
@@ -394,7 +394,6 @@ impl Format for RunLog {
     ) -> Result<(), ParseError> {
         let matcher = PhaseMatcher::new(ctx.options.phase_regex.as_ref());
         let mut scanner = TimeScanner::new(ctx.options.time_format.as_ref());
-        let mut reader = LineReader::new(input);
         let mut segment = PhaseTracker::default();
         let mut runs = 0usize;
         let mut emit = |segment: PhaseTracker,
@@ -406,14 +405,7 @@ impl Format for RunLog {
             runs += 1;
         };
         let mut invalid_utf8_reported = false;
-        while let Some(line) = reader
-            .next_line()
-            .map_err(|e| Rejection::file(format!("read error: {e}")))?
-        {
-            if let Some(len) = line.too_long {
-                sink.issue(too_long_issue(line.number, len));
-                continue;
-            }
+        for_each_line(input, sink, &mut |line, sink| {
             if line.invalid_utf8 && !invalid_utf8_reported {
                 invalid_utf8_reported = true;
                 sink.issue(Rejection::at(
@@ -426,7 +418,8 @@ impl Format for RunLog {
                 emit(std::mem::take(&mut segment), Some(&report), sink);
                 sink.checkpoint()?;
             }
-        }
+            Ok(())
+        })?;
         if let Some(report) = scanner.finish() {
             emit(std::mem::take(&mut segment), Some(&report), sink);
         } else if !segment.phases.is_empty() {

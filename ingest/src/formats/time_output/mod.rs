@@ -31,7 +31,7 @@ pub use scanner::TimeScanner;
 
 use std::io::BufRead;
 
-use super::lines::{LineReader, too_long_issue};
+use super::lines::for_each_line;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
 use crate::redact::redact_command;
 use crate::schema::RunRow;
@@ -136,18 +136,11 @@ impl Format for TimeOutput {
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
         let mut scanner = TimeScanner::new(ctx.options.time_format.as_ref());
-        let mut reader = LineReader::new(input);
         let mut reports = Vec::new();
-        while let Some(line) = reader
-            .next_line()
-            .map_err(|e| Rejection::file(format!("read error: {e}")))?
-        {
-            if let Some(len) = line.too_long {
-                sink.issue(too_long_issue(line.number, len));
-                continue;
-            }
+        for_each_line(input, sink, &mut |line, _| {
             reports.extend(scanner.feed(line.number, &line.text));
-        }
+            Ok(())
+        })?;
         reports.extend(scanner.finish());
         if reports.is_empty() {
             return Err(Rejection::file("no time report found").into());
