@@ -354,13 +354,7 @@ pub fn value_ts(value: &Value) -> Option<Timestamp> {
     }
 }
 
-/// Size of tool arguments: OpenAI sends them as a JSON string, others as an object.
-pub fn argument_bytes(arguments: &Value) -> i64 {
-    match arguments {
-        Value::String(s) => s.len() as i64,
-        other => other.to_string().len() as i64,
-    }
-}
+pub use crate::api::argument_bytes;
 
 #[cfg(test)]
 mod tests {

@@ -307,20 +307,7 @@ pub fn error_summary(response: &Value) -> Option<String> {
     if error.is_null() {
         return None;
     }
-    let message = error
-        .get("message")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| error.to_string());
-    let kind = error
-        .get("type")
-        .or_else(|| error.get("status"))
-        .or_else(|| error.get("code"))
-        .and_then(Value::as_str);
-    let summary = match kind {
-        Some(k) => format!("{k}: {message}"),
-        None => message,
-    };
+    let summary = crate::api::error_message(error).unwrap_or_else(|| error.to_string());
     // Providers quote part of a rejected key back; it never reaches the dataset.
     Some(crate::redact::redact_command(&summary))
 }

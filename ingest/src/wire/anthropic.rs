@@ -108,7 +108,7 @@ fn content_block(reply: &mut Reply, key: &str, block: &Value, whole: bool) -> bo
                 tool.name = name.to_string();
             }
             if whole && let Some(input) = block.get("input") {
-                tool.arguments_bytes = input.to_string().len() as i64;
+                tool.arguments_bytes = crate::api::argument_bytes(input);
             }
             true
         }

@@ -78,13 +78,9 @@ pub(super) fn apply_chat(reply: &mut Reply, value: &Value) -> bool {
     content
 }
 
-/// Bytes of a tool call's arguments: a JSON string as sent, or an object serialised.
+/// Bytes of a tool call's arguments ([`crate::api::argument_bytes`]; 0 when absent).
 fn argument_bytes(arguments: Option<&Value>) -> i64 {
-    match arguments {
-        None | Some(Value::Null) => 0,
-        Some(Value::String(s)) => s.len() as i64,
-        Some(other) => other.to_string().len() as i64,
-    }
+    arguments.map_or(0, crate::api::argument_bytes)
 }
 
 /// A Responses API event or `response` body; returns whether it carried content.

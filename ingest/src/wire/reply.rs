@@ -118,25 +118,8 @@ impl Reply {
     }
 }
 
-/// The message of a provider error object in any of its shapes: `{"error": {"message"}}`
-/// (OpenAI, Anthropic, Gemini), `{"error": "text"}` (Ollama), `{"message"}`.
+/// The message of an error reply or event: its `error` member (or the value itself) read by
+/// [`crate::api::error_message`].
 pub(crate) fn error_message(value: &Value) -> Option<String> {
-    let error = value.get("error").unwrap_or(value);
-    if let Some(text) = error.as_str() {
-        return Some(text.to_string());
-    }
-    let message = error.get("message").and_then(Value::as_str)?;
-    let kind = error
-        .get("type")
-        .or_else(|| error.get("status"))
-        .or_else(|| error.get("code"))
-        .and_then(|k| match k {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        });
-    Some(match kind {
-        Some(kind) => format!("{kind}: {message}"),
-        None => message.to_string(),
-    })
+    crate::api::error_message(value.get("error").unwrap_or(value))
 }
