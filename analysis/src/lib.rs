@@ -4,7 +4,7 @@
 pub mod analyze;
 pub mod catalogue;
 pub mod cells;
-pub mod charts;
+pub mod chart_data;
 pub mod compare;
 pub mod error;
 pub mod labels;
@@ -13,7 +13,7 @@ pub mod prices;
 pub mod probe;
 pub mod projections;
 pub mod query;
-pub mod report;
+pub mod report_content;
 pub mod scan;
 pub mod sessions;
 pub mod stats;

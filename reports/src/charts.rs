@@ -1,4 +1,4 @@
-//! The report's charts, drawn with plotters: as SVG (embedded in the HTML report) and as
+//! The report's charts (their data: `runlens_analysis::chart_data`), drawn with plotters: as SVG (embedded in the HTML report) and as
 //! PNG (`runlens report --charts DIR`). One drawing function per chart, generic over the
 //! backend, so both formats show the same picture.
 //!
@@ -19,7 +19,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::AsRangedCoord;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
-use runlens_analysis::charts::ChartData;
+use runlens_analysis::chart_data::ChartData;
 
 use crate::error::{ReportError, Result};
 use crate::prices::format_usd;
@@ -391,7 +391,7 @@ fn draw_trend<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runlens_analysis::charts::{Distribution, Labelled, PhaseStack, Trend};
+    use runlens_analysis::chart_data::{Distribution, Labelled, PhaseStack, Trend};
 
     fn data() -> ChartData {
         ChartData {

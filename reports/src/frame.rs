@@ -34,6 +34,56 @@ pub fn render_frame(df: &mut DataFrame, format: FrameFormat) -> Result<String> {
     }
 }
 
+/// The rows of `df` as JSON objects, built from the values themselves (no text is parsed
+/// back): numbers, text, booleans, null; lists as arrays, structs as objects, dates and
+/// times as the text a table shows.
+pub fn frame_rows(df: &DataFrame) -> Vec<serde_json::Value> {
+    let columns = df.columns();
+    (0..df.height())
+        .map(|i| {
+            let object = columns
+                .iter()
+                .map(|c| {
+                    let value = c.get(i).map_or(serde_json::Value::Null, |v| json_value(&v));
+                    (c.name().to_string(), value)
+                })
+                .collect();
+            serde_json::Value::Object(object)
+        })
+        .collect()
+}
+
+fn json_value(value: &AnyValue<'_>) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        AnyValue::Null => Value::Null,
+        AnyValue::Boolean(b) => Value::Bool(*b),
+        AnyValue::String(s) => Value::String(s.to_string()),
+        AnyValue::StringOwned(s) => Value::String(s.to_string()),
+        AnyValue::Int8(v) => Value::from(*v),
+        AnyValue::Int16(v) => Value::from(*v),
+        AnyValue::Int32(v) => Value::from(*v),
+        AnyValue::Int64(v) => Value::from(*v),
+        AnyValue::UInt8(v) => Value::from(*v),
+        AnyValue::UInt16(v) => Value::from(*v),
+        AnyValue::UInt32(v) => Value::from(*v),
+        AnyValue::UInt64(v) => Value::from(*v),
+        AnyValue::Float32(v) => finite(f64::from(*v)),
+        AnyValue::Float64(v) => finite(*v),
+        AnyValue::List(series) => Value::Array(
+            series
+                .iter()
+                .map(|v| json_value(&v))
+                .collect(),
+        ),
+        other => Value::String(cell_text(other)),
+    }
+}
+
+fn finite(v: f64) -> serde_json::Value {
+    serde_json::Number::from_f64(v).map_or(serde_json::Value::Null, serde_json::Value::Number)
+}
+
 /// CSV has no nested values: list and struct columns become the text a table shows
 /// (`key=value, ...` for labels, `[a, b]` for lists).
 fn flatten_nested(df: &DataFrame) -> DataFrame {

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use polars::prelude::*;
-use runlens_analysis::report::Report;
+use runlens_analysis::report_content::Report;
 
 use crate::charts::ChartKind;
 use crate::report::value_text;

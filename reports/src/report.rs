@@ -1,4 +1,5 @@
-//! `runlens report`: the benchmark report, rendered as Markdown (for a release note or a
+//! `runlens report`: the report's content (`runlens_analysis::report_content`) rendered as
+//! Markdown (for a release note or a
 //! code-hosting site), CSV (each section's table, headed by `# section`) or JSON (the same
 //! tables as arrays of row objects). One renderer per output, no I/O.
 //!
@@ -9,11 +10,11 @@
 use std::fmt::Write as _;
 
 use polars::prelude::*;
-use runlens_analysis::report::{Report, Section};
+use runlens_analysis::report_content::{Report, Section};
 
 use crate::analysis::method_lines;
 use crate::error::Result;
-use crate::frame::{FrameFormat, render_frame};
+use crate::frame::{FrameFormat, frame_rows, render_frame};
 use crate::table::cell_text;
 use crate::units::{format_count, format_value};
 use runlens_analysis::catalogue::Unit;
@@ -128,9 +129,8 @@ pub(crate) fn method_lines_of(report: &Report) -> String {
     method_lines(&report.method)
 }
 
-fn section_json(section: &Section) -> Result<serde_json::Value> {
-    let text = render_frame(&mut section.frame.clone(), FrameFormat::Json)?;
-    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+fn section_json(section: &Section) -> serde_json::Value {
+    serde_json::Value::Array(frame_rows(&section.frame))
 }
 
 /// The report as JSON: `{"verdict", "reasons", "headline", "sections": {key: {"title",
@@ -142,7 +142,7 @@ pub fn render_json(report: &Report) -> Result<String> {
             section.key.to_string(),
             serde_json::json!({
                 "title": section.title,
-                "rows": section_json(section)?,
+                "rows": section_json(section),
                 "notes": section.notes,
             }),
         );

@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use runlens_analysis::DatasetReader;
-use runlens_analysis::report::{ReportOptions, build_report};
+use runlens_analysis::report_content::{ReportOptions, build_report};
 use runlens_ingest::formats::ParseOptions;
 use runlens_ingest::schema::Labels;
 use runlens_ingest::{IngestOptions, ingest};
@@ -77,7 +77,7 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
     let reader = DatasetReader::new(data);
     let needs_charts = args.format == ReportFormat::Html || args.charts.is_some();
     let chart_data = match needs_charts {
-        true => Some(runlens_analysis::charts::chart_data(
+        true => Some(runlens_analysis::chart_data::chart_data(
             &reader,
             &report,
             &options.filters,

@@ -1,4 +1,5 @@
-//! The numbers behind the report's charts, as plain series the reports crate draws:
+//! The numbers behind the report's charts (the model; `runlens_reports::charts` draws
+//! them), as plain series:
 //! time per phase stacked per group, the TTFT distribution per model, cost per workflow (or
 //! per call) per provider and model, TTFT against tokens per second per model, and a metric
 //! across versions. Each comes from the report's own tables or one query over `llm_calls`,
@@ -11,7 +12,7 @@ use runlens_ingest::schema::Table;
 use crate::analyze::{AnalyzeOptions, TOTAL_PHASE, analyze, group_column, keyed_scan};
 use crate::cells::{number, text};
 use crate::error::{AnalysisError, Result};
-use crate::report::Report;
+use crate::report_content::Report;
 use crate::scan::DatasetReader;
 use crate::stats::quantile_sorted;
 

@@ -1,5 +1,6 @@
-//! The report's content: every section a benchmark write-up needs, computed from the
-//! dataset as typed tables that the reports crate renders (Markdown, CSV, JSON).
+//! The report's content (the model of `runlens report`; `runlens_reports::report` and
+//! `runlens_reports::html` are its views): every section a benchmark write-up needs,
+//! computed from the dataset as tables that the reports crate renders.
 //!
 //! Sections, in reading order: the verdict and headline numbers; validation findings (a
 //! session with zero tool calls is the first thing a reader sees); the per-group per-phase
