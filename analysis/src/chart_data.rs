@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use runlens_ingest::schema::Table;
 
-use crate::analyze::{AnalyzeOptions, TOTAL_PHASE, analyze, group_column, keyed_scan};
+use crate::analyze::{TOTAL_PHASE, group_column, keyed_scan};
 use crate::cells::{number, text};
 use crate::error::{AnalysisError, Result};
 use crate::report_content::Report;
@@ -144,7 +144,7 @@ pub fn chart_data(
             }
         }
     }
-    data.trend = version_trend(reader, filters)?;
+    data.trend = version_trend(report);
     Ok(data)
 }
 
@@ -235,30 +235,22 @@ fn position_or_push(list: &mut Vec<String>, item: String) -> usize {
     }
 }
 
-/// Mean wall time per `version` label, versions in natural order (1.9 before 1.10).
-fn version_trend(reader: &DatasetReader, filters: &[(String, String)]) -> Result<Option<Trend>> {
-    let options = AnalyzeOptions {
-        by: vec!["version".into()],
-        filters: filters.to_vec(),
-        ..AnalyzeOptions::default()
-    };
-    let analysis = match analyze(reader, &options) {
-        Ok(a) => a,
-        Err(AnalysisError::UnknownLabel { .. }) => return Ok(None),
-        Err(e) => return Err(e),
-    };
+/// Mean wall time per `version` label (the report's analysis per version), versions in
+/// natural order (1.9 before 1.10).
+fn version_trend(report: &Report) -> Option<Trend> {
+    let analysis = report.by_version.as_ref()?;
     let mut points: Vec<(String, f64)> = analysis
         .rows_of("wall_time", TOTAL_PHASE)
         .filter_map(|r| Some((r.keys.first()?.clone()?, r.mean()?)))
         .collect();
     if points.len() < 2 {
-        return Ok(None);
+        return None;
     }
     points.sort_by_key(|p| natural_key(&p.0));
-    Ok(Some(Trend {
+    Some(Trend {
         metric: "wall_time".into(),
         points,
-    }))
+    })
 }
 
 /// `v1.10.2` → [(1), (10), (2)] with the text between kept, so versions sort naturally.

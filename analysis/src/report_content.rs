@@ -18,7 +18,9 @@ use std::collections::BTreeMap;
 
 use polars::prelude::*;
 
-use crate::analyze::{Analysis, AnalyzeOptions, Method, TOTAL_PHASE, analyze};
+use crate::analyze::{
+    Analysis, AnalyzeOptions, Method, TOTAL_PHASE, analyze_groupings, check_keys,
+};
 use crate::cells::{number, text};
 use crate::error::{AnalysisError, Result};
 use crate::projections::{Projection, project_costs};
@@ -69,20 +71,41 @@ pub struct Report {
     pub method: Method,
     /// The grouping keys.
     pub by: Vec<String>,
+    /// The analysis per `version` label, when the runs carry one (for the trend chart).
+    pub by_version: Option<Analysis>,
 }
 
 /// Builds the report.
 pub fn build_report(reader: &DatasetReader, options: &ReportOptions) -> Result<Report> {
-    let analysis = analyze(
+    // One reading of the data, grouped three ways: as asked, per provider and model (the
+    // cost table), and per `version` label when the runs carry one (the trend chart).
+    let analyze_options = AnalyzeOptions {
+        per_phase: true,
+        filters: options.filters.clone(),
+        prices: options.prices.clone(),
+        ..AnalyzeOptions::default()
+    };
+    let version = vec!["version".to_string()];
+    let has_versions = check_keys(
         reader,
         &AnalyzeOptions {
-            by: options.by.clone(),
-            per_phase: true,
-            filters: options.filters.clone(),
-            prices: options.prices.clone(),
+            by: version.clone(),
             ..AnalyzeOptions::default()
         },
-    )?;
+    )
+    .is_ok();
+    let mut groupings = vec![
+        options.by.clone(),
+        vec!["provider".to_string(), "model".to_string()],
+    ];
+    if has_versions {
+        groupings.push(version);
+    }
+    let mut analyses = analyze_groupings(reader, &analyze_options, &groupings)?.into_iter();
+    let (Some(analysis), Some(per_model)) = (analyses.next(), analyses.next()) else {
+        return Err(AnalysisError::Targets("no analysis".into()));
+    };
+    let by_version = analyses.next();
     let judgement = match &options.targets {
         Some(targets) => {
             Some(judge(&analysis, targets).map_err(|e| AnalysisError::Targets(e.to_string()))?)
@@ -107,7 +130,7 @@ pub fn build_report(reader: &DatasetReader, options: &ReportOptions) -> Result<R
     if let Some(j) = &judgement {
         sections.push(targets_section(j, &options.by)?);
     }
-    sections.push(cost_section(reader, options)?);
+    sections.push(cost_section(&per_model)?);
     if !projections.is_empty() {
         sections.push(projection_section(&projections, &options.by)?);
     }
@@ -136,6 +159,7 @@ pub fn build_report(reader: &DatasetReader, options: &ReportOptions) -> Result<R
         sections,
         method: analysis.method.clone(),
         by: options.by.clone(),
+        by_version,
     })
 }
 
@@ -395,21 +419,11 @@ fn targets_section(judgement: &Judgement, by: &[String]) -> Result<Section> {
 }
 
 /// LLM calls, tokens and cost per provider and model, from the `cost` and token metrics.
-fn cost_section(reader: &DatasetReader, options: &ReportOptions) -> Result<Section> {
-    let by = vec!["provider".to_string(), "model".to_string()];
-    let analysis = analyze(
-        reader,
-        &AnalyzeOptions {
-            by: by.clone(),
-            filters: options.filters.clone(),
-            prices: options.prices.clone(),
-            ..AnalyzeOptions::default()
-        },
-    )?;
+fn cost_section(analysis: &Analysis) -> Result<Section> {
     // Per (provider, model): calls, input tokens, output tokens, total cost, cost per call.
     type CostLine = [Option<f64>; 5];
     let mut lines: BTreeMap<(Option<String>, Option<String>), CostLine> = BTreeMap::new();
-    for row in &analysis.rows {
+    for row in analysis.rows.iter().filter(|r| r.is_total()) {
         let slot = match row.metric.name {
             "input_tokens" => 1,
             "output_tokens" => 2,

@@ -70,12 +70,7 @@ fn json_value(value: &AnyValue<'_>) -> serde_json::Value {
         AnyValue::UInt64(v) => Value::from(*v),
         AnyValue::Float32(v) => finite(f64::from(*v)),
         AnyValue::Float64(v) => finite(*v),
-        AnyValue::List(series) => Value::Array(
-            series
-                .iter()
-                .map(|v| json_value(&v))
-                .collect(),
-        ),
+        AnyValue::List(series) => Value::Array(series.iter().map(|v| json_value(&v)).collect()),
         other => Value::String(cell_text(other)),
     }
 }

@@ -93,8 +93,10 @@ pub(super) struct Group {
     pub warmups: usize,
 }
 
-/// The groups of one source in one phase split.
+/// The groups of one source in one phase split, for one grouping.
 pub(super) struct Gathered {
+    /// Which of the groupings asked for.
+    pub grouping: usize,
     /// The source.
     pub source: Source,
     /// Whether these are the per-phase rows (else the totals).
@@ -103,11 +105,27 @@ pub(super) struct Gathered {
     pub groups: Vec<Group>,
 }
 
-/// Gathers every source of every table: one scan per table.
+/// Gathers every source of every table for each of `groupings` (lists of `--by` keys): one
+/// scan per table whatever the number of groupings.
 pub(super) fn gather_all(
     reader: &DatasetReader,
     options: &AnalyzeOptions,
+    groupings: &[Vec<String>],
 ) -> Result<Vec<Gathered>> {
+    // Every grouping's keys are columns of the one scan: grouping k's are those from
+    // `offsets[k]` on.
+    let all_keys: Vec<String> = groupings.concat();
+    let mut offsets = Vec::with_capacity(groupings.len());
+    let mut next = 0;
+    for g in groupings {
+        offsets.push(next);
+        next += g.len();
+    }
+    let key_columns = |k: usize| -> Vec<String> {
+        (offsets[k]..offsets[k] + groupings[k].len())
+            .map(group_column)
+            .collect()
+    };
     let bundled;
     let prices = match &options.prices {
         Some(p) => p,
@@ -116,7 +134,7 @@ pub(super) fn gather_all(
             &bundled
         }
     };
-    let runs = runs_frame(reader, options)?;
+    let runs = runs_frame(reader, options, &all_keys)?;
     let flags = runs
         .clone()
         .lazy()
@@ -151,22 +169,26 @@ pub(super) fn gather_all(
             .collect();
         let mut observations = match table {
             Table::Runs => runs.clone().lazy().filter(col(KEEP)),
-            _ => observe(reader, table, options, &flags, prices)?,
+            _ => observe(reader, table, options, &all_keys, &flags, prices)?,
         };
-        if splits.len() > 1 && table != Table::Runs {
+        if splits.len() * groupings.len() > 1 && table != Table::Runs {
             // Read once, grouped several times.
             observations = observations
                 .collect()
                 .map_err(AnalysisError::polars(format!("reading {}", table.name())))?
                 .lazy();
         }
-        for (source, per_phase) in splits {
-            let groups = group(observations.clone(), &source, per_phase, options.by.len())?;
-            out.push(Gathered {
-                source,
-                per_phase,
-                groups,
-            });
+        for k in 0..groupings.len() {
+            let keys = key_columns(k);
+            for (source, per_phase) in &splits {
+                let groups = group(observations.clone(), source, *per_phase, &keys)?;
+                out.push(Gathered {
+                    grouping: k,
+                    source: source.clone(),
+                    per_phase: *per_phase,
+                    groups,
+                });
+            }
         }
     }
     Ok(out)
@@ -210,8 +232,12 @@ fn common_columns(table: Table, keys: Vec<Expr>) -> Vec<Expr> {
 
 /// The `runs` table, every run (the `--filter` result in [`KEEP`]), in memory: its flags serve
 /// every table's runs, its values the run metrics.
-fn runs_frame(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<DataFrame> {
-    let (lf, keys, keep) = keyed_parts(reader, Table::Runs, &options.by, &options.filters)?;
+fn runs_frame(
+    reader: &DatasetReader,
+    options: &AnalyzeOptions,
+    by: &[String],
+) -> Result<DataFrame> {
+    let (lf, keys, keep) = keyed_parts(reader, Table::Runs, by, &options.filters)?;
     let mut select = common_columns(Table::Runs, keys);
     select.push(col("run_id"));
     select.push(keep.alias(KEEP));
@@ -229,11 +255,12 @@ fn observe(
     reader: &DatasetReader,
     table: Table,
     options: &AnalyzeOptions,
+    by: &[String],
     flags: &DataFrame,
     prices: &PriceTable,
 ) -> Result<LazyFrame> {
     let metrics: Vec<&Metric> = CATALOGUE.iter().filter(|m| m.table == table).collect();
-    let (lf, keys, keep) = keyed_parts(reader, table, &options.by, &options.filters)?;
+    let (lf, keys, keep) = keyed_parts(reader, table, by, &options.filters)?;
     let key_names: Vec<Expr> = (0..keys.len())
         .map(|i| col(group_column(i).as_str()))
         .collect();
@@ -296,14 +323,15 @@ fn group(
     observations: LazyFrame,
     source: &Source,
     per_phase: bool,
-    keys: usize,
+    keys: &[String],
 ) -> Result<Vec<Group>> {
     let (failed, warmup) = exclusion_flags(source.exclusion());
     let (phase, order) = match per_phase {
         true => (col(RAW_PHASE), col(RAW_ORDER)),
         false => (lit(TOTAL_PHASE), lit(-1i64)),
     };
-    let mut select: Vec<Expr> = (0..keys).map(|i| col(group_column(i).as_str())).collect();
+    let key_exprs = || -> Vec<Expr> { keys.iter().map(|k| col(k.as_str())).collect() };
+    let mut select = key_exprs();
     select.extend([
         phase.alias(PHASE),
         order.cast(DataType::Int64).alias(ORDER),
@@ -331,7 +359,7 @@ fn group(
         // A run's phases (outputs) together, so the `(total)` row describes runs.
         lf = per_run_sums(lf, keys, &values, RunSum::Known);
     }
-    let mut group_by: Vec<Expr> = (0..keys).map(|i| col(group_column(i).as_str())).collect();
+    let mut group_by = key_exprs();
     group_by.push(col(PHASE));
     let counted = col(FAILED).not().and(col(WARMUP).not());
     let mut aggregates: Vec<Expr> = values
@@ -374,11 +402,11 @@ enum RunSum {
 /// Sums the observations of each run (and phase: the per-phase split keeps phases apart).
 fn per_run_sums(
     observations: LazyFrame,
-    keys: usize,
+    keys: &[String],
     values: &[String],
     rule: RunSum,
 ) -> LazyFrame {
-    let mut by: Vec<Expr> = (0..keys).map(|i| col(group_column(i).as_str())).collect();
+    let mut by: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     by.push(col("run_id"));
     by.push(col(PHASE));
     let mut aggregates = vec![col(ORDER).min(), col(FAILED).first(), col(WARMUP).first()];
@@ -400,15 +428,16 @@ fn per_run_sums(
 
 fn read_groups(
     frame: &DataFrame,
-    keys: usize,
+    keys: &[String],
     values: &[String],
     table: &str,
 ) -> Result<Vec<Group>> {
     let err = || AnalysisError::polars(format!("reading the groups of {table}"));
-    let key_columns: Vec<StringChunked> = (0..keys)
-        .map(|i| {
+    let key_columns: Vec<StringChunked> = keys
+        .iter()
+        .map(|k| {
             frame
-                .column(group_column(i).as_str())
+                .column(k.as_str())
                 .and_then(|c| c.cast(&DataType::String))
                 .and_then(|c| c.str().cloned())
         })

@@ -60,10 +60,36 @@ pub(crate) fn group_column(i: usize) -> String {
 
 /// Runs the analysis over the dataset.
 pub fn analyze(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<Analysis> {
-    check_keys(reader, options)?;
-    let mut method = Method::new(options.outlier_rule, options.drop_outliers);
-    let mut rows: Vec<(i64, StatRow)> = Vec::new();
-    for gathered in gather::gather_all(reader, options)? {
+    let mut analyses = analyze_groupings(reader, options, std::slice::from_ref(&options.by))?;
+    Ok(analyses.pop().unwrap_or_else(|| Analysis {
+        by: options.by.clone(),
+        rows: Vec::new(),
+        method: Method::new(options.outlier_rule, options.drop_outliers),
+    }))
+}
+
+/// The analysis once per grouping (`options.by` is ignored), from one scan of each table: a
+/// report that shows the same data grouped several ways reads it once.
+pub fn analyze_groupings(
+    reader: &DatasetReader,
+    options: &AnalyzeOptions,
+    groupings: &[Vec<String>],
+) -> Result<Vec<Analysis>> {
+    for by in groupings {
+        check_keys(
+            reader,
+            &AnalyzeOptions {
+                by: by.clone(),
+                filters: options.filters.clone(),
+                ..AnalyzeOptions::default()
+            },
+        )?;
+    }
+    let mut methods =
+        vec![Method::new(options.outlier_rule, options.drop_outliers); groupings.len()];
+    let mut rows: Vec<Vec<(i64, StatRow)>> = vec![Vec::new(); groupings.len()];
+    for gathered in gather::gather_all(reader, options, groupings)? {
+        let method = &mut methods[gathered.grouping];
         if !gathered.per_phase {
             for g in &gathered.groups {
                 method.warmups_excluded += g.warmups;
@@ -80,22 +106,29 @@ pub fn analyze(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<Analy
             method.outliers_found += row.outliers;
             method.outliers_removed += row.outliers_removed;
         }
-        rows.append(&mut summarised);
+        rows[gathered.grouping].append(&mut summarised);
     }
-    // By group, then phase (its place in the run, then name), then catalogue order.
-    rows.sort_by(|(ao, a), (bo, b)| {
-        (&a.keys, ao, &a.phase, catalogue::position(a.metric)).cmp(&(
-            &b.keys,
-            bo,
-            &b.phase,
-            catalogue::position(b.metric),
-        ))
-    });
-    Ok(Analysis {
-        by: options.by.clone(),
-        rows: rows.into_iter().map(|(_, r)| r).collect(),
-        method,
-    })
+    Ok(groupings
+        .iter()
+        .zip(rows)
+        .zip(methods)
+        .map(|((by, mut rows), method)| {
+            // By group, then phase (its place in the run, then name), then catalogue order.
+            rows.sort_by(|(ao, a), (bo, b)| {
+                (&a.keys, ao, &a.phase, catalogue::position(a.metric)).cmp(&(
+                    &b.keys,
+                    bo,
+                    &b.phase,
+                    catalogue::position(b.metric),
+                ))
+            });
+            Analysis {
+                by: by.clone(),
+                rows: rows.into_iter().map(|(_, r)| r).collect(),
+                method,
+            }
+        })
+        .collect())
 }
 
 /// One row per metric of a group that has observations (or failures), with the group's
@@ -169,7 +202,7 @@ pub fn samples(
     };
     check_keys(reader, &options)?;
     let mut out = Vec::new();
-    for gathered in gather::gather_all(reader, &options)? {
+    for gathered in gather::gather_all(reader, &options, &[Vec::new()])? {
         for group in gathered.groups {
             for (&metric, series) in gathered.source.metrics.iter().zip(&group.values) {
                 let values: Vec<f64> = series
@@ -296,4 +329,54 @@ pub(crate) fn keyed_scan(
 ) -> Result<(LazyFrame, Vec<Expr>)> {
     let (lf, keys, condition) = keyed_parts(reader, table, by, filters)?;
     Ok((lf.filter(condition), keys))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use runlens_ingest::pipeline::{IngestOptions, Progress, ingest};
+
+    struct Quiet;
+    impl Progress for Quiet {
+        fn start(&self, _: u64, _: u64) {}
+        fn advance(&self, _: u64) {}
+        fn note(&self, _: &str) {}
+        fn finish(&self) {}
+    }
+
+    /// Several groupings from one scan give exactly what one analysis per grouping gives.
+    #[test]
+    fn groupings_from_one_scan_equal_separate_analyses() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../sample-data");
+        let options = IngestOptions {
+            inputs: vec![samples.to_string()],
+            ..IngestOptions::default()
+        };
+        ingest(dir.path(), &options, &Quiet).expect("ingested");
+        let reader = DatasetReader::new(dir.path());
+        let groupings = vec![
+            vec!["source".to_string()],
+            vec!["provider".to_string(), "model".to_string()],
+            vec![],
+        ];
+        let base = AnalyzeOptions {
+            per_phase: true,
+            ..AnalyzeOptions::default()
+        };
+        let together = analyze_groupings(&reader, &base, &groupings).expect("together");
+        assert_eq!(together.len(), 3);
+        for (by, joint) in groupings.iter().zip(&together) {
+            let alone = analyze(
+                &DatasetReader::new(dir.path()),
+                &AnalyzeOptions {
+                    by: by.clone(),
+                    ..base.clone()
+                },
+            )
+            .expect("alone");
+            assert!(!alone.rows.is_empty());
+            assert_eq!(&alone, joint, "grouped by {by:?}");
+        }
+    }
 }
