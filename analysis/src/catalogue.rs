@@ -129,8 +129,7 @@ impl Serialize for Unit {
 }
 
 /// Which way is better.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     /// Less is better (time, memory, tokens, cost).
     LowerIsBetter,
@@ -139,6 +138,14 @@ pub enum Direction {
 }
 
 impl Direction {
+    /// `lower_is_better` or `higher_is_better`, as outputs write it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Direction::LowerIsBetter => "lower_is_better",
+            Direction::HigherIsBetter => "higher_is_better",
+        }
+    }
+
     /// Whether a change from `baseline` to `candidate` is an improvement.
     pub fn improves(self, baseline: f64, candidate: f64) -> bool {
         match self {

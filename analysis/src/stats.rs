@@ -83,8 +83,7 @@ pub struct Summary {
 }
 
 /// How a confidence interval was computed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum IntervalMethod {
     /// mean ± t(0.975, n − 1)·s/√n.
     StudentT,
@@ -96,12 +95,12 @@ pub enum IntervalMethod {
 }
 
 impl IntervalMethod {
-    /// How the outputs describe it.
-    pub fn describe(self) -> &'static str {
+    /// Its name in outputs (`student_t`, `bootstrap`, `student_t_cut_at_0`).
+    pub fn name(self) -> &'static str {
         match self {
-            IntervalMethod::StudentT => "Student's t with n - 1 degrees of freedom",
-            IntervalMethod::Bootstrap => "percentile bootstrap of the mean",
-            IntervalMethod::StudentTCutAtZero => "Student's t, cut at 0",
+            IntervalMethod::StudentT => "student_t",
+            IntervalMethod::Bootstrap => "bootstrap",
+            IntervalMethod::StudentTCutAtZero => "student_t_cut_at_0",
         }
     }
 }

@@ -94,8 +94,7 @@ fn objects(rows: &[Comparison]) -> Result<Vec<serde_json::Value>> {
     rows.iter()
         .map(|r| {
             let mut object = keyed(&[], &[], r)?;
-            object["direction"] =
-                serde_json::to_value(r.metric.direction).map_err(ReportError::Json)?;
+            object["direction"] = r.metric.direction.name().into();
             Ok(object)
         })
         .collect()

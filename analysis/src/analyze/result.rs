@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde::ser::{SerializeMap, Serializer};
 
 use crate::catalogue::{Metric, Unit};
-use crate::stats::{Interval, IntervalMethod, OutlierRule, Summary};
+use crate::stats::{Interval, OutlierRule, Summary};
 
 use super::TOTAL_PHASE;
 
@@ -239,8 +239,8 @@ pub struct Record<'a> {
 /// A record field's value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Field<'a> {
-    /// Text.
-    Text(&'a str),
+    /// Text (None: null).
+    Text(Option<&'a str>),
     /// A count.
     Count(usize),
     /// A number (None: null).
@@ -264,9 +264,9 @@ impl<'a> Record<'a> {
         let ci = r.ci95();
         let stat = |st| Field::Number(r.statistic(st));
         [
-            Field::Text(&r.phase),
-            Field::Text(r.metric.name),
-            Field::Text(r.metric.unit.symbol()),
+            Field::Text(Some(&r.phase)),
+            Field::Text(Some(r.metric.name)),
+            Field::Text(Some(r.metric.unit.symbol())),
             Field::Count(r.n),
             Field::Count(r.failed),
             stat(Statistic::Mean),
@@ -278,23 +278,11 @@ impl<'a> Record<'a> {
             stat(Statistic::P99),
             Field::Number(ci.map(|c| c.low)),
             Field::Number(ci.map(|c| c.high)),
-            Field::Text(ci.map_or("", |c| interval_method_name(c.method))),
+            Field::Text(ci.map(|c| c.method.name())),
             Field::Count(r.outliers),
             Field::Count(r.outliers_removed),
-            Field::Text(match r.metric.direction {
-                crate::catalogue::Direction::LowerIsBetter => "lower_is_better",
-                crate::catalogue::Direction::HigherIsBetter => "higher_is_better",
-            }),
+            Field::Text(Some(r.metric.direction.name())),
         ]
-    }
-}
-
-/// The name a CI method has in JSON and CSV.
-pub fn interval_method_name(method: IntervalMethod) -> &'static str {
-    match method {
-        IntervalMethod::StudentT => "student_t",
-        IntervalMethod::Bootstrap => "bootstrap",
-        IntervalMethod::StudentTCutAtZero => "student_t_cut_at_0",
     }
 }
 
@@ -306,10 +294,7 @@ impl Serialize for Record<'_> {
         }
         for (name, field) in RECORD_FIELDS.iter().zip(self.fields()) {
             match field {
-                Field::Text("") if *name == "ci95_method" => {
-                    map.serialize_entry(name, &None::<&str>)?
-                }
-                Field::Text(t) => map.serialize_entry(name, t)?,
+                Field::Text(t) => map.serialize_entry(name, &t)?,
                 Field::Count(c) => map.serialize_entry(name, &c)?,
                 Field::Number(n) => map.serialize_entry(name, &n.filter(|v| v.is_finite()))?,
             }
