@@ -20,6 +20,27 @@ use crate::catalogue::run_failed;
 use crate::error::{AnalysisError, Result};
 use crate::scan::DatasetReader;
 
+/// Whether memory grows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum MemoryVerdict {
+    /// Growth above the threshold with a positive slope.
+    #[serde(rename = "leak suspected")]
+    LeakSuspected,
+    /// Anything else.
+    #[serde(rename = "stable")]
+    Stable,
+}
+
+impl MemoryVerdict {
+    /// `leak suspected` or `stable`.
+    pub fn label(self) -> &'static str {
+        match self {
+            MemoryVerdict::LeakSuspected => "leak suspected",
+            MemoryVerdict::Stable => "stable",
+        }
+    }
+}
+
 /// One group's memory figures.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct MemoryGrowth {
@@ -39,7 +60,7 @@ pub struct MemoryGrowth {
     /// Mean within-run slope of the sampled RSS, bytes per second (None without samples).
     pub within_run_bytes_per_s: Option<f64>,
     /// `leak suspected` or `stable`.
-    pub verdict: &'static str,
+    pub verdict: MemoryVerdict,
 }
 
 /// Least-squares slope of `y` on `x`; None for fewer than two distinct x.
@@ -204,7 +225,11 @@ pub fn memory_growth(
             growth,
             slope_bytes_per_run: per_run,
             within_run_bytes_per_s: within_mean,
-            verdict: if leak { "leak suspected" } else { "stable" },
+            verdict: if leak {
+                MemoryVerdict::LeakSuspected
+            } else {
+                MemoryVerdict::Stable
+            },
         });
     }
     Ok(out)

@@ -60,7 +60,7 @@ pub struct Section {
 #[derive(Debug, Clone)]
 pub struct Report {
     /// `PASS`, `FAIL`, or `NOT JUDGED` (no targets and nothing failed loudly).
-    pub verdict: String,
+    pub verdict: ReportVerdict,
     /// Why it failed, loudest first.
     pub reasons: Vec<String>,
     /// Headline figures: (label, value in the unit its label names).
@@ -163,9 +163,31 @@ pub fn build_report(reader: &DatasetReader, options: &ReportOptions) -> Result<R
     })
 }
 
+/// The report's overall verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportVerdict {
+    /// Every target met, every session did its work.
+    Pass,
+    /// A target failed, or a session made no tool call.
+    Fail,
+    /// No targets given and nothing failed loudly.
+    NotJudged,
+}
+
+impl ReportVerdict {
+    /// `PASS`, `FAIL` or `NOT JUDGED`.
+    pub fn label(self) -> &'static str {
+        match self {
+            ReportVerdict::Pass => "PASS",
+            ReportVerdict::Fail => "FAIL",
+            ReportVerdict::NotJudged => "NOT JUDGED",
+        }
+    }
+}
+
 /// PASS / FAIL from the targets, and FAIL whatever they say when a session made no tool
 /// call.
-fn verdict(judgement: Option<&Judgement>, hollow: usize) -> (String, Vec<String>) {
+fn verdict(judgement: Option<&Judgement>, hollow: usize) -> (ReportVerdict, Vec<String>) {
     let mut reasons = Vec::new();
     if hollow > 0 {
         reasons.push(format!(
@@ -181,15 +203,15 @@ fn verdict(judgement: Option<&Judgement>, hollow: usize) -> (String, Vec<String>
                 }
             }
             if j.passed && hollow == 0 {
-                "PASS"
+                ReportVerdict::Pass
             } else {
-                "FAIL"
+                ReportVerdict::Fail
             }
         }
-        None if hollow > 0 => "FAIL",
-        None => "NOT JUDGED",
+        None if hollow > 0 => ReportVerdict::Fail,
+        None => ReportVerdict::NotJudged,
     };
-    (verdict.to_string(), reasons)
+    (verdict, reasons)
 }
 
 fn findings(reader: &DatasetReader) -> Result<DataFrame> {

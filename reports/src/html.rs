@@ -77,8 +77,8 @@ pub fn render_html(report: &Report, charts: &[(ChartKind, String)]) -> String {
     let _ = writeln!(
         out,
         "<p><span class=\"verdict {}\" id=\"verdict\">Verdict: {}</span></p>",
-        escape(&report.verdict.replace(' ', "-")),
-        escape(&report.verdict)
+        escape(&report.verdict.label().replace(' ', "-")),
+        escape(report.verdict.label())
     );
     if !report.reasons.is_empty() {
         out.push_str("<ul class=\"reasons\">\n");

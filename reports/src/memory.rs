@@ -40,7 +40,7 @@ pub fn render_table(rows: &[MemoryGrowth], by: &[String], threshold: f64) -> Str
             r.within_run_bytes_per_s
                 .map(|s| format!("{}/s", format_bytes(s.round() as i64)))
                 .unwrap_or_default(),
-            r.verdict.to_string(),
+            r.verdict.label().to_string(),
         ]);
         table.add_row(cells);
     }
@@ -93,7 +93,7 @@ mod tests {
             growth: 1.0,
             slope_bytes_per_run: Some(256.0),
             within_run_bytes_per_s: None,
-            verdict: "leak suspected",
+            verdict: runlens_analysis::memory::MemoryVerdict::LeakSuspected,
         };
         let csv = render_csv(&[row], &["host".to_string()]).expect("csv");
         assert_eq!(

@@ -94,7 +94,7 @@ fn markdown_table(df: &DataFrame) -> String {
 pub fn render_markdown(report: &Report) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "# Benchmark report\n");
-    let _ = writeln!(out, "**Verdict: {}**\n", report.verdict);
+    let _ = writeln!(out, "**Verdict: {}**\n", report.verdict.label());
     for reason in &report.reasons {
         let _ = writeln!(out, "- {}", md_cell(reason));
     }
@@ -154,7 +154,7 @@ pub fn render_json(report: &Report) -> Result<String> {
         .collect();
     let m = &report.method;
     let value = serde_json::json!({
-        "verdict": report.verdict,
+        "verdict": report.verdict.label(),
         "reasons": report.reasons,
         "grouped_by": report.by,
         "headline": headline,
@@ -175,7 +175,7 @@ pub fn render_json(report: &Report) -> Result<String> {
 /// The report's tables as CSV, each headed by `# key`, separated by a blank line.
 pub fn render_csv(report: &Report) -> Result<String> {
     let mut out = String::new();
-    let _ = writeln!(out, "# verdict\nverdict\n{}", report.verdict);
+    let _ = writeln!(out, "# verdict\nverdict\n{}", report.verdict.label());
     for section in &report.sections {
         let _ = writeln!(out, "\n# {}", section.key);
         out.push_str(&render_frame(&mut section.frame.clone(), FrameFormat::Csv)?);

@@ -1,7 +1,7 @@
 //! `runlens memory`.
 
 use runlens_analysis::DatasetReader;
-use runlens_analysis::memory::memory_growth;
+use runlens_analysis::memory::{MemoryVerdict, memory_growth};
 
 use super::{Outcome, UsageError, print_stdout};
 use crate::cli::{MemoryArgs, OutputFormat};
@@ -33,7 +33,7 @@ pub fn run(data: &std::path::Path, args: MemoryArgs) -> anyhow::Result<Outcome> 
         OutputFormat::Csv => runlens_reports::memory::render_csv(&rows, &by)?,
     };
     print_stdout(&text)?;
-    Ok(if rows.iter().any(|r| r.verdict != "stable") {
+    Ok(if rows.iter().any(|r| r.verdict != MemoryVerdict::Stable) {
         Outcome::Rejected
     } else {
         Outcome::Success

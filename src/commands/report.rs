@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use runlens_analysis::DatasetReader;
-use runlens_analysis::report_content::{ReportOptions, build_report};
+use runlens_analysis::report_content::{ReportOptions, ReportVerdict, build_report};
 use runlens_ingest::formats::ParseOptions;
 use runlens_ingest::schema::Labels;
 use runlens_ingest::{IngestOptions, ingest};
@@ -114,9 +114,11 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
         }
         None => print_stdout(&text)?,
     }
-    Ok(if report.verdict == "FAIL" || inputs_rejected {
-        Outcome::Rejected
-    } else {
-        Outcome::Success
-    })
+    Ok(
+        if report.verdict == ReportVerdict::Fail || inputs_rejected {
+            Outcome::Rejected
+        } else {
+            Outcome::Success
+        },
+    )
 }
