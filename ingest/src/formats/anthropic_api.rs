@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::chat::decode_message;
 use super::exchange::{
-    Api, Exchange, Reply, error_summary, offers_tools, parse_exchanges, system_text,
+    Api, Exchange, Reply, ResponseKeys, offers_tools, parse_exchanges, system_text,
 };
 use super::json_input::has_string_field;
 use super::{Format, ParseContext, ParseError, RowSink, Sniff};
@@ -52,27 +52,19 @@ impl Api for AnthropicApi {
     }
 
     fn read_response(&self, response: &Value) -> Reply {
-        let mut reply = Reply {
-            id: response
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            model: response
-                .get("model")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            usage: response
-                .get("usage")
-                .filter(|u| !u.is_null())
-                .map(TokenUsage::from_anthropic),
-            finish_reason: response
-                .get("stop_reason")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            error: error_summary(response),
-            streamed: Some(false),
-            ..Reply::default()
-        };
+        let mut reply = Reply::read(
+            response,
+            ResponseKeys {
+                id: "id",
+                model: "model",
+                usage: "usage",
+                read_usage: TokenUsage::from_anthropic,
+            },
+        );
+        reply.finish_reason = response
+            .get("stop_reason")
+            .and_then(Value::as_str)
+            .map(str::to_string);
         if response.get("content").is_some()
             && let Ok(Some(message)) = decode_message(response)
         {

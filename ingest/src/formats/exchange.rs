@@ -64,6 +64,44 @@ pub struct Reply {
     pub streamed: Option<bool>,
 }
 
+/// Where a provider's response names its id, model and usage.
+#[derive(Debug, Clone, Copy)]
+pub struct ResponseKeys {
+    /// The response id's member (`id`, `responseId`).
+    pub id: &'static str,
+    /// The model's member (`model`, `modelVersion`).
+    pub model: &'static str,
+    /// The usage object's member (`usage`, `usageMetadata`).
+    pub usage: &'static str,
+    /// The provider's usage converter ([`TokenUsage`]).
+    pub read_usage: fn(&Value) -> Result<TokenUsage, String>,
+}
+
+impl Reply {
+    /// The fields every provider's response has, read under its `keys`: id, model, usage,
+    /// creation time and error; not streamed.
+    pub fn read(response: &Value, keys: ResponseKeys) -> Reply {
+        let text = |key: &str| {
+            response
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        };
+        Reply {
+            id: text(keys.id),
+            model: text(keys.model),
+            usage: response
+                .get(keys.usage)
+                .filter(|u| !u.is_null())
+                .map(keys.read_usage),
+            ts: created_ts(response),
+            error: error_summary(response),
+            streamed: Some(false),
+            ..Reply::default()
+        }
+    }
+}
+
 /// One provider's wire shapes.
 pub trait Api: Sync {
     /// Provider name as stored (`openai`, `anthropic`, `gemini`).

@@ -14,9 +14,7 @@ use std::io::BufRead;
 use serde_json::Value;
 
 use super::chat::{DecodedMessage, decode_message};
-use super::exchange::{
-    Api, Exchange, Reply, created_ts, error_summary, parse_exchanges, system_text,
-};
+use super::exchange::{Api, Exchange, Reply, ResponseKeys, parse_exchanges, system_text};
 use super::{Format, ParseContext, ParseError, RowSink, Sniff};
 use crate::sessions::Role;
 use crate::usage::TokenUsage;
@@ -67,24 +65,15 @@ impl Api for GeminiApi {
     }
 
     fn read_response(&self, response: &Value) -> Reply {
-        let mut reply = Reply {
-            id: response
-                .get("responseId")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            model: response
-                .get("modelVersion")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            usage: response
-                .get("usageMetadata")
-                .filter(|u| !u.is_null())
-                .map(TokenUsage::from_gemini),
-            ts: created_ts(response),
-            error: error_summary(response),
-            streamed: Some(false),
-            ..Reply::default()
-        };
+        let mut reply = Reply::read(
+            response,
+            ResponseKeys {
+                id: "responseId",
+                model: "modelVersion",
+                usage: "usageMetadata",
+                read_usage: TokenUsage::from_gemini,
+            },
+        );
         for candidate in response
             .get("candidates")
             .and_then(Value::as_array)

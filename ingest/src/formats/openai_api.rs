@@ -19,7 +19,7 @@ use serde_json::Value;
 
 use super::chat::{DecodedMessage, decode_message};
 use super::exchange::{
-    Api, Exchange, Reply, created_ts, error_summary, offers_tools, parse_exchanges, system_text,
+    Api, Exchange, Reply, ResponseKeys, offers_tools, parse_exchanges, system_text,
 };
 use super::json_input::has_string_field;
 use super::{Format, ParseContext, ParseError, RowSink, Sniff};
@@ -70,24 +70,15 @@ impl Api for OpenAiApi {
     }
 
     fn read_response(&self, response: &Value) -> Reply {
-        let mut reply = Reply {
-            id: response
-                .get("id")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            model: response
-                .get("model")
-                .and_then(Value::as_str)
-                .map(str::to_string),
-            usage: response
-                .get("usage")
-                .filter(|u| !u.is_null())
-                .map(TokenUsage::from_openai),
-            ts: created_ts(response),
-            error: error_summary(response),
-            streamed: Some(false),
-            ..Reply::default()
-        };
+        let mut reply = Reply::read(
+            response,
+            ResponseKeys {
+                id: "id",
+                model: "model",
+                usage: "usage",
+                read_usage: TokenUsage::from_openai,
+            },
+        );
         if let Some(choices) = response.get("choices").and_then(Value::as_array) {
             for choice in choices {
                 let finish = choice
