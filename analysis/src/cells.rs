@@ -1,5 +1,5 @@
-//! Reading single cells of a result frame by column name and row, for renderers and
-//! judgements that walk an analysis row by row.
+//! Reading the columns and cells of a frame polars computed (a query result, a group-by), by
+//! column name: a typed column, cast where needed, or a single cell.
 
 use polars::prelude::*;
 
@@ -22,4 +22,32 @@ pub fn number(df: &DataFrame, column: &str, row: usize) -> Option<f64> {
         .ok()
         .and_then(|c| c.get(row).ok())
         .and_then(|v| v.extract::<f64>())
+}
+
+/// The column `name` as text (cast), or a polars error.
+pub fn strings(df: &DataFrame, name: &str) -> PolarsResult<StringChunked> {
+    df.column(name)
+        .and_then(|c| c.cast(&DataType::String))
+        .and_then(|c| c.str().cloned())
+}
+
+/// The column `name` as floats (cast).
+pub fn floats(df: &DataFrame, name: &str) -> PolarsResult<Float64Chunked> {
+    df.column(name)
+        .and_then(|c| c.cast(&DataType::Float64))
+        .and_then(|c| c.f64().cloned())
+}
+
+/// The column `name` as 64-bit integers (cast).
+pub fn ints(df: &DataFrame, name: &str) -> PolarsResult<Int64Chunked> {
+    df.column(name)
+        .and_then(|c| c.cast(&DataType::Int64))
+        .and_then(|c| c.i64().cloned())
+}
+
+/// The column `name` as counts (cast).
+pub fn counts(df: &DataFrame, name: &str) -> PolarsResult<UInt64Chunked> {
+    df.column(name)
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .and_then(|c| c.u64().cloned())
 }

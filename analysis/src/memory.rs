@@ -17,6 +17,7 @@ use runlens_ingest::schema::Table;
 
 use crate::analyze::{AnalyzeOptions, check_keys, group_column, keyed_scan};
 use crate::catalogue::run_failed;
+use crate::cells;
 use crate::error::{AnalysisError, Result};
 use crate::scan::DatasetReader;
 
@@ -124,18 +125,9 @@ pub fn memory_growth(
     // Within-run slopes, bytes per second.
     let mut points: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
     {
-        let ids = samples
-            .column("run_id")
-            .and_then(|c| c.str().cloned())
-            .map_err(err())?;
-        let t = samples
-            .column("elapsed_ms")
-            .and_then(|c| c.f64().cloned())
-            .map_err(err())?;
-        let rss = samples
-            .column("rss_bytes")
-            .and_then(|c| c.f64().cloned())
-            .map_err(err())?;
+        let ids = cells::strings(&samples, "run_id").map_err(err())?;
+        let t = cells::floats(&samples, "elapsed_ms").map_err(err())?;
+        let rss = cells::floats(&samples, "rss_bytes").map_err(err())?;
         for i in 0..samples.height() {
             if let (Some(id), Some(t), Some(r)) = (ids.get(i), t.get(i), rss.get(i)) {
                 points
@@ -146,33 +138,14 @@ pub fn memory_growth(
         }
     }
     let key_columns: Vec<StringChunked> = (0..by.len())
-        .map(|i| {
-            runs.column(group_column(i).as_str())
-                .and_then(|c| c.cast(&DataType::String))
-                .and_then(|c| c.str().cloned())
-        })
+        .map(|i| cells::strings(&runs, &group_column(i)))
         .collect::<PolarsResult<_>>()
         .map_err(err())?;
-    let ids = runs
-        .column("run_id")
-        .and_then(|c| c.str().cloned())
-        .map_err(err())?;
-    let starts = runs
-        .column("__start")
-        .and_then(|c| c.i64().cloned())
-        .map_err(err())?;
-    let indexes = runs
-        .column("__index")
-        .and_then(|c| c.i64().cloned())
-        .map_err(err())?;
-    let peaks = runs
-        .column("__peak")
-        .and_then(|c| c.f64().cloned())
-        .map_err(err())?;
-    let paths = runs
-        .column("__path")
-        .and_then(|c| c.str().cloned())
-        .map_err(err())?;
+    let ids = cells::strings(&runs, "run_id").map_err(err())?;
+    let starts = cells::ints(&runs, "__start").map_err(err())?;
+    let indexes = cells::ints(&runs, "__index").map_err(err())?;
+    let peaks = cells::floats(&runs, "__peak").map_err(err())?;
+    let paths = cells::strings(&runs, "__path").map_err(err())?;
     type RunPoint = (Option<i64>, Option<i64>, String, f64, Option<f64>);
     let mut groups: BTreeMap<Vec<Option<String>>, Vec<RunPoint>> = BTreeMap::new();
     for i in 0..runs.height() {

@@ -13,6 +13,7 @@ use polars::prelude::*;
 use runlens_ingest::schema::Table;
 
 use crate::catalogue::{self, Aggregation, CATALOGUE, Exclusion, Metric, Value};
+use crate::cells;
 use crate::error::{AnalysisError, Result};
 use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
@@ -435,36 +436,18 @@ fn read_groups(
     let err = || AnalysisError::polars(format!("reading the groups of {table}"));
     let key_columns: Vec<StringChunked> = keys
         .iter()
-        .map(|k| {
-            frame
-                .column(k.as_str())
-                .and_then(|c| c.cast(&DataType::String))
-                .and_then(|c| c.str().cloned())
-        })
+        .map(|k| cells::strings(frame, k))
         .collect::<PolarsResult<_>>()
         .map_err(err())?;
-    let phases = frame
-        .column(PHASE)
-        .and_then(|c| c.str().cloned())
-        .map_err(err())?;
+    let phases = cells::strings(frame, PHASE).map_err(err())?;
     let lists: Vec<ListChunked> = values
         .iter()
         .map(|v| frame.column(v.as_str()).and_then(|c| c.list().cloned()))
         .collect::<PolarsResult<_>>()
         .map_err(err())?;
-    let count = |name: &str| {
-        frame
-            .column(name)
-            .and_then(|c| c.cast(&DataType::UInt64))
-            .and_then(|c| c.u64().cloned())
-            .map_err(err())
-    };
-    let (failed, warmups) = (count(FAILED)?, count(WARMUP)?);
-    let orders = frame
-        .column(ORDER)
-        .and_then(|c| c.cast(&DataType::Int64))
-        .and_then(|c| c.i64().cloned())
-        .map_err(err())?;
+    let failed = cells::counts(frame, FAILED).map_err(err())?;
+    let warmups = cells::counts(frame, WARMUP).map_err(err())?;
+    let orders = cells::ints(frame, ORDER).map_err(err())?;
     let mut groups = Vec::with_capacity(frame.height());
     for i in 0..frame.height() {
         let Some(phase) = phases.get(i) else { continue };
