@@ -21,6 +21,7 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
+use super::json_input::any_object_line;
 use super::lines::for_each_json_line;
 use super::timestamps::parse_timestamp;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
@@ -121,10 +122,8 @@ impl Format for ClaudeCode {
     }
 
     fn detect(&self, sniff: &Sniff<'_>) -> bool {
-        sniff.head.lines().take(20).any(|line| {
-            let line = line.trim_start_matches('\u{feff}').trim_start();
-            line.starts_with('{')
-                && line.contains("\"type\"")
+        any_object_line(sniff.head, |line| {
+            line.contains("\"type\"")
                 && (line.contains("\"sessionId\"") || line.contains("\"leafUuid\""))
         })
     }

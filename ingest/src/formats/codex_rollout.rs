@@ -59,10 +59,8 @@ impl Format for CodexRollout {
     }
 
     fn detect(&self, sniff: &Sniff<'_>) -> bool {
-        sniff.head.lines().take(20).any(|line| {
-            let line = line.trim_start_matches('\u{feff}').trim_start();
-            line.starts_with('{')
-                && line.contains("\"payload\"")
+        super::json_input::any_object_line(sniff.head, |line| {
+            line.contains("\"payload\"")
                 && ["session_meta", "turn_context", "response_item", "event_msg"]
                     .iter()
                     .any(|t| super::json_input::has_string_field(line, "type", t))

@@ -126,6 +126,15 @@ pub fn for_each_document(
     )
 }
 
+/// Whether one of the first 20 lines of `head` is a JSON object (a BOM and leading blanks
+/// aside) that `test` accepts: how the JSONL transcript formats recognise themselves.
+pub fn any_object_line(head: &str, test: impl Fn(&str) -> bool) -> bool {
+    head.lines().take(20).any(|line| {
+        let line = line.trim_start_matches('\u{feff}').trim_start();
+        line.starts_with('{') && test(line)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
