@@ -13,6 +13,10 @@
 #   duckdb    the same aggregates per provider and model over llm_calls in DuckDB (Python
 #             package from PyPI): count, avg, stddev_samp, min, max, quantile_cont x 3, for
 #             the six call metrics (no CI, no outliers)
+#   baseline  with BASELINE=/path/to/an/older/runlens: that binary's analyze, interleaved
+#             (before/after figures of a change); its output must equal this build's
+# and, once each under strace, how many times each binary opens a Parquet file of the
+# dataset (the scans one analyze makes).
 set -euo pipefail
 rows=${1:-1000000}
 work=${2:-/tmp/runlens-analyze-${rows}}
@@ -21,7 +25,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 [ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 2; }
 python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet -r "$root/tests/readers/requirements.txt"
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
-runlens=$root/target/release/runlens
+runlens=${CARGO_TARGET_DIR:-$root/target}/release/runlens
 if [ ! -d "$work/data" ]; then
   mkdir -p "$work/csv"
   python3 - "$work/csv" "$rows" <<'PY'
@@ -76,17 +80,50 @@ measure() {
   read -r wall rss < <(tail -n 1 "$tmp/t")
   echo "$name $wall $rss" | tee -a "$tmp/results"
 }
+baseline=${BASELINE:-}
+if [ -n "$baseline" ]; then
+  # Figures are quoted only when both binaries agree on every one of them.
+  "$baseline" --data "$work/data" analyze --by provider,model --format json > "$tmp/old.json"
+  "$runlens" --data "$work/data" analyze --by provider,model --format json > "$tmp/new.json"
+  python3 - "$tmp/old.json" "$tmp/new.json" <<'PY' || exit 1
+import json, math, sys
+def rows(path):
+    return {(r["provider"], r["model"], r["phase"], r["metric"]): r for r in json.load(open(path))["rows"]}
+old, new = rows(sys.argv[1]), rows(sys.argv[2])
+if old.keys() != new.keys():
+    sys.exit(f"baseline and this build have different rows: {sorted(old.keys() ^ new.keys())[:5]}")
+for key, o in old.items():
+    for stat in ("n", "failed", "mean", "stddev", "min", "max", "p50", "p95", "p99"):
+        a, b = o[stat], new[key][stat]
+        if (a is None) != (b is None) or (a is not None and not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)):
+            sys.exit(f"baseline and this build disagree on {key} {stat}: {a} vs {b}")
+print(f"baseline and this build agree on {len(old)} rows")
+PY
+fi
+opens() {
+  command -v strace >/dev/null || { echo "n/a"; return; }
+  strace -f -qq -e trace=openat -o "$tmp/strace" "$@" >/dev/null 2>&1
+  grep -c '\.parquet"' "$tmp/strace"
+}
 for _ in $(seq "$repeat"); do
   measure analyze "$runlens" --data "$work/data" analyze --by provider,model
+  if [ -n "$baseline" ]; then
+    measure baseline "$baseline" --data "$work/data" analyze --by provider,model
+  fi
   measure duckdb python3 "$tmp/duckdb_query.py"
 done
+echo "parquet opens: analyze $(opens "$runlens" --data "$work/data" analyze --by provider,model)" \
+  "${baseline:+baseline $(opens "$baseline" --data "$work/data" analyze --by provider,model)}"
 python3 - "$tmp/results" "$rows" "$(du -sb "$work/data/llm_calls" | cut -f1)" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
-print(f"{int(sys.argv[2]):,} LLM calls, {int(sys.argv[3]) / 1e6:.0f} MB of Parquet; median of {len(rows) // 2} rounds")
+rounds = sum(1 for r in rows if r[0] == "analyze")
+print(f"{int(sys.argv[2]):,} LLM calls, {int(sys.argv[3]) / 1e6:.0f} MB of Parquet; median of {rounds} rounds")
 print("| step | wall s | peak RSS MiB |")
 print("| --- | ---: | ---: |")
-for name in ["analyze", "duckdb"]:
+for name in ["analyze", "baseline", "duckdb"]:
+    if not any(r[0] == name for r in rows):
+        continue
     w = statistics.median(float(r[1]) for r in rows if r[0] == name)
     m = statistics.median(float(r[2]) for r in rows if r[0] == name) / 1024
     print(f"| {name} | {w:.2f} | {m:.0f} |")

@@ -204,25 +204,46 @@ mod tests {
     }
 
     #[test]
-    fn a_busy_child_reads_about_one_core() {
+    fn sampled_cpu_adds_up_to_the_childs_own_cpu_time() {
+        // The samples' CPU (percent × time between samples) must add up to the CPU time the
+        // kernel charged the child: true on an idle machine and on one where the child gets
+        // a fraction of a core, unlike any fixed "about one core".
         let mut child = std::process::Command::new("sh")
             .args(["-c", "while :; do :; done"])
             .spawn()
             .expect("spawn sh");
-        let sampler = Sampler::start(
-            child.id(),
-            true,
-            Duration::from_millis(100),
-            RunClock::start(),
-        );
+        let pid = child.id();
+        let interval = Duration::from_millis(100);
+        let sampler = Sampler::start(pid, true, interval, RunClock::start());
         std::thread::sleep(Duration::from_millis(1200));
-        let samples = sampler.finish();
         let _ = child.kill();
-        let _ = child.wait();
-        // Skip the first samples (start-up); a busy loop uses one core, give or take the
-        // clock-tick resolution and a shared machine.
-        let steady: Vec<f64> = samples.iter().skip(2).map(|s| s.cpu_percent).collect();
-        let mean = steady.iter().sum::<f64>() / steady.len() as f64;
-        assert!((60.0..=130.0).contains(&mean), "{steady:?}");
+        // Let the sampler see the dead child once more (its CPU time stays readable until
+        // it is reaped).
+        std::thread::sleep(interval * 3);
+        let samples = sampler.finish();
+        let mut status = 0;
+        // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: `pid` is our own child, not reaped yet; both pointers are valid.
+        let reaped = unsafe { libc::wait4(pid as i32, &mut status, 0, &mut usage) };
+        assert_eq!(reaped, pid as i32);
+        let tv_ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+        let charged_ms = tv_ms(usage.ru_utime) + tv_ms(usage.ru_stime);
+        let mut previous_ms = 0.0;
+        let mut sampled_ms = 0.0;
+        for s in &samples {
+            sampled_ms += s.cpu_percent / 100.0 * (s.elapsed_ms - previous_ms);
+            previous_ms = s.elapsed_ms;
+        }
+        assert!(charged_ms > 0.0, "the child ran");
+        // The samples' deltas add up to the child's accumulated CPU time at the last sample
+        // (measured here: within one 10 ms clock tick, idle or beside three busy loops), plus
+        // whatever it spent after the last sample that saw it, if a busy machine delayed that.
+        let tolerance = 30.0 + 0.1 * charged_ms;
+        assert!(
+            (sampled_ms - charged_ms).abs() <= tolerance,
+            "sampled {sampled_ms:.0} ms of CPU, the kernel charged {charged_ms:.0} ms ({} samples)",
+            samples.len()
+        );
     }
 }
