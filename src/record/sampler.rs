@@ -208,6 +208,8 @@ mod tests {
         // The samples' CPU (percent × time between samples) must add up to the CPU time the
         // kernel charged the child: true on an idle machine and on one where the child gets
         // a fraction of a core, unlike any fixed "about one core".
+        // Reaped below with wait4, which also gives its rusage.
+        #[allow(clippy::zombie_processes)]
         let mut child = std::process::Command::new("sh")
             .args(["-c", "while :; do :; done"])
             .spawn()
