@@ -24,6 +24,8 @@ fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
         "openai_api",
         "anthropic_api",
         "gemini_api",
+        "hyperfine_markdown",
+        "hyperfine_csv",
     ] {
         assert!(text.contains(format), "summary lacks {format}:\n{text}");
     }
@@ -32,7 +34,7 @@ fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
     let second = run(&data, &["ingest", "sample-data"]);
     assert_eq!(second.status.code(), Some(0));
     assert!(
-        stdout(&second).contains("nothing new: all 29 file(s) are already in the dataset"),
+        stdout(&second).contains("nothing new: all 32 file(s) are already in the dataset"),
         "{}",
         stdout(&second)
     );
@@ -52,9 +54,9 @@ fn sample_data_ingests_every_format_and_a_rerun_writes_nothing() {
     assert_eq!(query_value(&data, "select count(*) from tool_calls"), "16");
     assert_eq!(
         query_value(&data, "select count(*) from bench_results"),
-        "9"
+        "18"
     );
-    assert_eq!(query_value(&data, "select count(*) from ingest_log"), "29");
+    assert_eq!(query_value(&data, "select count(*) from ingest_log"), "32");
 }
 
 #[test]
@@ -242,7 +244,8 @@ fn usage_errors_exit_2_with_the_valid_choices() {
     let out = run(&data, &["ingest", "--format", "nope", "sample-data"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
-        stderr(&out).contains("valid formats: hyperfine, bench_suite"),
+        stderr(&out)
+            .contains("valid formats: hyperfine, hyperfine_markdown, hyperfine_csv, bench_suite"),
         "{}",
         stderr(&out)
     );
@@ -332,4 +335,52 @@ fn every_transcript_format_matches_its_hand_counts() {
         query_value(&data, "select error from llm_calls where http_status = 429"),
         "tokens: Rate limit reached for gpt-4o-mini in organization org-xyz on tokens per min (TPM)."
     );
+}
+
+/// hyperfine's three exports of one run (sample-data/hyperfine/scan.*, captured together)
+/// give the same figures: the CSV exactly, the Markdown to the 0.1 ms it prints.
+#[test]
+fn hyperfine_json_csv_and_markdown_exports_agree() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    for ext in ["json", "csv", "md"] {
+        let out = run(
+            &data,
+            &["ingest", &format!("sample-data/hyperfine/scan.{ext}")],
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    }
+    let figures = |format: &str| {
+        query_rows(
+            &data,
+            &format!(
+                "select name, mean_ms, stddev_ms, min_ms, max_ms from bench_results \
+                 where source_format = '{format}' order by result_index"
+            ),
+        )
+        .iter()
+        .map(|row| {
+            let cells: Vec<&str> = row.split(',').collect();
+            let numbers: Vec<f64> = cells[1..]
+                .iter()
+                .map(|c| c.parse().expect("number"))
+                .collect();
+            (cells[0].to_string(), numbers)
+        })
+        .collect::<Vec<_>>()
+    };
+    let json = figures("hyperfine");
+    assert_eq!(json.len(), 3);
+    // The same seconds in the JSON and the CSV (serde_json's fast float parsing may differ
+    // in the last bit); the Markdown rounded to the 0.1 ms it prints.
+    for (format, tolerance) in [("hyperfine_csv", 1e-9), ("hyperfine_markdown", 0.05 + 1e-9)] {
+        let other = figures(format);
+        assert_eq!(other.len(), json.len(), "{format}");
+        for ((name, figures), (json_name, exact)) in other.iter().zip(&json) {
+            assert_eq!(name, json_name, "{format}");
+            for (f, e) in figures.iter().zip(exact) {
+                assert!((f - e).abs() <= tolerance, "{format} {name}: {f} vs {e}");
+            }
+        }
+    }
 }

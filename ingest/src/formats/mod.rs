@@ -15,6 +15,8 @@ pub mod codex_rollout;
 pub mod exchange;
 pub mod gemini_api;
 pub mod hyperfine;
+pub mod hyperfine_csv;
+pub mod hyperfine_markdown;
 mod json_input;
 pub mod latency_csv;
 pub mod lines;
@@ -198,6 +200,8 @@ pub trait Format: Sync {
 /// Every format, in detection order: the most specific first.
 pub static REGISTRY: &[&dyn Format] = &[
     &hyperfine::Hyperfine,
+    &hyperfine_markdown::HyperfineMarkdown,
+    &hyperfine_csv::HyperfineCsv,
     &bench_suite::BenchSuite,
     &latency_csv::LatencyCsv,
     &claude_code::ClaudeCode,

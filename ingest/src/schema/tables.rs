@@ -376,7 +376,7 @@ define_table! {
     BenchResultRow => BenchResults, partition_by recorded_ts {
         /// Stable id of the result.
         bench_id: String,
-        /// Input format: `bench_suite` or `hyperfine`.
+        /// Input format: `bench_suite`, `hyperfine`, `hyperfine_csv` or `hyperfine_markdown`.
         source_format: String,
         /// Suite the result belongs to, if the file names one.
         suite_name: Option<String>,
