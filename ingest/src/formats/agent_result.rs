@@ -7,7 +7,9 @@
 //! session_id, total_cost_usd, usage, modelUsage: {model: {inputTokens, outputTokens,
 //! cacheReadInputTokens, cacheCreationInputTokens, costUSD}}, permission_denials: [...]}`.
 //! The stream before it: `{type: "system", subtype: "init", session_id, model, tools}`,
-//! then `{type: "assistant" | "user", message: <Anthropic message>}` events.
+//! then `{type: "assistant" | "user", message: <Anthropic message>}` events. The same events
+//! collected into one JSON array (the execution file of Anthropic's `claude-code-action`) are
+//! read in their order.
 //!
 //! Rows: one `sessions` row per `session_id`, labelled with what the result reports
 //! (`reported_cost_usd`, `num_turns`, `duration_ms`, `duration_api_ms`, `result_subtype`); an
@@ -59,7 +61,16 @@ impl Format for AgentResult {
     ) -> Result<(), ParseError> {
         let mut state = Stream::default();
         for_each_document(input, sink, "a JSON event", &mut |event, line, sink| {
-            state.event(&event, line, ctx, sink);
+            match event {
+                // The events collected as one JSON array (claude-code-action's execution
+                // file), in their order.
+                Value::Array(events) => {
+                    for event in &events {
+                        state.event(event, line, ctx, sink);
+                    }
+                }
+                event => state.event(&event, line, ctx, sink),
+            }
             Ok(())
         })?;
         if state.sessions.is_empty() {
@@ -87,6 +98,9 @@ struct Session {
 struct Stream {
     sessions: BTreeMap<String, Session>,
     model: Option<String>,
+    /// The session of the latest event that named one: an event without `session_id` (a
+    /// hand-collected `user` turn, a bare result) belongs to it.
+    current: Option<String>,
 }
 
 impl Stream {
@@ -113,11 +127,16 @@ impl Stream {
             Some(n) => Rejection::at(n, what),
             None => Rejection::file(what),
         };
-        let session_id = event
-            .get("session_id")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .unwrap_or_else(|| ctx.file_stem_or_id());
+        let session_id = match event.get("session_id").and_then(Value::as_str) {
+            Some(id) => {
+                self.current = Some(id.to_string());
+                id.to_string()
+            }
+            None => self
+                .current
+                .clone()
+                .unwrap_or_else(|| ctx.file_stem_or_id()),
+        };
         let ts = event.get("timestamp").and_then(value_ts);
         match event.get("type").and_then(Value::as_str) {
             Some("system") => {
@@ -142,6 +161,16 @@ impl Stream {
                 let Some(message) = event.get("message") else {
                     sink.issue(issue(format!("{kind} event without a message")));
                     return;
+                };
+                // A message without a role takes its event's (`user` turns written by hand).
+                let with_role;
+                let message = if message.get("role").is_none() && message.get("type").is_none() {
+                    let mut m = message.clone();
+                    m["role"] = Value::from(kind);
+                    with_role = m;
+                    &with_role
+                } else {
+                    message
                 };
                 let decoded = match decode_message(message) {
                     Ok(Some(m)) => m,
@@ -431,6 +460,36 @@ mod tests {
         );
         assert!(result.is_ok(), "{result:?}");
         (rows, issues)
+    }
+
+    /// The events collected as one JSON array (claude-code-action's execution file): user
+    /// turns without a role or a session id belong to the session before them.
+    #[test]
+    fn events_collected_as_one_array() {
+        let (rows, issues) = parse(
+            r#"[
+  {"type": "system", "subtype": "init", "session_id": "s1", "tools": ["Read"]},
+  {"type": "assistant", "session_id": "s1", "message": {"id": "m1", "type": "message", "role": "assistant",
+    "model": "claude-test-model", "content": [{"type": "tool_use", "id": "t1", "name": "Read", "input": {"file_path": "a"}}],
+    "stop_reason": "tool_use", "usage": {"input_tokens": 100, "cache_read_input_tokens": 50, "output_tokens": 75}}},
+  {"type": "user", "message": {"content": [{"type": "tool_result", "tool_use_id": "t1", "content": "x"}]}},
+  {"type": "assistant", "session_id": "s1", "message": {"id": "m2", "type": "message", "role": "assistant",
+    "model": "claude-test-model", "content": [{"type": "text", "text": "done"}],
+    "stop_reason": "end_turn", "usage": {"input_tokens": 200, "output_tokens": 50}}},
+  {"type": "result", "total_cost_usd": 0.0347, "duration_ms": 18750, "result": "done"}
+]"#,
+        );
+        assert!(issues.is_empty(), "{issues:?}");
+        assert_eq!(rows.sessions.len(), 1, "one session, no file-named extra");
+        let s = &rows.sessions[0];
+        assert_eq!(s.session_id, "s1");
+        assert_eq!(s.tool_calls, 1);
+        assert_eq!(
+            s.labels.0.get("reported_cost_usd").map(String::as_str),
+            Some("0.0347")
+        );
+        let input: i64 = rows.llm_calls.iter().filter_map(|c| c.input_tokens).sum();
+        assert_eq!((rows.llm_calls.len(), input), (2, 300));
     }
 
     #[test]
