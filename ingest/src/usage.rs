@@ -137,6 +137,20 @@ impl TokenUsage {
         );
     }
 
+    /// `self − earlier` per bucket: the growth of a running total (never below 0).
+    pub fn minus(&self, earlier: &TokenUsage) -> TokenUsage {
+        let sub = |x: Option<i64>, y: Option<i64>| x.map(|x| (x - y.unwrap_or(0)).max(0));
+        TokenUsage {
+            input: sub(self.input, earlier.input),
+            output: sub(self.output, earlier.output),
+            cache_read: sub(self.cache_read, earlier.cache_read),
+            cache_creation: sub(self.cache_creation, earlier.cache_creation),
+            cache_creation_5m: None,
+            cache_creation_1h: None,
+            reasoning: sub(self.reasoning, earlier.reasoning),
+        }
+    }
+
     /// The bucket-wise sum of two usages (a bucket stays `None` only if both are).
     pub fn plus(&self, other: &TokenUsage) -> TokenUsage {
         TokenUsage {

@@ -173,7 +173,7 @@ impl Format for CodexRollout {
                         };
                         let usage = match (last, total, previous_total) {
                             (Some(l), _, _) => l,
-                            (None, Some(t), Some(p)) if t.total() >= p.total() => minus(&t, &p),
+                            (None, Some(t), Some(p)) if t.total() >= p.total() => t.minus(&p),
                             (None, Some(t), _) => t,
                             (None, None, _) => TokenUsage::default(),
                         };
@@ -286,20 +286,6 @@ fn session_from_path(ctx: &ParseContext<'_>) -> String {
     match tail {
         Some(t) if t.chars().filter(|c| *c == '-').count() == 4 => t.to_string(),
         _ => stem,
-    }
-}
-
-/// `a − b` per bucket (the growth of a running total).
-fn minus(a: &TokenUsage, b: &TokenUsage) -> TokenUsage {
-    let sub = |x: Option<i64>, y: Option<i64>| x.map(|x| (x - y.unwrap_or(0)).max(0));
-    TokenUsage {
-        input: sub(a.input, b.input),
-        output: sub(a.output, b.output),
-        cache_read: sub(a.cache_read, b.cache_read),
-        cache_creation: sub(a.cache_creation, b.cache_creation),
-        cache_creation_5m: None,
-        cache_creation_1h: None,
-        reasoning: sub(a.reasoning, b.reasoning),
     }
 }
 

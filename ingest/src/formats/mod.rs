@@ -11,6 +11,7 @@ pub mod anthropic_api;
 pub mod bench_suite;
 pub mod chat;
 pub mod claude_code;
+pub mod codex_exec;
 pub mod codex_rollout;
 pub mod exchange;
 pub mod gemini_api;
@@ -206,6 +207,7 @@ pub static REGISTRY: &[&dyn Format] = &[
     &latency_csv::LatencyCsv,
     &claude_code::ClaudeCode,
     &codex_rollout::CodexRollout,
+    &codex_exec::CodexExec,
     &agent_result::AgentResult,
     &otlp_genai::OtlpGenAi,
     &workflow_session::WorkflowSession,
