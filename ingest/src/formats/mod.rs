@@ -22,6 +22,7 @@ mod json_input;
 pub mod latency_csv;
 pub mod lines;
 pub mod openai_api;
+pub mod otel_console;
 pub mod otlp_genai;
 pub mod run_log;
 pub mod time_output;
@@ -210,6 +211,7 @@ pub static REGISTRY: &[&dyn Format] = &[
     &codex_exec::CodexExec,
     &agent_result::AgentResult,
     &otlp_genai::OtlpGenAi,
+    &otel_console::OtelConsole,
     &workflow_session::WorkflowSession,
     &gemini_api::GeminiApi,
     &anthropic_api::AnthropicApi,

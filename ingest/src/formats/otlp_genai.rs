@@ -73,7 +73,7 @@ impl Format for OtlpGenAi {
             .into());
         }
         for (session_id, s) in sessions {
-            s.finish(session_id, ctx, sink);
+            s.finish(session_id, "otlp_genai", ctx, sink);
         }
         Ok(())
     }
@@ -81,7 +81,7 @@ impl Format for OtlpGenAi {
 
 /// The GenAI spans of one session, gathered before the rows are written.
 #[derive(Default)]
-struct SessionSpans {
+pub(super) struct SessionSpans {
     provider: Option<String>,
     tools_offered: bool,
     /// Chat spans: the call row, its usage, its reply text, its tool calls.
@@ -91,8 +91,15 @@ struct SessionSpans {
 }
 
 impl SessionSpans {
-    fn finish(mut self, session_id: String, ctx: &ParseContext<'_>, sink: &mut RowSink<'_>) {
-        let mut f = SessionFacts::new(session_id.clone(), "otlp_genai");
+    /// Writes the session's rows; `format` is its `sessions.source_format`.
+    pub(super) fn finish(
+        mut self,
+        session_id: String,
+        format: &str,
+        ctx: &ParseContext<'_>,
+        sink: &mut RowSink<'_>,
+    ) {
+        let mut f = SessionFacts::new(session_id.clone(), format);
         f.row.provider = self.provider.take();
         f.tools_available = self.tools_offered || !self.tool_spans.is_empty();
         self.calls.sort_by_key(|c| c.0.start_ts);
@@ -165,7 +172,7 @@ impl SessionSpans {
 }
 
 /// Reads one export request; returns how many spans it held.
-fn read_request(
+pub(super) fn read_request(
     doc: &Value,
     line: Option<u64>,
     sessions: &mut BTreeMap<String, SessionSpans>,
