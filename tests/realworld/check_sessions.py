@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""runlens against real agent session files in ../shared/realworld, counted here without
+runlens:
+
+- codex/*exec-json*.jsonl (`codex exec --json`): tokens from the `turn.completed` running
+  totals (their growth per turn; OpenAI input includes the cached tokens), tool calls from
+  completed tool items;
+- otel-genai/*traces.jsonl (Python ConsoleSpanExporter dumps): chat spans (each span id
+  once, its ended copy), their gen_ai.usage tokens, execute_tool spans;
+- claude-result/*.json, *.ndjson (`claude -p` stream-json, also collected as one array):
+  assistant messages unique by message.id (the last copy's usage), tool_use blocks.
+
+    python3 tests/realworld/check_sessions.py target/debug/runlens ../shared/realworld
+
+Exit 1 on the first difference; a missing folder is reported and skipped.
+"""
+
+import csv
+import io
+import json
+import pathlib
+import subprocess
+import sys
+import tempfile
+
+TOOL_ITEMS = {"command_execution", "file_change", "mcp_tool_call", "web_search", "todo_list"}
+
+
+def json_objects(path):
+    """Every JSON value in a file: JSONL, one document, or pretty objects one after another."""
+    text, decoder, i = path.read_text(encoding="utf-8"), json.JSONDecoder(), 0
+    while True:
+        while i < len(text) and text[i].isspace():
+            i += 1
+        if i >= len(text):
+            return
+        value, i = decoder.raw_decode(text, i)
+        if isinstance(value, list):
+            yield from value
+        else:
+            yield value
+
+
+def codex_exec(path):
+    previous = {"input": 0, "cached": 0, "output": 0}
+    want = {"calls": 0, "input": 0, "cache_read": 0, "output": 0, "tools": 0}
+    for e in json_objects(path):
+        if e.get("type") == "item.completed" and e["item"].get("type") in TOOL_ITEMS:
+            want["tools"] += 1
+        if e.get("type") == "turn.completed":
+            u = e.get("usage") or {}
+            now = {"input": u.get("input_tokens", 0), "cached": u.get("cached_input_tokens", 0),
+                   "output": u.get("output_tokens", 0)}
+            grow = {k: now[k] - previous[k] for k in now}
+            previous = now
+            want["calls"] += 1
+            want["input"] += grow["input"] - grow["cached"]
+            want["cache_read"] += grow["cached"]
+            want["output"] += grow["output"]
+    return want
+
+
+def otel_console(path):
+    spans = {}
+    for o in json_objects(path):
+        sid = o["context"]["span_id"]
+        if sid not in spans or o.get("end_time") is not None:
+            spans[sid] = o
+    op = lambda s: s["attributes"].get("gen_ai.operation.name")
+    chat = [s for s in spans.values() if op(s) == "chat"]
+    return {"calls": len(chat),
+            "input": sum(s["attributes"].get("gen_ai.usage.input_tokens", 0) for s in chat),
+            "cache_read": 0,
+            "output": sum(s["attributes"].get("gen_ai.usage.output_tokens", 0) for s in chat),
+            "tools": sum(1 for s in spans.values() if op(s) == "execute_tool")}
+
+
+def claude_stream(path):
+    messages, tools = {}, set()
+    for e in json_objects(path):
+        if e.get("type") != "assistant":
+            continue
+        m = e["message"]
+        messages[m["id"]] = m.get("usage") or {}
+        tools.update(b["id"] for b in m.get("content", []) if b.get("type") == "tool_use")
+    return {"calls": len(messages),
+            "input": sum(u.get("input_tokens", 0) for u in messages.values()),
+            "cache_read": sum(u.get("cache_read_input_tokens", 0) for u in messages.values()),
+            "output": sum(u.get("output_tokens", 0) for u in messages.values()),
+            "tools": len(tools)}
+
+
+CHECKS = [("codex", "*exec-json*.jsonl", codex_exec),
+          ("otel-genai", "*traces.jsonl", otel_console),
+          ("claude-result", "*.json", claude_stream),
+          ("claude-result", "*.ndjson", claude_stream)]
+
+
+def query(runlens, data, sql):
+    out = subprocess.run([runlens, "--data", str(data), "query", "--format", "csv", sql],
+                         capture_output=True, text=True, check=True).stdout
+    return list(csv.DictReader(io.StringIO(out)))
+
+
+def main():
+    runlens, shared = sys.argv[1], pathlib.Path(sys.argv[2])
+    if not shared.is_dir():
+        print(f"check_sessions: {shared} not found, skipped")
+        return
+    checked = 0
+    for folder, pattern, count in CHECKS:
+        for path in sorted((shared / folder).glob(pattern)):
+            with tempfile.TemporaryDirectory() as tmp:
+                data = pathlib.Path(tmp) / "d"
+                out = subprocess.run([runlens, "--data", str(data), "ingest", str(path)],
+                                     capture_output=True, text=True)
+                if out.returncode != 0:
+                    sys.exit(f"check_sessions: {path.name}: ingest exit {out.returncode}\n{out.stdout}{out.stderr}")
+                calls = query(runlens, data, "select count(*) as calls, coalesce(sum(input_tokens), 0) as input, "
+                              "coalesce(sum(cache_read_input_tokens), 0) as cache_read, "
+                              "coalesce(sum(output_tokens), 0) as output from llm_calls")[0]
+                tools = query(runlens, data, "select count(*) as tools from tool_calls")[0]
+                got = {k: int(v) for k, v in {**calls, **tools}.items()}
+                want = count(path)
+                if got != want:
+                    sys.exit(f"check_sessions: {folder}/{path.name}: runlens {got}, counted {want}")
+                checked += 1
+    print(f"check_sessions: ok: {checked} real session files, calls, token buckets and tool calls as counted without runlens")
+
+
+if __name__ == "__main__":
+    main()
