@@ -77,7 +77,7 @@ pub struct Report {
 
 /// Builds the report.
 pub fn build_report(reader: &DatasetReader, options: &ReportOptions) -> Result<Report> {
-    // One reading of the data, grouped three ways: as asked, per provider and model (the
+    // The data grouped three ways in one analysis: as asked, per provider and model (the
     // cost table), and per `version` label when the runs carry one (the trend chart).
     let analyze_options = AnalyzeOptions {
         per_phase: true,

@@ -160,12 +160,10 @@ fn unpriced() -> Expr {
     no_usage().not().and(col("__r_in").is_null())
 }
 
-/// The distinct price keys of `calls` (an in-memory frame with the [`price_keys`] columns).
-pub(super) fn distinct_price_keys(calls: &DataFrame) -> Result<DataFrame> {
+/// The distinct price keys of `calls` (a scan of `llm_calls`): only the model columns are read.
+pub(super) fn distinct_price_keys(calls: LazyFrame) -> Result<DataFrame> {
     calls
-        .clone()
-        .lazy()
-        .select([col(PROVIDER_KEY), col(MODEL_KEY)])
+        .select(price_keys())
         .unique(None, UniqueKeepStrategy::First)
         .collect()
         .map_err(AnalysisError::polars("pricing the calls"))

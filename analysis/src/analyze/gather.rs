@@ -5,9 +5,11 @@
 //!
 //! The `runs` table is read first and kept in memory (one row per run): the warm-up and
 //! failure flags of every run come from it, so the phases, outputs and calls of a run share
-//! its flags without reading `runs` again. A table read by more than one group-by (phase and
-//! total rows, or the calls both per call and per run) is collected once and grouped from
-//! memory; the price of each distinct model is looked up once per command.
+//! its flags without reading `runs` again; the price of each distinct model is looked up
+//! once per command, whatever the number of groupings. A table
+//! read by more than one group-by (phase and total rows, the calls per call and per run) is
+//! streamed from its files by each: reading it into memory once instead was measured slower
+//! and larger on 10 M calls (docs/benchmarks.md).
 
 use polars::prelude::*;
 use runlens_ingest::schema::Table;
@@ -106,14 +108,14 @@ pub(super) struct Gathered {
     pub groups: Vec<Group>,
 }
 
-/// Gathers every source of every table for each of `groupings` (lists of `--by` keys): one
-/// scan per table whatever the number of groupings.
+/// Gathers every source of every table for each of `groupings` (lists of `--by` keys): the
+/// files listed, the runs read and the models priced once for all of them.
 pub(super) fn gather_all(
     reader: &DatasetReader,
     options: &AnalyzeOptions,
     groupings: &[Vec<String>],
 ) -> Result<Vec<Gathered>> {
-    // Every grouping's keys are columns of the one scan: grouping k's are those from
+    // Every grouping's keys are columns of each scan: grouping k's are those from
     // `offsets[k]` on.
     let all_keys: Vec<String> = groupings.concat();
     let mut offsets = Vec::with_capacity(groupings.len());
@@ -168,17 +170,13 @@ pub(super) fn gather_all(
                     .collect::<Vec<_>>()
             })
             .collect();
-        let mut observations = match table {
+        // Each group-by streams its table from the files: measured on 10 M calls, that is
+        // faster and smaller than reading the table into memory once and grouping it from
+        // there (docs/benchmarks.md).
+        let observations = match table {
             Table::Runs => runs.clone().lazy().filter(col(KEEP)),
             _ => observe(reader, table, options, &all_keys, &flags, prices)?,
         };
-        if splits.len() * groupings.len() > 1 && table != Table::Runs {
-            // Read once, grouped several times.
-            observations = observations
-                .collect()
-                .map_err(AnalysisError::polars(format!("reading {}", table.name())))?
-                .lazy();
-        }
         for k in 0..groupings.len() {
             let keys = key_columns(k);
             for (source, per_phase) in &splits {
@@ -250,8 +248,9 @@ fn runs_frame(
         .map_err(AnalysisError::polars("reading runs"))
 }
 
-/// One scan of `table` (not `runs`): keys, phase, flags (its run's joined from `flags`) and a
-/// value column per metric.
+/// The scan of `table` (not `runs`): keys, phase, flags (its run's joined from `flags`) and a
+/// value column per metric (the cost priced per distinct model, read from the model columns
+/// alone first).
 fn observe(
     reader: &DatasetReader,
     table: Table,
@@ -284,10 +283,8 @@ fn observe(
         observations = observations.left_join(flags.clone().lazy(), col("run_id"), col("run_id"));
     }
     if needs_cost {
-        let read = observations
-            .collect()
-            .map_err(AnalysisError::polars(format!("reading {}", table.name())))?;
-        let distinct = distinct_price_keys(&read)?;
+        // Each distinct model is priced once: read the model columns alone first.
+        let distinct = distinct_price_keys(reader.scan(table)?)?;
         let mut keep_columns = key_names;
         keep_columns.extend([RAW_PHASE, RAW_ORDER, OWN_FAILED, OWN_WARMUP].map(col));
         if has_run {
@@ -302,7 +299,7 @@ fn observe(
                 false => col(value_column(m).as_str()),
             });
         }
-        observations = with_cost(read.lazy(), &distinct, prices)?.select(keep_columns);
+        return Ok(with_cost(observations, &distinct, prices)?.select(keep_columns));
     }
     Ok(observations)
 }

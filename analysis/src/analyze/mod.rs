@@ -12,7 +12,7 @@
 //!
 //! Grouping (`--by`) and filters (`--filter key=value`) name a column of the table
 //! (`provider`, `source`, ...), `model` (an LLM call's responding model, else the requested
-//! one), or else a label (`--label key=value` at ingest). Polars scans each table once
+//! one), or else a label (`--label key=value` at ingest). Polars scans the tables lazily
 //! (`gather`) and groups the observations; [`crate::stats`] then summarises each group, in
 //! parallel, so every number comes from the one tested implementation. The result is typed
 //! ([`result`]).
@@ -68,8 +68,9 @@ pub fn analyze(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<Analy
     }))
 }
 
-/// The analysis once per grouping (`options.by` is ignored), from one scan of each table: a
-/// report that shows the same data grouped several ways reads it once.
+/// The analysis once per grouping (`options.by` is ignored), sharing the file listing, the
+/// runs' flags and the pricing: a report that shows the same data grouped several ways asks
+/// once.
 pub fn analyze_groupings(
     reader: &DatasetReader,
     options: &AnalyzeOptions,
@@ -344,7 +345,7 @@ mod tests {
         fn finish(&self) {}
     }
 
-    /// Several groupings from one scan give exactly what one analysis per grouping gives.
+    /// Several groupings in one analysis give exactly what one analysis per grouping gives.
     #[test]
     fn groupings_from_one_scan_equal_separate_analyses() {
         let dir = tempfile::tempdir().expect("tempdir");
