@@ -449,17 +449,10 @@ fn format_number(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{ParseOptions, parse_for_test};
+    use crate::formats::parse_ok;
 
     fn parse(text: &str) -> (crate::schema::TableRows, Vec<Rejection>) {
-        let (result, rows, issues) = parse_for_test(
-            &AgentResult,
-            text.as_bytes(),
-            "run.json",
-            &ParseOptions::default(),
-        );
-        assert!(result.is_ok(), "{result:?}");
-        (rows, issues)
+        parse_ok(&AgentResult, text, "run.json")
     }
 
     /// The events collected as one JSON array (claude-code-action's execution file): user

@@ -263,17 +263,10 @@ fn new_facts(id: String) -> SessionFacts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{ParseOptions, parse_for_test};
+    use crate::formats::parse_ok;
 
     fn parse(text: &str) -> (crate::schema::TableRows, Vec<Rejection>) {
-        let (result, rows, issues) = parse_for_test(
-            &CodexExec,
-            text.as_bytes(),
-            "events.jsonl",
-            &ParseOptions::default(),
-        );
-        assert!(result.is_ok(), "{result:?}");
-        (rows, issues)
+        parse_ok(&CodexExec, text, "events.jsonl")
     }
 
     #[test]

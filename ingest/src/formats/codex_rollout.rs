@@ -292,17 +292,10 @@ fn session_from_path(ctx: &ParseContext<'_>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{ParseOptions, parse_for_test};
+    use crate::formats::parse_ok;
 
     fn parse(text: &str, path: &str) -> (crate::schema::TableRows, Vec<Rejection>) {
-        let (result, rows, issues) = parse_for_test(
-            &CodexRollout,
-            text.as_bytes(),
-            path,
-            &ParseOptions::default(),
-        );
-        assert!(result.is_ok(), "{result:?}");
-        (rows, issues)
+        parse_ok(&CodexRollout, text, path)
     }
 
     #[test]

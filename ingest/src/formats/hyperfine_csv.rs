@@ -253,17 +253,10 @@ impl Format for HyperfineCsv {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{ParseOptions, parse_for_test};
+    use crate::formats::{ParseOptions, parse_for_test, parse_ok};
 
     fn parse(text: &str) -> (crate::schema::TableRows, Vec<Rejection>) {
-        let (result, rows, issues) = parse_for_test(
-            &HyperfineCsv,
-            text.as_bytes(),
-            "bench.csv",
-            &ParseOptions::default(),
-        );
-        assert!(result.is_ok(), "{result:?}");
-        (rows, issues)
+        parse_ok(&HyperfineCsv, text, "bench.csv")
     }
 
     #[test]

@@ -207,17 +207,10 @@ impl Format for HyperfineMarkdown {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{ParseOptions, parse_for_test};
+    use crate::formats::{ParseOptions, parse_for_test, parse_ok};
 
     fn parse(text: &str) -> (crate::schema::TableRows, Vec<Rejection>) {
-        let (result, rows, issues) = parse_for_test(
-            &HyperfineMarkdown,
-            text.as_bytes(),
-            "bench.md",
-            &ParseOptions::default(),
-        );
-        assert!(result.is_ok(), "{result:?}");
-        (rows, issues)
+        parse_ok(&HyperfineMarkdown, text, "bench.md")
     }
 
     #[test]

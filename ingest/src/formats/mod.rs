@@ -316,6 +316,16 @@ pub(crate) fn parse_for_test(
     (result, spilled, issues)
 }
 
+/// Parses `text` as `format` with default options, which must succeed; the rows and the
+/// line issues (tests of the parsers).
+#[cfg(test)]
+pub(crate) fn parse_ok(format: &dyn Format, text: &str, path: &str) -> (TableRows, Vec<LineIssue>) {
+    let (result, rows, issues) =
+        parse_for_test(format, text.as_bytes(), path, &ParseOptions::default());
+    assert!(result.is_ok(), "{result:?}");
+    (rows, issues)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -165,17 +165,10 @@ impl Format for OpenAiApi {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::formats::{ParseOptions, parse_for_test};
+    use crate::formats::parse_ok;
 
-    fn parse(doc: &str) -> (crate::schema::TableRows, Vec<super::super::Rejection>) {
-        let (result, rows, issues) = parse_for_test(
-            &OpenAiApi,
-            doc.as_bytes(),
-            "x.json",
-            &ParseOptions::default(),
-        );
-        assert!(result.is_ok(), "{result:?}");
-        (rows, issues)
+    fn parse(doc: &str) -> (crate::schema::TableRows, Vec<crate::formats::Rejection>) {
+        parse_ok(&OpenAiApi, doc, "x.json")
     }
 
     #[test]
