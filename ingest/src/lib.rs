@@ -1,11 +1,11 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
-pub mod api;
 pub mod dataset;
 pub mod error;
 pub mod formats;
 pub mod pipeline;
+pub mod providers;
 pub mod recorded;
 pub mod redact;
 pub mod schema;

@@ -26,47 +26,16 @@ impl TranscriptIds {
     }
 }
 
-/// Calls `each(id, other)` for every row of a Parquet file's string columns `id` and `other`.
-pub(super) fn read_ids(
+/// Reads the string columns `first` and `second` of a committed Parquet file of `table`
+/// (only those columns are decoded), after checking the file's schema version: calls
+/// `each(first, second)` for every row whose `first` is not null. The one reader of what is
+/// stored: content hashes from `ingest_log`, transcript ids from `llm_calls` and `tool_calls`.
+pub(super) fn read_column_pair(
     path: &Path,
-    table: &'static str,
-    id: &str,
-    other: &str,
+    table: Table,
+    [first, second]: [&str; 2],
     each: &mut dyn FnMut(&str, Option<&str>),
 ) -> Result<()> {
-    let parquet_err = |source| IngestError::Parquet {
-        path: path.to_path_buf(),
-        source,
-    };
-    let file = File::open(path).map_err(|e| IngestError::io("opening", path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
-    let schema = builder.parquet_schema();
-    let wanted: Vec<usize> = [id, other]
-        .iter()
-        .filter_map(|name| schema.columns().iter().position(|c| c.name() == *name))
-        .collect();
-    let mask = ProjectionMask::leaves(schema, wanted);
-    let reader = builder.with_projection(mask).build().map_err(parquet_err)?;
-    for batch in reader {
-        let batch = batch.map_err(|source| IngestError::Arrow { table, source })?;
-        let column = |name: &str| {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
-        };
-        let (Some(ids), Some(others)) = (column(id), column(other)) else {
-            continue;
-        };
-        for i in 0..batch.num_rows() {
-            if ids.is_valid(i) {
-                each(ids.value(i), others.is_valid(i).then(|| others.value(i)));
-            }
-        }
-    }
-    Ok(())
-}
-
-pub(super) fn read_stored_hashes(path: &Path, hashes: &mut HashSet<String>) -> Result<()> {
     let parquet_err = |source| IngestError::Parquet {
         path: path.to_path_buf(),
         source,
@@ -78,7 +47,7 @@ pub(super) fn read_stored_hashes(path: &Path, hashes: &mut HashSet<String>) -> R
         builder.metadata().file_metadata().key_value_metadata(),
     )?;
     let schema = builder.parquet_schema();
-    let wanted: Vec<usize> = ["content_hash", "status"]
+    let wanted: Vec<usize> = [first, second]
         .iter()
         .filter_map(|name| schema.columns().iter().position(|c| c.name() == *name))
         .collect();
@@ -86,7 +55,7 @@ pub(super) fn read_stored_hashes(path: &Path, hashes: &mut HashSet<String>) -> R
     let reader = builder.with_projection(mask).build().map_err(parquet_err)?;
     for batch in reader {
         let batch = batch.map_err(|source| IngestError::Arrow {
-            table: "ingest_log",
+            table: table.name(),
             source,
         })?;
         let column = |name: &str| {
@@ -94,13 +63,15 @@ pub(super) fn read_stored_hashes(path: &Path, hashes: &mut HashSet<String>) -> R
                 .column_by_name(name)
                 .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
         };
-        let (Some(hash), Some(status)) = (column("content_hash"), column("status")) else {
+        let (Some(firsts), Some(seconds)) = (column(first), column(second)) else {
             continue;
         };
         for i in 0..batch.num_rows() {
-            let stored = matches!(status.value(i), "ingested" | "partial");
-            if stored && hash.is_valid(i) {
-                hashes.insert(hash.value(i).to_string());
+            if firsts.is_valid(i) {
+                each(
+                    firsts.value(i),
+                    seconds.is_valid(i).then(|| seconds.value(i)),
+                );
             }
         }
     }

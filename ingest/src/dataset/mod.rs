@@ -20,7 +20,7 @@ mod index;
 
 pub use commit::{Commit, Recovery, StagedFile, Stager, WriteSession};
 pub use index::TranscriptIds;
-use index::{read_ids, read_stored_hashes};
+use index::read_column_pair;
 
 use std::collections::{BTreeMap, HashSet};
 use std::fs::{self, File};
@@ -117,7 +117,16 @@ impl Dataset {
     pub fn known_hashes(&self) -> Result<HashSet<String>> {
         let mut hashes = HashSet::new();
         for path in self.table_files(Table::IngestLog)? {
-            read_stored_hashes(&path, &mut hashes)?;
+            read_column_pair(
+                &path,
+                Table::IngestLog,
+                ["content_hash", "status"],
+                &mut |hash, status| {
+                    if matches!(status, Some("ingested" | "partial")) {
+                        hashes.insert(hash.to_string());
+                    }
+                },
+            )?;
         }
         Ok(hashes)
     }
@@ -129,11 +138,10 @@ impl Dataset {
     pub fn stored_transcript_ids(&self) -> Result<TranscriptIds> {
         let mut ids = TranscriptIds::default();
         for path in self.table_files(Table::LlmCalls)? {
-            read_ids(
+            read_column_pair(
                 &path,
-                "llm_calls",
-                "call_id",
-                "source",
+                Table::LlmCalls,
+                ["call_id", "source"],
                 &mut |id, source| {
                     if source == Some("transcript") {
                         ids.calls.insert(id.to_string());
@@ -142,11 +150,10 @@ impl Dataset {
             )?;
         }
         for path in self.table_files(Table::ToolCalls)? {
-            read_ids(
+            read_column_pair(
                 &path,
-                "tool_calls",
-                "tool_call_id",
-                "session_id",
+                Table::ToolCalls,
+                ["tool_call_id", "session_id"],
                 &mut |id, session| {
                     if session.is_some() {
                         ids.tool_calls.insert(id.to_string());

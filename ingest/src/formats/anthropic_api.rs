@@ -9,70 +9,13 @@
 
 use std::io::BufRead;
 
-use serde_json::Value;
-
-use super::chat::decode_message;
-use super::exchange::{
-    Api, Exchange, Reply, ResponseKeys, offers_tools, parse_exchanges, system_text,
-};
+use super::exchange::parse_exchanges;
 use super::json_input::has_string_field;
 use super::{Format, ParseContext, ParseError, RowSink, Sniff};
-use crate::usage::TokenUsage;
+use crate::providers;
 
 /// The `anthropic_api` format.
 pub struct AnthropicApi;
-
-impl Api for AnthropicApi {
-    fn provider(&self) -> &'static str {
-        "anthropic"
-    }
-
-    fn format(&self) -> &'static str {
-        "anthropic_api"
-    }
-
-    fn is_response(&self, doc: &Value) -> bool {
-        matches!(
-            doc.get("type").and_then(Value::as_str),
-            Some("message" | "error")
-        )
-    }
-
-    fn read_request<'a>(&self, request: &'a Value, exchange: &mut Exchange<'a>) {
-        exchange.endpoint = Some("/v1/messages");
-        exchange.request_model = request
-            .get("model")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        exchange.tools_available = offers_tools(request);
-        exchange.system_prompt = request.get("system").and_then(system_text);
-        if let Some(messages) = request.get("messages").and_then(Value::as_array) {
-            exchange.history = messages.iter().collect();
-        }
-    }
-
-    fn read_response(&self, response: &Value) -> Reply {
-        let mut reply = Reply::read(
-            response,
-            ResponseKeys {
-                id: "id",
-                model: "model",
-                usage: "usage",
-                read_usage: TokenUsage::from_anthropic,
-            },
-        );
-        reply.finish_reason = response
-            .get("stop_reason")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        if response.get("content").is_some()
-            && let Ok(Some(message)) = decode_message(response)
-        {
-            reply.messages.push(message);
-        }
-        reply
-    }
-}
 
 impl Format for AnthropicApi {
     fn name(&self) -> &'static str {
@@ -100,7 +43,13 @@ impl Format for AnthropicApi {
         ctx: &ParseContext<'_>,
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
-        parse_exchanges(self, input, ctx, sink)
+        parse_exchanges(
+            &providers::anthropic::Saved,
+            "anthropic_api",
+            input,
+            ctx,
+            sink,
+        )
     }
 }
 

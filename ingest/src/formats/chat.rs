@@ -234,7 +234,7 @@ fn decode_block(block: &Value, message: &mut DecodedMessage) {
                 .get("is_error")
                 .and_then(Value::as_bool)
                 .unwrap_or(false);
-            let text = block.get("content").and_then(result_text);
+            let text = block.get("content").and_then(block_text);
             message.push_result(is_error, text.as_deref());
         }
         None => {
@@ -308,7 +308,7 @@ fn output_status(output: Option<&Value>) -> (bool, Option<String>) {
             parsed = serde_json::from_str::<Value>(s).ok();
             (parsed.as_ref(), Some(s.clone()))
         }
-        Some(v @ Value::Object(_)) => (Some(v), v.get("content").and_then(result_text)),
+        Some(v @ Value::Object(_)) => (Some(v), v.get("content").and_then(block_text)),
         _ => (None, None),
     };
     let failed_object = object.is_some_and(|o| {
@@ -326,8 +326,9 @@ fn output_status(output: Option<&Value>) -> (bool, Option<String>) {
     (failed_object || failed_text, text)
 }
 
-/// The text of a tool result's content: a string, or the text of its blocks.
-fn result_text(content: &Value) -> Option<String> {
+/// The text of a string, or of an array of blocks with `text` (a tool result's content, a
+/// system prompt), joined by newlines.
+pub(crate) fn block_text(content: &Value) -> Option<String> {
     match content {
         Value::String(s) => Some(s.clone()),
         Value::Array(blocks) => {
@@ -354,7 +355,7 @@ pub fn value_ts(value: &Value) -> Option<Timestamp> {
     }
 }
 
-pub use crate::api::argument_bytes;
+pub use crate::providers::argument_bytes;
 
 #[cfg(test)]
 mod tests {

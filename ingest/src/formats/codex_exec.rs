@@ -177,7 +177,7 @@ impl Stream {
         call.calls.push(DecodedCall {
             id,
             name: name.to_string(),
-            arguments_bytes: arguments.map(crate::api::argument_bytes),
+            arguments_bytes: arguments.map(crate::providers::argument_bytes),
         });
         let mut result = DecodedMessage::new(Role::Tool);
         result.results = 1;

@@ -19,117 +19,26 @@ use std::io::BufRead;
 
 use serde_json::Value;
 
-use super::chat::{DecodedMessage, decode_message, value_ts};
+use super::chat::decode_message;
 use super::json_input::for_each_document;
 use super::{ParseContext, ParseError, Rejection, RowSink};
-use crate::schema::{LlmCallRow, Timestamp};
+use crate::providers::saved::{Exchange, SavedApi};
+use crate::schema::LlmCallRow;
 use crate::sessions::{Message, Role, SessionFacts};
 use crate::usage::TokenUsage;
 
-/// What a provider module reads out of one exchange.
-#[derive(Debug, Default)]
-pub struct Exchange<'a> {
-    /// API endpoint path, when the shape tells it.
-    pub endpoint: Option<&'static str>,
-    /// Model named in the request.
-    pub request_model: Option<String>,
-    /// Whether the request offered tools.
-    pub tools_available: bool,
-    /// A system prompt given outside the messages (`system`, `instructions`, ...).
-    pub system_prompt: Option<String>,
-    /// The request's messages, in any shape [`decode_message`] reads.
-    pub history: Vec<&'a Value>,
-    /// The response, if the exchange has one.
-    pub response: Option<Reply>,
-}
-
-/// A provider's response, decoded.
-#[derive(Debug, Default)]
-pub struct Reply {
-    /// The provider's response id.
-    pub id: Option<String>,
-    /// Model named in the response.
-    pub model: Option<String>,
-    /// The reply messages (usually one).
-    pub messages: Vec<DecodedMessage>,
-    /// Usage in the dataset's buckets, or why it could not be read.
-    pub usage: Option<Result<TokenUsage, String>>,
-    /// Why generation stopped.
-    pub finish_reason: Option<String>,
-    /// When the response was created.
-    pub ts: Option<Timestamp>,
-    /// An error the provider answered with.
-    pub error: Option<String>,
-    /// Whether the reply was streamed (saved as chunks).
-    pub streamed: Option<bool>,
-}
-
-/// Where a provider's response names its id, model and usage.
-#[derive(Debug, Clone, Copy)]
-pub struct ResponseKeys {
-    /// The response id's member (`id`, `responseId`).
-    pub id: &'static str,
-    /// The model's member (`model`, `modelVersion`).
-    pub model: &'static str,
-    /// The usage object's member (`usage`, `usageMetadata`).
-    pub usage: &'static str,
-    /// The provider's usage converter ([`TokenUsage`]).
-    pub read_usage: fn(&Value) -> Result<TokenUsage, String>,
-}
-
-impl Reply {
-    /// The fields every provider's response has, read under its `keys`: id, model, usage,
-    /// creation time and error; not streamed.
-    pub fn read(response: &Value, keys: ResponseKeys) -> Reply {
-        let text = |key: &str| {
-            response
-                .get(key)
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
-        Reply {
-            id: text(keys.id),
-            model: text(keys.model),
-            usage: response
-                .get(keys.usage)
-                .filter(|u| !u.is_null())
-                .map(keys.read_usage),
-            ts: created_ts(response),
-            error: error_summary(response),
-            streamed: Some(false),
-            ..Reply::default()
-        }
-    }
-}
-
-/// One provider's wire shapes.
-pub trait Api: Sync {
-    /// Provider name as stored (`openai`, `anthropic`, `gemini`).
-    fn provider(&self) -> &'static str;
-    /// Format name as stored in `sessions.source_format`.
-    fn format(&self) -> &'static str;
-    /// Whether a bare document is a response (else it is a request).
-    fn is_response(&self, doc: &Value) -> bool;
-    /// Reads a request into `exchange`.
-    fn read_request<'a>(&self, request: &'a Value, exchange: &mut Exchange<'a>);
-    /// Reads a response.
-    fn read_response(&self, response: &Value) -> Reply;
-    /// Reads a top-level array (messages, or streamed chunks).
-    fn read_array<'a>(&self, items: &'a [Value], exchange: &mut Exchange<'a>) {
-        exchange.history = items.iter().collect();
-    }
-}
-
-/// Reads a file of exchanges of `api`: one document, or JSONL of documents.
-pub fn parse_exchanges(
-    api: &dyn Api,
+/// Reads a file of exchanges of `api` (the format `format`): one document, or JSONL of
+/// documents.
+pub(crate) fn parse_exchanges(
+    api: &dyn SavedApi,
+    format: &'static str,
     input: &mut dyn BufRead,
     ctx: &ParseContext<'_>,
     sink: &mut RowSink<'_>,
 ) -> Result<(), ParseError> {
     let mut good = 0u64;
     for_each_document(input, sink, "a JSON document", &mut |doc, line, sink| {
-        match (emit(api, &doc, line, ctx, sink), line) {
+        match (emit(api, format, &doc, line, ctx, sink), line) {
             (Ok(()), _) => good += 1,
             (Err(reason), Some(n)) => sink.issue(Rejection::at(n, reason)),
             (Err(reason), None) => return Err(Rejection::file(reason).into()),
@@ -137,15 +46,20 @@ pub fn parse_exchanges(
         Ok(())
     })?;
     if good == 0 {
-        return Err(
-            Rejection::file(format!("no {} exchange could be read", api.provider())).into(),
-        );
+        return Err(Rejection::file(format!(
+            "no {} exchange could be read",
+            api.provider().name()
+        ))
+        .into());
     }
     Ok(())
 }
 
 /// The request and response of a document, whatever its framing.
-fn split<'a>(api: &dyn Api, doc: &'a Value) -> (Option<&'a Value>, Option<&'a Value>, Option<i64>) {
+fn split<'a>(
+    api: &dyn SavedApi,
+    doc: &'a Value,
+) -> (Option<&'a Value>, Option<&'a Value>, Option<i64>) {
     let status = ["status_code", "status"]
         .iter()
         .find_map(|k| doc.get(*k).and_then(Value::as_i64));
@@ -169,7 +83,8 @@ fn split<'a>(api: &dyn Api, doc: &'a Value) -> (Option<&'a Value>, Option<&'a Va
 
 /// Turns one document into a session, its call and its tool calls.
 fn emit(
-    api: &dyn Api,
+    api: &dyn SavedApi,
+    format: &'static str,
     doc: &Value,
     line: Option<u64>,
     ctx: &ParseContext<'_>,
@@ -194,7 +109,7 @@ fn emit(
     if exchange.history.is_empty() && exchange.response.is_none() {
         return Err(format!(
             "neither messages nor a response of the {} API",
-            api.provider()
+            api.provider().name()
         ));
     }
     let session_id = ["session_id", "custom_id", "conversation_id"]
@@ -210,9 +125,9 @@ fn emit(
             Some(n) => format!("{}:{n}", ctx.file_stem_or_id()),
             None => ctx.file_stem_or_id(),
         });
-    let mut facts = SessionFacts::new(session_id.clone(), api.format());
+    let mut facts = SessionFacts::new(session_id.clone(), format);
     facts.tools_available = exchange.tools_available;
-    facts.row.provider = Some(api.provider().into());
+    facts.row.provider = Some(api.provider().name().into());
     facts.row.model = exchange.request_model.clone();
     let line_issue = |what: String| match line {
         Some(n) => Rejection::at(n, what),
@@ -245,6 +160,8 @@ fn emit(
         }
     }
     if let Some(reply) = exchange.response {
+        // Providers quote part of a rejected key back; it never reaches the dataset.
+        let error = reply.error().map(crate::redact::redact_command);
         let call_id = reply.id.clone().unwrap_or_else(|| match line {
             Some(n) => format!("{}:{n}", ctx.file_id),
             None => format!("{}:response", ctx.file_id),
@@ -262,24 +179,24 @@ fn emit(
             call_id,
             session_id: Some(session_id.clone()),
             source: "transcript".into(),
-            provider: Some(api.provider().into()),
+            provider: Some(api.provider().name().into()),
             endpoint: exchange.endpoint.map(str::to_string),
             request_model: exchange.request_model.clone(),
-            response_model: reply.model.clone(),
+            response_model: reply.reply.response_model.clone(),
             streamed: reply.streamed,
             start_ts: reply.ts,
-            finish_reason: reply.finish_reason.clone(),
+            finish_reason: reply.reply.finish_reason.clone(),
             tool_call_count: Some(tool_count),
             http_status: status.and_then(|s| i32::try_from(s).ok()),
-            error_kind: reply.error.as_ref().map(|_| "http".to_string()),
-            error: reply.error.clone(),
+            error_kind: error.as_ref().map(|_| "http".to_string()),
+            error: error.clone(),
             source_line: line.map(|n| n as i64),
             ..LlmCallRow::default()
         };
-        if let Some(error) = &reply.error {
+        if let Some(error) = &error {
             facts.agent_error = Some(format!("the provider answered with an error: {error}"));
         }
-        let usage = match reply.usage {
+        let usage = match reply.usage() {
             Some(Ok(u)) => u,
             Some(Err(e)) => {
                 sink.issue(line_issue(e));
@@ -295,7 +212,7 @@ fn emit(
             usage.cache_creation,
         );
         if facts.row.model.is_none() {
-            facts.row.model = reply.model;
+            facts.row.model = reply.reply.response_model;
         }
         sink.rows.llm_calls.push(row);
     }
@@ -303,49 +220,4 @@ fn emit(
     sink.rows.sessions.push(row);
     sink.rows.tool_calls.extend(tool_rows);
     Ok(())
-}
-
-/// The text of a system prompt given as a string, text blocks or Gemini parts.
-pub fn system_text(value: &Value) -> Option<String> {
-    match value {
-        Value::String(s) => Some(s.clone()),
-        Value::Array(blocks) => {
-            let texts: Vec<&str> = blocks
-                .iter()
-                .filter_map(|b| b.get("text").and_then(Value::as_str))
-                .collect();
-            (!texts.is_empty()).then(|| texts.join("\n"))
-        }
-        Value::Object(_) => value.get("parts").and_then(system_text),
-        _ => None,
-    }
-}
-
-/// Whether a request's `tools` (or legacy `functions`) list is non-empty.
-pub fn offers_tools(request: &Value) -> bool {
-    ["tools", "functions"].iter().any(|k| {
-        request
-            .get(*k)
-            .and_then(Value::as_array)
-            .is_some_and(|a| !a.is_empty())
-    })
-}
-
-/// A response's creation time (`created` / `created_at` Unix seconds or ISO text).
-pub fn created_ts(response: &Value) -> Option<Timestamp> {
-    ["created_at", "created", "createTime"]
-        .iter()
-        .find_map(|k| response.get(*k))
-        .and_then(value_ts)
-}
-
-/// The `error` object of an error response as one line, secrets redacted.
-pub fn error_summary(response: &Value) -> Option<String> {
-    let error = response.get("error")?;
-    if error.is_null() {
-        return None;
-    }
-    let summary = crate::api::error_message(error).unwrap_or_else(|| error.to_string());
-    // Providers quote part of a rejected key back; it never reaches the dataset.
-    Some(crate::redact::redact_command(&summary))
 }

@@ -11,132 +11,12 @@
 
 use std::io::BufRead;
 
-use serde_json::Value;
-
-use super::chat::{DecodedMessage, decode_message};
-use super::exchange::{Api, Exchange, Reply, ResponseKeys, parse_exchanges, system_text};
+use super::exchange::parse_exchanges;
 use super::{Format, ParseContext, ParseError, RowSink, Sniff};
-use crate::sessions::Role;
-use crate::usage::TokenUsage;
+use crate::providers;
 
 /// The `gemini_api` format.
 pub struct GeminiApi;
-
-impl Api for GeminiApi {
-    fn provider(&self) -> &'static str {
-        "gemini"
-    }
-
-    fn format(&self) -> &'static str {
-        "gemini_api"
-    }
-
-    fn is_response(&self, doc: &Value) -> bool {
-        doc.get("candidates").is_some()
-            || doc.get("usageMetadata").is_some()
-            || (doc.get("error").is_some() && doc.get("contents").is_none())
-    }
-
-    fn read_request<'a>(&self, request: &'a Value, exchange: &mut Exchange<'a>) {
-        exchange.endpoint = Some("generateContent");
-        exchange.request_model = request
-            .get("model")
-            .and_then(Value::as_str)
-            .map(|m| m.trim_start_matches("models/").to_string());
-        exchange.tools_available =
-            request
-                .get("tools")
-                .and_then(Value::as_array)
-                .is_some_and(|tools| {
-                    tools.iter().any(|t| {
-                        t.get("functionDeclarations")
-                            .or_else(|| t.get("function_declarations"))
-                            .and_then(Value::as_array)
-                            .is_some_and(|d| !d.is_empty())
-                    })
-                });
-        exchange.system_prompt = request
-            .get("systemInstruction")
-            .or_else(|| request.get("system_instruction"))
-            .and_then(system_text);
-        if let Some(contents) = request.get("contents").and_then(Value::as_array) {
-            exchange.history = contents.iter().collect();
-        }
-    }
-
-    fn read_response(&self, response: &Value) -> Reply {
-        let mut reply = Reply::read(
-            response,
-            ResponseKeys {
-                id: "responseId",
-                model: "modelVersion",
-                usage: "usageMetadata",
-                read_usage: TokenUsage::from_gemini,
-            },
-        );
-        for candidate in response
-            .get("candidates")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let finish = candidate
-                .get("finishReason")
-                .and_then(Value::as_str)
-                .map(str::to_string);
-            let mut message = match candidate.get("content").map(decode_message) {
-                Some(Ok(Some(m))) => m,
-                // A candidate stopped by a safety filter has no content.
-                _ => DecodedMessage::new(Role::Assistant),
-            };
-            message.role = Role::Assistant;
-            message.stop_reason = finish.clone();
-            reply.finish_reason = reply.finish_reason.or(finish);
-            reply.messages.push(message);
-        }
-        reply
-    }
-
-    fn read_array<'a>(&self, items: &'a [Value], exchange: &mut Exchange<'a>) {
-        if !items.first().is_some_and(|c| self.is_response(c)) {
-            exchange.history = items.iter().collect();
-            return;
-        }
-        // Streamed chunks: one reply, texts and calls joined, the last usage and reason.
-        let mut joined = Reply {
-            streamed: Some(true),
-            ..Reply::default()
-        };
-        let mut turn: Option<DecodedMessage> = None;
-        for chunk in items {
-            let part = self.read_response(chunk);
-            joined.id = joined.id.or(part.id);
-            joined.model = joined.model.or(part.model);
-            joined.ts = joined.ts.or(part.ts);
-            joined.error = joined.error.or(part.error);
-            if part.usage.is_some() {
-                joined.usage = part.usage;
-            }
-            if part.finish_reason.is_some() {
-                joined.finish_reason = part.finish_reason;
-            }
-            for m in part.messages {
-                match &mut turn {
-                    None => turn = Some(m),
-                    Some(t) => {
-                        t.text.push_str(&m.text);
-                        t.calls.extend(m.calls);
-                    }
-                }
-            }
-        }
-        if let Some(mut t) = turn {
-            t.stop_reason = joined.finish_reason.clone();
-            joined.messages.push(t);
-        }
-        exchange.response = Some(joined);
-    }
-}
 
 impl Format for GeminiApi {
     fn name(&self) -> &'static str {
@@ -160,7 +40,7 @@ impl Format for GeminiApi {
         ctx: &ParseContext<'_>,
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
-        parse_exchanges(self, input, ctx, sink)
+        parse_exchanges(&providers::gemini::Saved, "gemini_api", input, ctx, sink)
     }
 }
 

@@ -15,119 +15,13 @@
 
 use std::io::BufRead;
 
-use serde_json::Value;
-
-use super::chat::{DecodedMessage, decode_message};
-use super::exchange::{
-    Api, Exchange, Reply, ResponseKeys, offers_tools, parse_exchanges, system_text,
-};
+use super::exchange::parse_exchanges;
 use super::json_input::has_string_field;
 use super::{Format, ParseContext, ParseError, RowSink, Sniff};
-use crate::sessions::Role;
-use crate::usage::TokenUsage;
+use crate::providers;
 
 /// The `openai_api` format.
 pub struct OpenAiApi;
-
-impl Api for OpenAiApi {
-    fn provider(&self) -> &'static str {
-        "openai"
-    }
-
-    fn format(&self) -> &'static str {
-        "openai_api"
-    }
-
-    fn is_response(&self, doc: &Value) -> bool {
-        doc.get("choices").is_some()
-            || matches!(
-                doc.get("object").and_then(Value::as_str),
-                Some("chat.completion" | "response")
-            )
-            || (doc.get("output").is_some_and(Value::is_array) && doc.get("input").is_none())
-            || (doc.get("error").is_some() && doc.get("messages").is_none())
-    }
-
-    fn read_request<'a>(&self, request: &'a Value, exchange: &mut Exchange<'a>) {
-        exchange.request_model = request
-            .get("model")
-            .and_then(Value::as_str)
-            .map(str::to_string);
-        exchange.tools_available = offers_tools(request);
-        if let Some(messages) = request.get("messages").and_then(Value::as_array) {
-            exchange.endpoint = Some("/v1/chat/completions");
-            exchange.history = messages.iter().collect();
-        } else if let Some(input) = request.get("input") {
-            exchange.endpoint = Some("/v1/responses");
-            exchange.system_prompt = request.get("instructions").and_then(system_text);
-            match input {
-                Value::Array(items) => exchange.history = items.iter().collect(),
-                // A bare string input is one user message: keep it as one.
-                Value::String(_) => exchange.history = vec![input],
-                _ => {}
-            }
-        }
-    }
-
-    fn read_response(&self, response: &Value) -> Reply {
-        let mut reply = Reply::read(
-            response,
-            ResponseKeys {
-                id: "id",
-                model: "model",
-                usage: "usage",
-                read_usage: TokenUsage::from_openai,
-            },
-        );
-        if let Some(choices) = response.get("choices").and_then(Value::as_array) {
-            for choice in choices {
-                let finish = choice
-                    .get("finish_reason")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                if let Some(Ok(Some(mut message))) = choice.get("message").map(decode_message) {
-                    message.stop_reason = message.stop_reason.or(finish.clone());
-                    reply.messages.push(message);
-                }
-                reply.finish_reason = reply.finish_reason.or(finish);
-            }
-        } else if let Some(items) = response.get("output").and_then(Value::as_array) {
-            // One response is one assistant turn, however many items it has.
-            let mut turn: Option<DecodedMessage> = None;
-            for item in items {
-                let Ok(Some(part)) = decode_message(item) else {
-                    continue;
-                };
-                match &mut turn {
-                    None => turn = Some(part),
-                    Some(t) => {
-                        if !part.text.is_empty() {
-                            if !t.text.is_empty() {
-                                t.text.push('\n');
-                            }
-                            t.text.push_str(&part.text);
-                        }
-                        t.calls.extend(part.calls);
-                    }
-                }
-            }
-            reply.finish_reason = match response.get("status").and_then(Value::as_str) {
-                Some("incomplete") => response
-                    .pointer("/incomplete_details/reason")
-                    .and_then(Value::as_str)
-                    .or(Some("incomplete"))
-                    .map(str::to_string),
-                other => other.map(str::to_string),
-            };
-            if let Some(mut t) = turn {
-                t.role = Role::Assistant;
-                t.stop_reason = reply.finish_reason.clone();
-                reply.messages.push(t);
-            }
-        }
-        reply
-    }
-}
 
 impl Format for OpenAiApi {
     fn name(&self) -> &'static str {
@@ -158,7 +52,7 @@ impl Format for OpenAiApi {
         ctx: &ParseContext<'_>,
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
-        parse_exchanges(self, input, ctx, sink)
+        parse_exchanges(&providers::openai::Saved, "openai_api", input, ctx, sink)
     }
 }
 

@@ -6,7 +6,8 @@
 //! [`CallObserver`] is fed as the bytes arrive and never blocks or buffers what it forwards:
 //! the caller passes each chunk on to its client first. It frames the body
 //! ([`framing`]: SSE, a stream of JSON objects, or one JSON body), hands each event to the
-//! parser of the API the request spoke (one module per provider), and keeps the latency
+//! event reader of the API the request spoke ([`crate::providers`], one module per provider,
+//! shared with the transcript parsers), and keeps the latency
 //! figures of `docs/schema.md`: `ttft_ms` at the first *content-bearing* event (text,
 //! reasoning or tool-call data — not headers, not a role-only delta, not a ping),
 //! `chunk_gaps_ms` between content-bearing events, `total_ms` at the last byte. Token counts
@@ -15,24 +16,16 @@
 //!
 //! Nothing here does I/O or knows about HTTP libraries: the binary's proxy and probe drive it.
 //!
-//! The parts: [`providers`] (which provider and API a request speaks), `reply` (what a
-//! reply said, filled in by the provider modules), `observer` (the call's timeline), and
-//! `rows` (the finished call as dataset rows).
+//! The parts: [`framing`] (SSE and JSON-stream framing), `observer` (the call's timeline),
+//! and `rows` (the finished call as dataset rows).
 
 pub mod framing;
 
-mod anthropic;
-mod gemini;
 mod observer;
-mod ollama;
-mod openai;
-pub mod providers;
-mod reply;
 mod rows;
 
+pub use crate::providers::{Api, Provider, RequestInfo};
 pub use observer::{CallIdentity, CallObserver, Failure, MAX_BODY_BYTES};
-pub use providers::{Api, Provider, RequestInfo};
-pub(crate) use reply::{Reply, error_message, non_empty};
 
 #[cfg(test)]
 use crate::redact::Redactor;

@@ -5,7 +5,8 @@
 use serde_json::Value;
 
 use super::framing::{ObjectSplitter, SseDecoder};
-use super::{Api, Provider, Reply, RequestInfo, anthropic, error_message, gemini, ollama, openai};
+use super::{Api, Provider, RequestInfo};
+use crate::providers::{Reply, error_of};
 use crate::schema::Timestamp;
 
 /// How the reply's body is being framed.
@@ -170,17 +171,7 @@ impl CallObserver {
     }
 
     fn on_event(&mut self, name: Option<&str>, value: &Value, at_ms: f64) {
-        let content = match self.api {
-            Api::OpenAiChat | Api::OpenAiCompletions | Api::OpenAiEmbeddings => {
-                openai::apply_chat(&mut self.reply, value)
-            }
-            Api::OpenAiResponses => openai::apply_responses(&mut self.reply, value),
-            Api::AnthropicMessages => anthropic::apply(&mut self.reply, name, value),
-            Api::OllamaChat | Api::OllamaGenerate | Api::OllamaEmbed => {
-                ollama::apply(&mut self.reply, value)
-            }
-            Api::GeminiGenerate => gemini::apply(&mut self.reply, value),
-        };
+        let content = self.api.apply(&mut self.reply, name, value);
         if content && self.streamed {
             if let Some(last) = self.last_content_ms {
                 self.gaps_ms.push(at_ms - last);
@@ -198,7 +189,7 @@ impl CallObserver {
             Ok(value) => {
                 let is_error = self.status.is_some_and(|s| s >= 400);
                 if is_error {
-                    if let Some(message) = error_message(&value) {
+                    if let Some(message) = error_of(&value) {
                         self.reply.take_error(message);
                     }
                 } else {

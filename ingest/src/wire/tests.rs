@@ -568,3 +568,72 @@ fn answer_text_is_kept_only_when_asked_and_without_reasoning() {
     assert_eq!(kept.text(), Some("café ok"));
     assert_eq!(not_kept.text(), None);
 }
+
+/// A saved response (an `*_api` transcript) and the same body captured by the proxy are read
+/// by one provider module, so they agree on model, usage, finish reason, error and tool calls.
+#[test]
+fn a_saved_reply_and_a_captured_one_agree() {
+    use crate::formats::{Format, ParseOptions, parse_for_test};
+    let cases: [(Provider, &str, &dyn Format, &str); 5] = [
+        (
+            Provider::OpenAi,
+            "/v1/chat/completions",
+            &crate::formats::openai_api::OpenAiApi,
+            r#"{"id":"c1","object":"chat.completion","model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":null,"tool_calls":[{"id":"t1","type":"function","function":{"name":"grep","arguments":"{\"q\":1}"}}]},"finish_reason":"tool_calls"}],"usage":{"prompt_tokens":120,"completion_tokens":9,"prompt_tokens_details":{"cached_tokens":100}}}"#,
+        ),
+        (
+            Provider::OpenAi,
+            "/v1/responses",
+            &crate::formats::openai_api::OpenAiApi,
+            r#"{"id":"r1","object":"response","model":"gpt-5","status":"incomplete","incomplete_details":{"reason":"max_output_tokens"},"output":[{"type":"function_call","call_id":"fc1","name":"shell","arguments":"{}"}],"usage":{"input_tokens":40,"output_tokens":12,"output_tokens_details":{"reasoning_tokens":5}}}"#,
+        ),
+        (
+            Provider::Anthropic,
+            "/v1/messages",
+            &crate::formats::anthropic_api::AnthropicApi,
+            r#"{"id":"m1","type":"message","role":"assistant","model":"claude-sonnet-4-5","content":[{"type":"text","text":"ok"},{"type":"tool_use","id":"tu1","name":"read","input":{"p":"a"}}],"stop_reason":"tool_use","usage":{"input_tokens":3,"output_tokens":20,"cache_read_input_tokens":900,"cache_creation_input_tokens":50}}"#,
+        ),
+        (
+            Provider::Anthropic,
+            "/v1/messages",
+            &crate::formats::anthropic_api::AnthropicApi,
+            r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#,
+        ),
+        (
+            Provider::Gemini,
+            "/v1beta/models/gemini-2.5-flash:generateContent",
+            &crate::formats::gemini_api::GeminiApi,
+            r#"{"responseId":"g1","modelVersion":"gemini-2.5-flash","candidates":[{"content":{"role":"model","parts":[{"functionCall":{"name":"weather","args":{"c":"Oslo"}}}]},"finishReason":"STOP"}],"usageMetadata":{"promptTokenCount":80,"candidatesTokenCount":6,"thoughtsTokenCount":30,"cachedContentTokenCount":64}}"#,
+        ),
+    ];
+    for (provider, path, format, body) in cases {
+        let (captured, captured_tools) =
+            observe(provider, path, "{}", 200, JSON, &[(body, 10.0)], 12.0);
+        let (result, rows, _) = parse_for_test(
+            format,
+            body.as_bytes(),
+            "saved.json",
+            &ParseOptions::default(),
+        );
+        assert!(result.is_ok(), "{path}: {result:?}");
+        let saved = &rows.llm_calls[0];
+        let figures = |c: &LlmCallRow| {
+            (
+                c.response_model.clone(),
+                c.input_tokens,
+                c.output_tokens,
+                c.cache_read_input_tokens,
+                c.cache_creation_input_tokens,
+                c.reasoning_tokens,
+                c.finish_reason.clone(),
+                c.error.clone(),
+            )
+        };
+        assert_eq!(figures(saved), figures(&captured), "{path}: {body}");
+        assert_eq!(
+            saved.tool_call_count.unwrap_or(0),
+            captured_tools.len() as i64,
+            "{path}"
+        );
+    }
+}

@@ -7,21 +7,27 @@
 //!
 //! Reference: platform.openai.com/docs/api-reference/chat/streaming and
 //! /responses-streaming.
+//!
+//! The same readers serve saved responses: [`Saved`] reads the `openai_api` format's
+//! requests and responses for `formats::exchange`.
 
 use serde_json::Value;
 
-use super::{Reply, error_message, non_empty};
+use super::saved::{Exchange, SavedApi, SavedResponse, offers_tools, request_model, system_text};
+use super::{Api, Provider, Reply, error_of, non_empty};
+use crate::formats::chat::{DecodedMessage, decode_message};
+use crate::sessions::Role;
 use crate::usage::TokenUsage;
 
 /// A Chat Completions (or Completions, Embeddings) chunk or body; returns whether it
 /// carried content.
-pub(super) fn apply_chat(reply: &mut Reply, value: &Value) -> bool {
+pub(crate) fn apply_chat(reply: &mut Reply, value: &Value) -> bool {
     reply.take_model(value.get("model"));
     if let Some(usage) = value.get("usage") {
         reply.take_usage(usage, TokenUsage::from_openai);
     }
     if value.get("error").is_some_and(|e| !e.is_null())
-        && let Some(message) = error_message(value)
+        && let Some(message) = error_of(value)
     {
         reply.take_error(message);
     }
@@ -78,13 +84,13 @@ pub(super) fn apply_chat(reply: &mut Reply, value: &Value) -> bool {
     content
 }
 
-/// Bytes of a tool call's arguments ([`crate::api::argument_bytes`]; 0 when absent).
+/// Bytes of a tool call's arguments ([`super::argument_bytes`]; 0 when absent).
 fn argument_bytes(arguments: Option<&Value>) -> i64 {
-    arguments.map_or(0, crate::api::argument_bytes)
+    arguments.map_or(0, super::argument_bytes)
 }
 
 /// A Responses API event or `response` body; returns whether it carried content.
-pub(super) fn apply_responses(reply: &mut Reply, value: &Value) -> bool {
+pub(crate) fn apply_responses(reply: &mut Reply, value: &Value) -> bool {
     let kind = value.get("type").and_then(Value::as_str).unwrap_or("");
     match kind {
         "response.output_text.delta" => reply.add_text(value.get("delta")),
@@ -113,7 +119,7 @@ pub(super) fn apply_responses(reply: &mut Reply, value: &Value) -> bool {
             !delta.is_empty()
         }
         "error" => {
-            if let Some(message) = error_message(value) {
+            if let Some(message) = error_of(value) {
                 reply.take_error(message);
             }
             false
@@ -152,7 +158,7 @@ fn response_object(reply: &mut Reply, response: &Value, with_output: bool) -> bo
         reply.finish_reason = Some(reason.unwrap_or(status).to_string());
     }
     if let Some(error) = response.get("error").filter(|e| !e.is_null())
-        && let Some(message) = error_message(error)
+        && let Some(message) = error_of(error)
     {
         reply.take_error(message);
     }
@@ -196,5 +202,93 @@ fn output_item(reply: &mut Reply, key: &str, item: &Value, whole: bool) -> bool 
             .and_then(Value::as_array)
             .is_some_and(|parts| !parts.is_empty()),
         _ => false,
+    }
+}
+
+/// OpenAI's saved requests and responses (the `openai_api` format): Chat Completions
+/// (request `messages`, response `choices[].message`) and the Responses API (request
+/// `input` and `instructions`, response `output` items, read as one assistant message).
+pub(crate) struct Saved;
+
+impl SavedApi for Saved {
+    fn provider(&self) -> Provider {
+        Provider::OpenAi
+    }
+
+    fn is_response(&self, doc: &Value) -> bool {
+        doc.get("choices").is_some()
+            || matches!(
+                doc.get("object").and_then(Value::as_str),
+                Some("chat.completion" | "response")
+            )
+            || (doc.get("output").is_some_and(Value::is_array) && doc.get("input").is_none())
+            || (doc.get("error").is_some() && doc.get("messages").is_none())
+    }
+
+    fn read_request<'a>(&self, request: &'a Value, exchange: &mut Exchange<'a>) {
+        exchange.request_model = request_model(request);
+        exchange.tools_available = offers_tools(request);
+        if let Some(messages) = request.get("messages").and_then(Value::as_array) {
+            exchange.endpoint = Some("/v1/chat/completions");
+            exchange.history = messages.iter().collect();
+        } else if let Some(input) = request.get("input") {
+            exchange.endpoint = Some("/v1/responses");
+            exchange.system_prompt = request.get("instructions").and_then(system_text);
+            match input {
+                Value::Array(items) => exchange.history = items.iter().collect(),
+                // A bare string input is one user message: keep it as one.
+                Value::String(_) => exchange.history = vec![input],
+                _ => {}
+            }
+        }
+    }
+
+    fn read_response(&self, response: &Value) -> SavedResponse {
+        let responses_api = response.get("object").and_then(Value::as_str) == Some("response")
+            || response.get("output").is_some_and(Value::is_array);
+        let api = if responses_api {
+            Api::OpenAiResponses
+        } else {
+            Api::OpenAiChat
+        };
+        let mut saved = SavedResponse::read(api, response, "id");
+        if let Some(choices) = response.get("choices").and_then(Value::as_array) {
+            for choice in choices {
+                let finish = choice
+                    .get("finish_reason")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if let Some(Ok(Some(mut message))) = choice.get("message").map(decode_message) {
+                    message.stop_reason = message.stop_reason.or(finish);
+                    saved.messages.push(message);
+                }
+            }
+        } else if let Some(items) = response.get("output").and_then(Value::as_array) {
+            // One response is one assistant turn, however many items it has.
+            let mut turn: Option<DecodedMessage> = None;
+            for item in items {
+                let Ok(Some(part)) = decode_message(item) else {
+                    continue;
+                };
+                match &mut turn {
+                    None => turn = Some(part),
+                    Some(t) => {
+                        if !part.text.is_empty() {
+                            if !t.text.is_empty() {
+                                t.text.push('\n');
+                            }
+                            t.text.push_str(&part.text);
+                        }
+                        t.calls.extend(part.calls);
+                    }
+                }
+            }
+            if let Some(mut t) = turn {
+                t.role = Role::Assistant;
+                t.stop_reason = saved.reply.finish_reason.clone();
+                saved.messages.push(t);
+            }
+        }
+        saved
     }
 }

@@ -1,5 +1,5 @@
-//! What a reply said so far, filled in event by event by the provider modules, and the
-//! provider error objects in all their shapes.
+//! What a reply said, filled in event by event (or from one whole body) by the provider
+//! modules.
 
 use std::collections::BTreeMap;
 
@@ -119,7 +119,7 @@ impl Reply {
 }
 
 /// The message of an error reply or event: its `error` member (or the value itself) read by
-/// [`crate::api::error_message`].
-pub(crate) fn error_message(value: &Value) -> Option<String> {
-    crate::api::error_message(value.get("error").unwrap_or(value))
+/// [`super::error_message`].
+pub(crate) fn error_of(value: &Value) -> Option<String> {
+    super::error_message(value.get("error").unwrap_or(value))
 }

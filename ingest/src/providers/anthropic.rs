@@ -4,15 +4,20 @@
 //! `content_block_stop` → `message_delta` (stop reason and usage, **cumulative**: each
 //! report replaces the previous figures) → `message_stop`, with `ping` and `error` events
 //! anywhere. Reference: docs.anthropic.com/en/docs/build-with-claude/streaming.
+//!
+//! The same reader serves saved responses: [`Saved`] reads the `anthropic_api` format's
+//! requests and responses for `formats::exchange`.
 
 use serde_json::Value;
 
-use super::{Reply, error_message, non_empty};
+use super::saved::{Exchange, SavedApi, SavedResponse, offers_tools, request_model, system_text};
+use super::{Api, Provider, Reply, error_of, non_empty};
+use crate::formats::chat::decode_message;
 use crate::usage::TokenUsage;
 
 /// One event (its SSE name, else its `type`) or a whole body; returns whether it carried
 /// content.
-pub(super) fn apply(reply: &mut Reply, name: Option<&str>, value: &Value) -> bool {
+pub(crate) fn apply(reply: &mut Reply, name: Option<&str>, value: &Value) -> bool {
     let kind = value
         .get("type")
         .and_then(Value::as_str)
@@ -70,7 +75,7 @@ pub(super) fn apply(reply: &mut Reply, name: Option<&str>, value: &Value) -> boo
             false
         }
         "error" => {
-            if let Some(message) = error_message(value) {
+            if let Some(message) = error_of(value) {
                 reply.take_error(message);
             }
             false
@@ -108,10 +113,48 @@ fn content_block(reply: &mut Reply, key: &str, block: &Value, whole: bool) -> bo
                 tool.name = name.to_string();
             }
             if whole && let Some(input) = block.get("input") {
-                tool.arguments_bytes = crate::api::argument_bytes(input);
+                tool.arguments_bytes = super::argument_bytes(input);
             }
             true
         }
         _ => reply.add_text(block.get("text")) || non_empty(block.get("thinking")),
+    }
+}
+
+/// Anthropic's saved requests and responses (the `anthropic_api` format): request `system`
+/// (text or blocks), `messages` with content blocks, `tools`; response `{type: message}`
+/// or `{type: error}`.
+pub(crate) struct Saved;
+
+impl SavedApi for Saved {
+    fn provider(&self) -> Provider {
+        Provider::Anthropic
+    }
+
+    fn is_response(&self, doc: &Value) -> bool {
+        matches!(
+            doc.get("type").and_then(Value::as_str),
+            Some("message" | "error")
+        )
+    }
+
+    fn read_request<'a>(&self, request: &'a Value, exchange: &mut Exchange<'a>) {
+        exchange.endpoint = Some("/v1/messages");
+        exchange.request_model = request_model(request);
+        exchange.tools_available = offers_tools(request);
+        exchange.system_prompt = request.get("system").and_then(system_text);
+        if let Some(messages) = request.get("messages").and_then(Value::as_array) {
+            exchange.history = messages.iter().collect();
+        }
+    }
+
+    fn read_response(&self, response: &Value) -> SavedResponse {
+        let mut saved = SavedResponse::read(Api::AnthropicMessages, response, "id");
+        if response.get("content").is_some()
+            && let Ok(Some(message)) = decode_message(response)
+        {
+            saved.messages.push(message);
+        }
+        saved
     }
 }

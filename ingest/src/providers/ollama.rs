@@ -7,17 +7,19 @@
 //! (`ollama_total_ms`, ...) next to runlens's own timing. Tool calls come whole, in
 //! `message.tool_calls`, with arguments as an object. Reference: github.com/ollama/ollama
 //! docs/api.md.
+//!
+//! No transcript format saves Ollama exchanges; only the proxy and the probe read these.
 
 use serde_json::Value;
 
-use super::{Reply, error_message, non_empty};
+use super::{Reply, error_of, non_empty};
 use crate::usage::TokenUsage;
 
 /// One streamed object or a whole body; returns whether it carried content.
-pub(super) fn apply(reply: &mut Reply, value: &Value) -> bool {
+pub(crate) fn apply(reply: &mut Reply, value: &Value) -> bool {
     reply.take_model(value.get("model"));
     if value.get("error").is_some()
-        && let Some(message) = error_message(value)
+        && let Some(message) = error_of(value)
     {
         reply.take_error(message);
     }

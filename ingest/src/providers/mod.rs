@@ -1,7 +1,26 @@
-//! Facts of the LLM providers' APIs that both readers of their traffic need: the transcript
-//! parsers (saved exchanges, [`crate::formats`]) and the live observer of the proxy and the
-//! probe ([`crate::wire`]). One definition each, so a saved reply and a captured one are read
-//! the same way.
+//! The LLM providers' APIs, one module per provider, shared by both readers of their
+//! traffic: the transcript parsers of saved exchanges ([`crate::formats`]: `openai_api`,
+//! `anthropic_api`, `gemini_api`) and the live observer of the proxy and the probe
+//! ([`crate::wire`]). A provider module holds its event reader (one streamed event or one
+//! whole body into a `Reply`) and its reader of saved requests and responses
+//! (`saved::SavedApi`); a saved reply is read by the same event reader as a captured one,
+//! so the two agree on model, usage, finish reason and errors by construction.
+//!
+//! The parts: [`catalogue`] (the providers, and which API a request path speaks), `reply`
+//! (what a reply said), `saved` (the shapes of saved exchanges), and the provider modules
+//! `openai`, `anthropic`, `gemini`, `ollama`. Here: the facts every provider shares
+//! (error objects, tool-call argument sizes).
+
+pub(crate) mod anthropic;
+pub mod catalogue;
+pub(crate) mod gemini;
+pub(crate) mod ollama;
+pub(crate) mod openai;
+mod reply;
+pub(crate) mod saved;
+
+pub use catalogue::{Api, Provider, RequestInfo};
+pub(crate) use reply::{Reply, error_of, non_empty};
 
 use serde_json::Value;
 
@@ -35,6 +54,23 @@ pub fn argument_bytes(arguments: &Value) -> i64 {
         Value::Null => 0,
         Value::String(s) => s.len() as i64,
         other => other.to_string().len() as i64,
+    }
+}
+
+impl Api {
+    /// Reads one event of a reply of this API (its SSE event `name` when it had one), or a
+    /// whole body, into `reply`; returns whether it carried content (text, reasoning or
+    /// tool-call data), which is what the latency figures are measured at.
+    pub(crate) fn apply(self, reply: &mut Reply, name: Option<&str>, value: &Value) -> bool {
+        match self {
+            Api::OpenAiChat | Api::OpenAiCompletions | Api::OpenAiEmbeddings => {
+                openai::apply_chat(reply, value)
+            }
+            Api::OpenAiResponses => openai::apply_responses(reply, value),
+            Api::AnthropicMessages => anthropic::apply(reply, name, value),
+            Api::OllamaChat | Api::OllamaGenerate | Api::OllamaEmbed => ollama::apply(reply, value),
+            Api::GeminiGenerate => gemini::apply(reply, value),
+        }
     }
 }
 

@@ -127,7 +127,7 @@ impl Api {
 
     /// Whether the reply ends with an explicit terminator (`[DONE]`, `message_stop`,
     /// `done: true`, `response.completed`) whose absence means the stream was cut.
-    pub(super) fn has_terminator(self) -> bool {
+    pub(crate) fn has_terminator(self) -> bool {
         matches!(
             self,
             Api::OpenAiChat
