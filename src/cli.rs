@@ -610,6 +610,28 @@ pub struct ReportArgs {
     /// Also write each chart as a PNG image into this directory (created if needed).
     #[arg(long, value_name = "DIR")]
     pub charts: Option<PathBuf>,
+
+    /// A release comparison instead: the baseline, KEY=VALUE[,KEY=VALUE] or saved:NAME
+    /// (a baseline saved by `compare --save-baseline`). Needs --candidate.
+    #[arg(long, value_name = "FILTER", value_parser = runlens_analysis::compare::GroupSpec::parse, requires = "candidate")]
+    pub baseline: Option<runlens_analysis::compare::GroupSpec>,
+
+    /// The release comparison's candidate: KEY=VALUE[,KEY=VALUE].
+    #[arg(long, value_name = "FILTER", value_parser = runlens_analysis::compare::GroupSpec::parse, requires = "baseline")]
+    pub candidate: Option<runlens_analysis::compare::GroupSpec>,
+
+    /// Release comparison: smallest change that counts as better or worse, e.g. 5%.
+    #[arg(long, value_name = "PERCENT", default_value = "5%", value_parser = parse_percent)]
+    pub threshold: f64,
+
+    /// Release comparison: only these metrics (repeatable; default every metric).
+    #[arg(long = "metric", value_name = "NAME")]
+    pub metrics: Vec<String>,
+
+    /// Release comparison: check a claimed speed-up, METRIC=FACTOR (e.g. phase_time=3x,
+    /// or 10x for wall_time); repeatable. A claim that does not hold exits 1.
+    #[arg(long, value_name = "METRIC=FACTORx", value_parser = runlens_analysis::release::ClaimSpec::parse)]
+    pub expect_speedup: Vec<runlens_analysis::release::ClaimSpec>,
 }
 
 /// Formats of `runlens report`.

@@ -18,7 +18,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::analyze::{Sample, samples};
+use polars::prelude::*;
+use runlens_ingest::schema::Table;
+
+use crate::analyze::{Sample, keyed_scan, samples};
 use crate::catalogue::{self, Metric, Unit};
 use crate::error::{AnalysisError, Result};
 use crate::scan::DatasetReader;
@@ -42,6 +45,61 @@ pub struct SavedSample {
     pub phase: String,
     /// The counted values.
     pub values: Vec<f64>,
+}
+
+/// How many of a group's sessions carry each validation finding (`sessions.findings`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SessionFindings {
+    /// Sessions in the group.
+    pub sessions: u64,
+    /// Sessions per finding (`zero_tool_calls`, `tool_errors`, ...).
+    pub counts: std::collections::BTreeMap<String, u64>,
+}
+
+impl SessionFindings {
+    /// The findings of the sessions `filters` keep.
+    pub fn of(reader: &DatasetReader, filters: &[(String, String)]) -> Result<SessionFindings> {
+        let (sessions, _) = keyed_scan(reader, Table::Sessions, &[], filters)?;
+        let frame = sessions
+            .select([col("findings")])
+            .collect()
+            .map_err(AnalysisError::polars("reading the sessions' findings"))?;
+        let mut out = SessionFindings {
+            sessions: frame.height() as u64,
+            ..SessionFindings::default()
+        };
+        let column = crate::cells::strings(&frame, "findings")
+            .map_err(AnalysisError::polars("reading the sessions' findings"))?;
+        for findings in column.iter().flatten() {
+            for finding in findings.split(',').map(str::trim).filter(|f| !f.is_empty()) {
+                *out.counts.entry(finding.to_string()).or_default() += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Sessions with `finding`.
+    pub fn count(&self, finding: &str) -> u64 {
+        self.counts.get(finding).copied().unwrap_or(0)
+    }
+}
+
+/// A group as measured (or as saved under a name): its samples and its sessions' findings.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct SavedGroup {
+    /// The samples of every metric and phase.
+    pub samples: Vec<SavedSample>,
+    /// The sessions' findings (None in baselines saved before runlens kept them).
+    #[serde(default)]
+    pub findings: Option<SessionFindings>,
+}
+
+/// A saved baseline file: the group, or (as first written) its samples alone.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SavedFile {
+    Group(SavedGroup),
+    Samples(Vec<SavedSample>),
 }
 
 /// Where a group's samples come from.
@@ -150,39 +208,49 @@ pub struct SpeedupClaim {
     pub holds: bool,
 }
 
-/// The samples of a group: from the dataset or a saved baseline.
-pub fn group_samples(
+/// A group's samples and findings: from the dataset or a saved baseline.
+pub fn load_group(
     reader: &DatasetReader,
     data: &Path,
     spec: &GroupSpec,
     per_phase: bool,
-) -> Result<Vec<SavedSample>> {
+) -> Result<SavedGroup> {
     match spec {
-        GroupSpec::Filter(filters) => Ok(samples(reader, filters, per_phase)?
-            .into_iter()
-            .map(
-                |Sample {
-                     metric,
-                     phase,
-                     values,
-                 }| SavedSample {
-                    metric: metric.name.to_string(),
-                    unit: metric.unit.symbol().to_string(),
-                    phase,
-                    values,
-                },
-            )
-            .collect()),
+        GroupSpec::Filter(filters) => Ok(SavedGroup {
+            samples: samples(reader, filters, per_phase)?
+                .into_iter()
+                .map(
+                    |Sample {
+                         metric,
+                         phase,
+                         values,
+                     }| SavedSample {
+                        metric: metric.name.to_string(),
+                        unit: metric.unit.symbol().to_string(),
+                        phase,
+                        values,
+                    },
+                )
+                .collect(),
+            findings: Some(SessionFindings::of(reader, filters)?),
+        }),
         GroupSpec::Saved(name) => {
             let path = baseline_path(data, name);
             let text = std::fs::read_to_string(&path).map_err(|e| AnalysisError::Baseline {
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
-            serde_json::from_str(&text).map_err(|e| AnalysisError::Baseline {
-                path,
-                reason: e.to_string(),
-            })
+            match serde_json::from_str(&text) {
+                Ok(SavedFile::Group(group)) => Ok(group),
+                Ok(SavedFile::Samples(samples)) => Ok(SavedGroup {
+                    samples,
+                    findings: None,
+                }),
+                Err(e) => Err(AnalysisError::Baseline {
+                    path,
+                    reason: e.to_string(),
+                }),
+            }
         }
     }
 }
@@ -192,15 +260,17 @@ pub fn baseline_path(data: &Path, name: &str) -> PathBuf {
     data.join("baselines").join(format!("{name}.json"))
 }
 
-/// Saves a group's samples under `name` (written to a temporary file, then renamed).
-pub fn save_baseline(data: &Path, name: &str, samples: &[SavedSample]) -> Result<PathBuf> {
+/// Saves a group under `name` (written to a temporary file, then renamed). The file is
+/// self-contained: a CI job can keep it as an artifact and put it back into another
+/// dataset's `baselines/` directory.
+pub fn save_baseline(data: &Path, name: &str, group: &SavedGroup) -> Result<PathBuf> {
     let path = baseline_path(data, name);
     let fail = |e: std::io::Error| AnalysisError::Baseline {
         path: path.clone(),
         reason: e.to_string(),
     };
     std::fs::create_dir_all(path.parent().unwrap_or(data)).map_err(fail)?;
-    let text = serde_json::to_string_pretty(samples).map_err(|e| AnalysisError::Baseline {
+    let text = serde_json::to_string_pretty(group).map_err(|e| AnalysisError::Baseline {
         path: path.clone(),
         reason: e.to_string(),
     })?;
@@ -210,7 +280,7 @@ pub fn save_baseline(data: &Path, name: &str, samples: &[SavedSample]) -> Result
     Ok(path)
 }
 
-fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
     sorted.sort_by(f64::total_cmp);
     quantile_sorted(&sorted, 0.5)

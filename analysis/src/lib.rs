@@ -13,6 +13,7 @@ pub mod prices;
 pub mod probe;
 pub mod projections;
 pub mod query;
+pub mod release;
 pub mod report_content;
 pub mod scan;
 pub mod sessions;

@@ -42,7 +42,7 @@ const PALETTE: [RGBColor; 6] = [
 
 static FONT: Once = Once::new();
 
-fn register_font() {
+pub(crate) fn register_font() {
     FONT.call_once(|| {
         // The bundled font always parses; a failure would only cost the text.
         let _ = plotters::style::register_font(
@@ -102,7 +102,7 @@ pub fn available(data: &ChartData) -> Vec<ChartKind> {
     kinds
 }
 
-fn chart_error<E: std::fmt::Debug>(e: E) -> ReportError {
+pub(crate) fn chart_error<E: std::fmt::Debug>(e: E) -> ReportError {
     ReportError::Chart(format!("{e:?}"))
 }
 
@@ -178,7 +178,7 @@ fn titled<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
 }
 
 /// Category labels on an f64 axis whose categories sit at 0, 1, 2, ...
-fn category<'a>(labels: &'a [String]) -> impl Fn(&f64) -> String + 'a {
+pub(crate) fn category<'a>(labels: &'a [String]) -> impl Fn(&f64) -> String + 'a {
     move |x: &f64| {
         let i = x.round();
         if (x - i).abs() < 1e-6 && i >= 0.0 {

@@ -90,7 +90,9 @@ const CSV_FIELDS: [&str; 13] = [
     "verdict",
 ];
 
-fn objects(rows: &[Comparison]) -> Result<Vec<serde_json::Value>> {
+/// The comparison rows as JSON objects (each with its metric's `direction`): one shape for
+/// `runlens compare` and the release comparison report.
+pub fn comparison_objects(rows: &[Comparison]) -> Result<Vec<serde_json::Value>> {
     rows.iter()
         .map(|r| {
             let mut object = keyed(&[], &[], r)?;
@@ -109,7 +111,7 @@ pub fn render_json(
     let value = serde_json::json!({
         "threshold": threshold,
         "method": method_line(threshold),
-        "rows": objects(rows)?,
+        "rows": comparison_objects(rows)?,
         "speedup": claim,
     });
     Ok(serde_json::to_string_pretty(&value).map_err(ReportError::Json)? + "\n")
@@ -117,7 +119,7 @@ pub fn render_json(
 
 /// The comparison rows as CSV.
 pub fn render_csv(rows: &[Comparison]) -> Result<String> {
-    to_csv(&header(&[], &CSV_FIELDS), &objects(rows)?)
+    to_csv(&header(&[], &CSV_FIELDS), &comparison_objects(rows)?)
 }
 
 /// The answer to a claimed speed-up, with the evidence.

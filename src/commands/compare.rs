@@ -3,7 +3,7 @@
 use runlens_analysis::DatasetReader;
 use runlens_analysis::catalogue;
 use runlens_analysis::compare::{
-    Change, GroupSpec, compare, group_samples, save_baseline, speedup_claim,
+    Change, GroupSpec, compare, load_group, save_baseline, speedup_claim,
 };
 
 use super::{Outcome, UsageError, print_stdout};
@@ -23,7 +23,7 @@ pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome>
     for metric in &args.metrics {
         catalogue::lookup(metric).map_err(UsageError)?;
     }
-    let baseline = group_samples(&reader, data, &args.baseline, args.phase).map_err(usage)?;
+    let baseline = load_group(&reader, data, &args.baseline, args.phase).map_err(usage)?;
     if let Some(name) = &args.save_baseline {
         if matches!(args.baseline, GroupSpec::Saved(_)) {
             return Err(UsageError(
@@ -48,7 +48,10 @@ pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome>
     if matches!(candidate_spec, GroupSpec::Saved(_)) {
         return Err(UsageError("--candidate takes a filter, not saved:".into()).into());
     }
-    let candidate = group_samples(&reader, data, candidate_spec, args.phase).map_err(usage)?;
+    let candidate = load_group(&reader, data, candidate_spec, args.phase)
+        .map_err(usage)?
+        .samples;
+    let baseline = baseline.samples;
     if baseline.is_empty() {
         return Err(UsageError("the baseline matches no measurement".into()).into());
     }

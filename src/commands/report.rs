@@ -2,6 +2,8 @@
 
 use anyhow::Context;
 use runlens_analysis::DatasetReader;
+use runlens_analysis::compare::{GroupSpec, load_group};
+use runlens_analysis::release::{ReleaseOptions, ReleaseVerdict, release_comparison};
 use runlens_analysis::report_content::{ReportOptions, ReportVerdict, build_report};
 use runlens_ingest::formats::ParseOptions;
 use runlens_ingest::schema::Labels;
@@ -55,6 +57,14 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
         ),
         None => None,
     };
+    if let (Some(baseline), Some(candidate)) = (&args.baseline, &args.candidate) {
+        let outcome = release_report(data, &args, baseline, candidate, prices)?;
+        return Ok(if inputs_rejected {
+            Outcome::Rejected
+        } else {
+            outcome
+        });
+    }
     let options = ReportOptions {
         by: args
             .by
@@ -121,4 +131,74 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
             Outcome::Success
         },
     )
+}
+
+/// The release comparison report: baseline against candidate. Exit 1 on a regression (or a
+/// claim that does not hold).
+fn release_report(
+    data: &std::path::Path,
+    args: &ReportArgs,
+    baseline: &GroupSpec,
+    candidate: &GroupSpec,
+    prices: Option<runlens_analysis::prices::PriceTable>,
+) -> anyhow::Result<Outcome> {
+    for metric in &args.metrics {
+        runlens_analysis::catalogue::lookup(metric).map_err(UsageError)?;
+    }
+    if matches!(candidate, GroupSpec::Saved(_)) {
+        return Err(UsageError("--candidate takes a filter, not saved:".into()).into());
+    }
+    if prices.is_some() {
+        return Err(UsageError(
+            "--prices is not used by the release comparison (its costs are priced as `compare` \
+             prices them)"
+                .into(),
+        )
+        .into());
+    }
+    let reader = DatasetReader::new(data);
+    let usage = |e: runlens_analysis::AnalysisError| -> anyhow::Error {
+        match e {
+            e @ (runlens_analysis::AnalysisError::UnknownLabel { .. }
+            | runlens_analysis::AnalysisError::Baseline { .. }) => UsageError(e.to_string()).into(),
+            other => other.into(),
+        }
+    };
+    let baseline_group = load_group(&reader, data, baseline, true).map_err(usage)?;
+    let candidate_group = load_group(&reader, data, candidate, true).map_err(usage)?;
+    if baseline_group.samples.is_empty() {
+        return Err(UsageError("the baseline matches no measurement".into()).into());
+    }
+    if candidate_group.samples.is_empty() {
+        return Err(UsageError("the candidate matches no measurement".into()).into());
+    }
+    let options = ReleaseOptions {
+        baseline: baseline.clone(),
+        candidate: candidate.clone(),
+        threshold: args.threshold,
+        metrics: args.metrics.clone(),
+        claims: args.expect_speedup.clone(),
+        workflows_per_day: args.workflows_per_day,
+    };
+    let comparison = release_comparison(&options, baseline_group, candidate_group);
+    let text = match args.format {
+        ReportFormat::Md => runlens_reports::release::render_markdown(&comparison),
+        ReportFormat::Json => runlens_reports::release::render_json(&comparison)?,
+        ReportFormat::Csv => runlens_reports::release::render_csv(&comparison)?,
+        ReportFormat::Html => {
+            let charts = runlens_reports::release_charts::release_charts(&comparison)?;
+            runlens_reports::release_html::render_html(&comparison, &charts)
+        }
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, &text).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print_stdout(&text)?,
+    }
+    Ok(if comparison.verdict == ReleaseVerdict::Regression {
+        Outcome::Rejected
+    } else {
+        Outcome::Success
+    })
 }

@@ -9,5 +9,6 @@ mod durability;
 mod ingest;
 mod query;
 mod record;
+mod release;
 mod report;
 mod validate;

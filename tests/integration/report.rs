@@ -72,7 +72,7 @@ fn report_writes_to_a_file_and_judges_targets() {
 }
 
 /// Debian's Chromium, if installed (`.ci/run` installs it and sets RUNLENS_REQUIRE_CHROMIUM).
-fn chromium() -> Option<std::path::PathBuf> {
+pub(crate) fn chromium() -> Option<std::path::PathBuf> {
     let found = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
         .iter()
         .map(std::path::PathBuf::from)
@@ -88,7 +88,10 @@ fn chromium() -> Option<std::path::PathBuf> {
 }
 
 /// Chromium headless with the flags this machine needs (no sandbox as root, no network).
-fn headless(chromium: &std::path::Path, profile: &std::path::Path) -> std::process::Command {
+pub(crate) fn headless(
+    chromium: &std::path::Path,
+    profile: &std::path::Path,
+) -> std::process::Command {
     let mut cmd = std::process::Command::new(chromium);
     cmd.args([
         "--headless",

@@ -206,22 +206,37 @@ pub fn samples(
     for gathered in gather::gather_all(reader, &options, &[Vec::new()])? {
         for group in gathered.groups {
             for (&metric, series) in gathered.source.metrics.iter().zip(&group.values) {
-                let values: Vec<f64> = series
+                let mut values: Vec<f64> = series
                     .as_ref()
                     .and_then(|s| s.f64().ok())
                     .map(|ca| ca.iter().flatten().collect())
                     .unwrap_or_default();
+                // Sorted: the files are read in parallel, and a seeded bootstrap gives the
+                // same interval only for the values in the same order.
+                values.sort_by(f64::total_cmp);
                 if !values.is_empty() {
-                    out.push(Sample {
-                        metric,
-                        phase: group.phase.clone(),
-                        values,
-                    });
+                    out.push((
+                        group.phase_order,
+                        Sample {
+                            metric,
+                            phase: group.phase.clone(),
+                            values,
+                        },
+                    ));
                 }
             }
         }
     }
-    Ok(out)
+    // One order whatever order the groups came in: the catalogue's metrics, each with its
+    // total first and then its phases in the order they ran.
+    out.sort_by(|(order_a, a), (order_b, b)| {
+        let key =
+            |s: &Sample, order: i64| (catalogue::position(s.metric), s.phase != TOTAL_PHASE, order);
+        key(a, *order_a)
+            .cmp(&key(b, *order_b))
+            .then_with(|| a.phase.cmp(&b.phase))
+    });
+    Ok(out.into_iter().map(|(_, sample)| sample).collect())
 }
 
 /// The tables `analyze` reads.
