@@ -92,7 +92,7 @@ pub fn release_charts(r: &ReleaseComparison) -> Result<Vec<ReleaseChart>> {
             continue;
         }
         // Mean and 95 % CI per phase and side.
-        let bars: Vec<[Option<(f64, Option<(f64, f64)>)>; 2]> = phases
+        let bars: Vec<[Bar; 2]> = phases
             .iter()
             .map(|phase| {
                 sides.map(|side| {
@@ -180,6 +180,7 @@ fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Result<()> 
     Ok(())
 }
 
+/// One bar: the mean and its 95 % CI (None: the side did not measure the phase).
 type Bar = Option<(f64, Option<(f64, f64)>)>;
 
 fn draw_phase_bars<DB: DrawingBackend>(

@@ -34,7 +34,11 @@ fn verdict_class(verdict: ReleaseVerdict) -> &'static str {
     }
 }
 
-fn table(out: &mut String, header: &[&str], rows: &[(Option<&str>, Vec<(String, bool)>)]) {
+/// A table row: its class (`worse`, `better`) and its cells, each with whether it is a
+/// number (right-aligned).
+type Row = (Option<&'static str>, Vec<(String, bool)>);
+
+fn table(out: &mut String, header: &[&str], rows: &[Row]) {
     out.push_str("<table>\n<thead><tr>");
     for h in header {
         let _ = write!(out, "<th>{}</th>", escape(h));
@@ -56,10 +60,7 @@ fn table(out: &mut String, header: &[&str], rows: &[(Option<&str>, Vec<(String, 
     out.push_str("</tbody></table>\n");
 }
 
-fn comparison_rows(
-    rows: &[&Comparison],
-    with_phase: bool,
-) -> Vec<(Option<&'static str>, Vec<(String, bool)>)> {
+fn comparison_rows(rows: &[&Comparison], with_phase: bool) -> Vec<Row> {
     rows.iter()
         .map(|c| {
             let class = match c.verdict {
