@@ -21,24 +21,36 @@ use plotters::prelude::*;
 use plotters::style::FontStyle;
 use runlens_analysis::chart_data::ChartData;
 
+use runlens_analysis::catalogue::Unit;
+
 use crate::error::{ReportError, Result};
 use crate::prices::format_usd;
-use crate::units::format_duration_ms;
 
 /// Chart size, pixels.
 pub const WIDTH: u32 = 900;
 /// Chart size, pixels.
 pub const HEIGHT: u32 = 480;
 
-/// Dark to light, alternating hue (Okabe–Ito colours ordered by lightness).
-const PALETTE: [RGBColor; 6] = [
+/// Twelve colours, none repeated within a chart: the Okabe–Ito set (ordered to alternate
+/// dark and light, so neighbours stay apart in greyscale) and four more of Paul Tol's.
+/// A chart with more categories groups the smallest as "other".
+pub const PALETTE: [RGBColor; 12] = [
     RGBColor(0, 60, 120),
     RGBColor(230, 159, 0),
     RGBColor(0, 114, 178),
     RGBColor(240, 228, 66),
-    RGBColor(86, 180, 233),
+    RGBColor(0, 158, 115),
     RGBColor(204, 121, 167),
+    RGBColor(213, 94, 0),
+    RGBColor(86, 180, 233),
+    RGBColor(68, 68, 68),
+    RGBColor(153, 153, 51),
+    RGBColor(136, 34, 85),
+    RGBColor(170, 170, 170),
 ];
+
+/// Width of the legend's column right of the plot area, pixels.
+pub const LEGEND_WIDTH: u32 = 170;
 
 static FONT: Once = Once::new();
 
@@ -104,6 +116,63 @@ pub fn available(data: &ChartData) -> Vec<ChartKind> {
 
 pub(crate) fn chart_error<E: std::fmt::Debug>(e: E) -> ReportError {
     ReportError::Chart(format!("{e:?}"))
+}
+
+/// How values of a unit are shown on an axis: divided by a factor, under a unit name
+/// (durations of two seconds and more in seconds, bytes in MiB).
+pub(crate) fn axis_unit(unit: Unit, max: f64) -> (f64, &'static str) {
+    match unit {
+        Unit::Ms if max >= 2_000.0 => (1_000.0, "s"),
+        Unit::Ms => (1.0, "ms"),
+        Unit::Bytes => (1024.0 * 1024.0, "MiB"),
+        Unit::Usd => (1.0, "USD"),
+        Unit::Tokens => (1.0, "tokens"),
+        Unit::TokensPerS => (1.0, "tokens/s"),
+        Unit::Calls => (1.0, "calls"),
+        Unit::Files => (1.0, "files"),
+    }
+}
+
+/// A tick label of an axis scaled by `divisor`.
+fn scaled(divisor: f64) -> impl Fn(&f64) -> String {
+    move |v: &f64| {
+        let x = v / divisor;
+        if x.abs() >= 100.0 || x == x.trunc() {
+            format!("{x:.0}")
+        } else {
+            format!("{x:.1}")
+        }
+    }
+}
+
+/// The legend in its own column right of the plot area (`area`): a framed box, a swatch
+/// and a name per entry.
+pub(crate) fn draw_legend<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    entries: &[(String, RGBColor)],
+) -> Result<()> {
+    let (x, y) = (12, 60);
+    let row = 24;
+    area.draw(&Rectangle::new(
+        [(x, y), (x + 150, y + 12 + row * entries.len() as i32)],
+        BLACK.stroke_width(1),
+    ))
+    .map_err(chart_error)?;
+    for (i, (name, colour)) in entries.iter().enumerate() {
+        let top = y + 10 + row * i as i32;
+        area.draw(&Rectangle::new(
+            [(x + 10, top), (x + 26, top + 16)],
+            colour.filled(),
+        ))
+        .map_err(chart_error)?;
+        area.draw(&Text::new(
+            name.clone(),
+            (x + 34, top + 1),
+            ("sans-serif", 14),
+        ))
+        .map_err(chart_error)?;
+    }
+    Ok(())
 }
 
 /// The chart as an SVG document.
@@ -193,6 +262,35 @@ fn top(max: f64) -> f64 {
     if max > 0.0 { max * 1.15 } else { 1.0 }
 }
 
+/// The phases to draw and their means `[group][phase]`: all of them up to the palette's
+/// size, else the largest (by total mean) in their order and the rest summed as "other".
+fn phases_within_palette(phases: &[String], mean_ms: &[Vec<f64>]) -> (Vec<String>, Vec<Vec<f64>>) {
+    if phases.len() <= PALETTE.len() {
+        return (phases.to_vec(), mean_ms.to_vec());
+    }
+    let total = |p: usize| mean_ms.iter().map(|row| row[p]).sum::<f64>();
+    let mut by_size: Vec<usize> = (0..phases.len()).collect();
+    by_size.sort_by(|&a, &b| total(b).total_cmp(&total(a)));
+    let mut kept: Vec<usize> = by_size[..PALETTE.len() - 1].to_vec();
+    kept.sort_unstable();
+    let mut names: Vec<String> = kept.iter().map(|&p| phases[p].clone()).collect();
+    names.push("other".into());
+    let means = mean_ms
+        .iter()
+        .map(|row| {
+            let mut out: Vec<f64> = kept.iter().map(|&p| row[p]).collect();
+            out.push(
+                (0..phases.len())
+                    .filter(|p| !kept.contains(p))
+                    .map(|p| row[p])
+                    .sum(),
+            );
+            out
+        })
+        .collect();
+    (names, means)
+}
+
 fn draw_phases<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &ChartData,
@@ -201,52 +299,39 @@ fn draw_phases<DB: DrawingBackend>(
     let Some(stack) = &data.phases else {
         return Ok(());
     };
-    let totals: Vec<f64> = stack.mean_ms.iter().map(|row| row.iter().sum()).collect();
+    let (phases, mean_ms) = phases_within_palette(&stack.phases, &stack.mean_ms);
+    let totals: Vec<f64> = mean_ms.iter().map(|row| row.iter().sum()).collect();
     let max = totals.iter().copied().fold(0.0, f64::max);
+    let (divisor, unit) = axis_unit(Unit::Ms, max);
     let n = stack.groups.len();
-    let mut chart = titled(root, title, -0.5..(n as f64 - 0.5), 0.0..top(max), 40)?;
+    let (plot, legend_area) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+    let mut chart = titled(&plot, title, -0.5..(n as f64 - 0.5), 0.0..top(max), 40)?;
     let labels = stack.groups.clone();
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n.max(1))
         .x_label_formatter(&category(&labels))
-        .y_label_formatter(&|v| format_duration_ms(*v))
-        .y_desc("mean time per run")
+        .y_label_formatter(&scaled(divisor))
+        .y_desc(format!("mean time per run ({unit})"))
         .x_desc(stack.grouped_by.as_str())
         .draw()
         .map_err(chart_error)?;
-    for (p, phase) in stack.phases.iter().enumerate() {
-        let color = PALETTE[p % PALETTE.len()];
+    let mut entries = Vec::new();
+    for (p, phase) in phases.iter().enumerate() {
+        let color = PALETTE[p];
         let bars = (0..n).map(|g| {
-            let below: f64 = stack.mean_ms[g][..p].iter().sum();
+            let below: f64 = mean_ms[g][..p].iter().sum();
             let x = g as f64;
             Rectangle::new(
-                [(x - 0.3, below), (x + 0.3, below + stack.mean_ms[g][p])],
+                [(x - 0.3, below), (x + 0.3, below + mean_ms[g][p])],
                 color.filled(),
             )
         });
-        chart
-            .draw_series(bars)
-            .map_err(chart_error)?
-            .label(phase.as_str())
-            .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], color.filled()));
+        chart.draw_series(bars).map_err(chart_error)?;
+        entries.push((phase.clone(), color));
     }
-    legend(&mut chart, SeriesLabelPosition::UpperRight)
-}
-
-fn legend<'a, DB: DrawingBackend + 'a, X: Ranged, Y: Ranged>(
-    chart: &mut ChartContext<'a, DB, Cartesian2d<X, Y>>,
-    position: SeriesLabelPosition,
-) -> Result<()> {
-    chart
-        .configure_series_labels()
-        .position(position)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK)
-        .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(chart_error)
+    draw_legend(&legend_area, &entries)
 }
 
 fn draw_ttft<DB: DrawingBackend>(
@@ -261,6 +346,7 @@ fn draw_ttft<DB: DrawingBackend>(
         .flat_map(|d| d.values.iter().copied())
         .fold(0.0, f64::max);
     let n = labels.len();
+    let (divisor, unit) = axis_unit(Unit::Ms, max);
     let mut chart = titled(
         root,
         title,
@@ -268,13 +354,14 @@ fn draw_ttft<DB: DrawingBackend>(
         0.0f32..top(max) as f32,
         40,
     )?;
+    let ticks = scaled(divisor);
     chart
         .configure_mesh()
         .disable_x_mesh()
         .x_labels(n.max(1))
         .x_label_formatter(&category(&labels))
-        .y_label_formatter(&|v| format_duration_ms(f64::from(*v)))
-        .y_desc("time to first token")
+        .y_label_formatter(&|v| ticks(&f64::from(*v)))
+        .y_desc(format!("time to first token ({unit})"))
         .x_desc("model")
         .draw()
         .map_err(chart_error)?;
@@ -328,24 +415,30 @@ fn draw_speed<DB: DrawingBackend>(
 ) -> Result<()> {
     let max_x = data.speed.iter().map(|p| p.x).fold(0.0, f64::max);
     let max_y = data.speed.iter().map(|p| p.y).fold(0.0, f64::max);
-    let mut chart = titled(root, title, 0.0..top(max_x), 0.0..top(max_y), 40)?;
+    let (divisor, unit) = axis_unit(Unit::Ms, max_x);
+    let (plot, legend_area) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+    let mut chart = titled(&plot, title, 0.0..top(max_x), 0.0..top(max_y), 40)?;
     chart
         .configure_mesh()
-        .x_label_formatter(&|v| format_duration_ms(*v))
-        .x_desc("TTFT p50")
+        .x_label_formatter(&scaled(divisor))
+        .x_desc(format!("TTFT p50 ({unit})"))
         .y_desc("output tokens/s (mean)")
         .draw()
         .map_err(chart_error)?;
+    // One colour a model; past the palette's size the rest share the last as "other".
+    let mut entries: Vec<(String, RGBColor)> = Vec::new();
     for (i, p) in data.speed.iter().enumerate() {
-        let color = PALETTE[i % PALETTE.len()];
+        let color = PALETTE[i.min(PALETTE.len() - 1)];
         chart
             .draw_series(std::iter::once(Circle::new((p.x, p.y), 6, color.filled())))
-            .map_err(chart_error)?
-            .label(p.label.as_str())
-            .legend(move |(x, y)| Circle::new((x + 6, y), 5, color.filled()));
+            .map_err(chart_error)?;
+        if i < PALETTE.len() - 1 || data.speed.len() == PALETTE.len() {
+            entries.push((p.label.clone(), color));
+        } else if i == PALETTE.len() - 1 {
+            entries.push(("other".into(), color));
+        }
     }
-    // Fast models sit top left: the legend goes where points are rarest.
-    legend(&mut chart, SeriesLabelPosition::LowerRight)
+    draw_legend(&legend_area, &entries)
 }
 
 fn draw_trend<DB: DrawingBackend>(
@@ -359,14 +452,15 @@ fn draw_trend<DB: DrawingBackend>(
     let labels: Vec<String> = trend.points.iter().map(|p| p.0.clone()).collect();
     let max = trend.points.iter().map(|p| p.1).fold(0.0, f64::max);
     let n = labels.len();
+    let (divisor, unit) = axis_unit(Unit::Ms, max);
     let mut chart = titled(root, title, -0.5..(n as f64 - 0.5), 0.0..top(max), 40)?;
     chart
         .configure_mesh()
         .x_labels(n.max(1))
         .x_label_formatter(&category(&labels))
-        .y_label_formatter(&|v| format_duration_ms(*v))
+        .y_label_formatter(&scaled(divisor))
         .x_desc("version")
-        .y_desc(format!("mean {}", trend.metric))
+        .y_desc(format!("mean {} ({unit})", trend.metric.replace('_', " ")))
         .draw()
         .map_err(chart_error)?;
     let points: Vec<(f64, f64)> = trend
@@ -441,6 +535,72 @@ mod tests {
         let phases = render_svg(&data, available(&data)[0]).expect("svg");
         assert!(phases.contains("plan") && phases.contains("ollama"));
         assert!(phases.contains("time per run"));
+    }
+
+    /// Fourteen phases: twelve colours, none repeated (the two smallest phases as
+    /// "other"), the legend right of the plot area, and a unit in every y-axis title.
+    #[test]
+    fn colours_never_repeat_legends_sit_outside_and_axes_name_their_units() {
+        let mut data = data();
+        let phases: Vec<String> = (0..14).map(|i| format!("phase {i}")).collect();
+        // Phases 3 and 7 are the smallest: they become "other".
+        let means: Vec<f64> = (0..14)
+            .map(|i| {
+                if i == 3 || i == 7 {
+                    10.0
+                } else {
+                    1000.0 + i as f64
+                }
+            })
+            .collect();
+        data.phases = Some(PhaseStack {
+            groups: vec!["all".into()],
+            grouped_by: "runs".into(),
+            phases,
+            mean_ms: vec![means],
+        });
+        let svg = render_svg(&data, available(&data)[0]).expect("svg");
+        let rect = regex::Regex::new(r#"<rect x="(\d+)" y="\d+" width="(\d+)" height="\d+" opacity="1" fill="(#[0-9A-F]{6})""#)
+            .expect("regex");
+        let boundary = (WIDTH - LEGEND_WIDTH) as i64;
+        let (mut bars, mut swatches) = (Vec::new(), Vec::new());
+        for c in rect.captures_iter(&svg) {
+            let (x, width): (i64, i64) = (c[1].parse().expect("x"), c[2].parse().expect("w"));
+            let fill = c[3].to_string();
+            if fill == "#FFFFFF" {
+                continue;
+            }
+            if x >= boundary {
+                swatches.push(fill);
+            } else {
+                assert!(x + width <= boundary, "a bar reaches into the legend");
+                bars.push(fill);
+            }
+        }
+        let mut distinct = bars.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!((bars.len(), distinct.len()), (12, 12), "{bars:?}");
+        assert_eq!(
+            swatches, bars,
+            "the legend shows the bars' colours in order"
+        );
+        assert!(svg.contains(">\nother\n<") && !svg.contains(">\nphase 3\n<"));
+        let rotated = regex::Regex::new(r#"rotate\(270[^>]*>\s*([^<]*?)\s*<"#).expect("regex");
+        for kind in available(&data) {
+            let svg = render_svg(&data, kind).expect("svg");
+            let title = rotated
+                .captures(&svg)
+                .map(|c| c[1].to_string())
+                .unwrap_or_default();
+            assert!(
+                ["(s)", "(ms)", "USD", "tokens/s"]
+                    .iter()
+                    .any(|u| title.contains(u)),
+                "{}: {title:?}",
+                kind.name
+            );
+        }
     }
 
     #[test]

@@ -41,7 +41,11 @@ fn table(out: &mut String, df: &DataFrame) {
     }
     out.push_str("<table>\n<thead><tr>");
     for c in df.columns() {
-        let _ = write!(out, "<th>{}</th>", escape(c.name()));
+        let _ = write!(
+            out,
+            "<th>{}</th>",
+            escape(&crate::report::header_for_people(c.name()))
+        );
     }
     out.push_str("</tr></thead>\n<tbody>\n");
     for i in 0..df.height() {
@@ -95,7 +99,7 @@ pub fn render_html(report: &Report, charts: &[(ChartKind, String)]) -> String {
         let _ = writeln!(
             out,
             "<tr><th>{}</th><td class=\"num\">{}</td></tr>",
-            escape(label),
+            escape(&crate::report::header_for_people(label)),
             escape(&value)
         );
     }

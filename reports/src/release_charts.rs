@@ -17,7 +17,9 @@ use runlens_analysis::compare::SavedSample;
 use runlens_analysis::release::ReleaseComparison;
 use runlens_analysis::stats::summarize;
 
-use crate::charts::{HEIGHT, WIDTH, category, chart_error, register_font};
+use crate::charts::{
+    HEIGHT, LEGEND_WIDTH, WIDTH, axis_unit, category, chart_error, draw_legend, register_font,
+};
 use crate::error::Result;
 
 /// The series' colours: baseline (dark blue), candidate (orange); apart in hue and in
@@ -25,8 +27,14 @@ use crate::error::Result;
 pub const SERIES_COLOURS: [RGBColor; 2] = [RGBColor(0, 60, 120), RGBColor(230, 159, 0)];
 /// The series' names in the legends.
 pub const SERIES_NAMES: [&str; 2] = ["baseline", "candidate"];
-/// Width of the legend's column to the right of the plot area, pixels.
-pub const LEGEND_WIDTH: u32 = 170;
+
+fn series_entries() -> Vec<(String, RGBColor)> {
+    SERIES_NAMES
+        .iter()
+        .zip(SERIES_COLOURS)
+        .map(|(name, colour)| (name.to_string(), colour))
+        .collect()
+}
 
 /// Metrics drawn per phase, in order.
 const PHASE_METRICS: [&str; 4] = [
@@ -47,20 +55,6 @@ pub struct ReleaseChart {
     pub title: String,
     /// The SVG document.
     pub svg: String,
-}
-
-/// How values of a unit are shown on an axis: divided by a factor, under a unit name.
-fn axis_unit(unit: Unit, max: f64) -> (f64, &'static str) {
-    match unit {
-        Unit::Ms if max >= 2_000.0 => (1_000.0, "s"),
-        Unit::Ms => (1.0, "ms"),
-        Unit::Bytes => (1024.0 * 1024.0, "MiB"),
-        Unit::Usd => (1.0, "USD"),
-        Unit::Tokens => (1.0, "tokens"),
-        Unit::TokensPerS => (1.0, "tokens/s"),
-        Unit::Calls => (1.0, "calls"),
-        Unit::Files => (1.0, "files"),
-    }
 }
 
 /// The per-phase samples of `metric` in `samples`, in their order.
@@ -153,33 +147,6 @@ fn svg(draw: impl FnOnce(&DrawingArea<SVGBackend<'_>, Shift>) -> Result<()>) -> 
     Ok(svg)
 }
 
-/// The legend in its own column right of the plot area: a framed box, a swatch and a name
-/// per series.
-fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>) -> Result<()> {
-    let (x, y) = (12, 60);
-    let row = 26;
-    area.draw(&Rectangle::new(
-        [(x, y), (x + 140, y + 12 + row * SERIES_NAMES.len() as i32)],
-        BLACK.stroke_width(1),
-    ))
-    .map_err(chart_error)?;
-    for (i, (name, colour)) in SERIES_NAMES.iter().zip(SERIES_COLOURS).enumerate() {
-        let top = y + 10 + row * i as i32;
-        area.draw(&Rectangle::new(
-            [(x + 10, top), (x + 26, top + 16)],
-            colour.filled(),
-        ))
-        .map_err(chart_error)?;
-        area.draw(&Text::new(
-            name.to_string(),
-            (x + 34, top + 1),
-            ("sans-serif", 15),
-        ))
-        .map_err(chart_error)?;
-    }
-    Ok(())
-}
-
 /// One bar: the mean and its 95 % CI (None: the side did not measure the phase).
 type Bar = Option<(f64, Option<(f64, f64)>)>;
 
@@ -248,7 +215,7 @@ fn draw_phase_bars<DB: DrawingBackend>(
                 .map_err(chart_error)?;
         }
     }
-    draw_legend(&legend)
+    draw_legend(&legend, &series_entries())
 }
 
 fn draw_distributions<DB: DrawingBackend>(
@@ -304,7 +271,7 @@ fn draw_distributions<DB: DrawingBackend>(
             ))
             .map_err(chart_error)?;
     }
-    draw_legend(&legend)
+    draw_legend(&legend, &series_entries())
 }
 
 #[cfg(test)]

@@ -29,6 +29,21 @@ fn unit_of_column(name: &str) -> Option<Unit> {
         .map(|(_, unit)| unit)
 }
 
+/// A column name or headline label as people read it: the unit suffix dropped (the values
+/// carry their unit: "6.90 s", "137.0 MiB", "$0.42") and `_` as spaces, so
+/// `mean_time_ms` reads "mean time" and "mean peak memory per run (bytes)" reads "mean peak
+/// memory per run". CSV and JSON keep the names.
+pub(crate) fn header_for_people(name: &str) -> String {
+    let mut text = name;
+    for suffix in ["_ms", "_usd", "_bytes", " (ms)", " (usd)", " (bytes)"] {
+        if let Some(stripped) = text.strip_suffix(suffix) {
+            text = stripped;
+            break;
+        }
+    }
+    text.replace('_', " ")
+}
+
 /// A number in the unit its name ends with (a count otherwise).
 pub(crate) fn readable(name: &str, value: f64) -> String {
     match unit_of_column(name) {
@@ -69,7 +84,10 @@ fn markdown_table(df: &DataFrame) -> String {
     }
     let columns = df.columns();
     let mut out = String::new();
-    let names: Vec<String> = columns.iter().map(|c| md_cell(c.name())).collect();
+    let names: Vec<String> = columns
+        .iter()
+        .map(|c| md_cell(&header_for_people(c.name())))
+        .collect();
     let _ = writeln!(out, "| {} |", names.join(" | "));
     let rule: Vec<&str> = columns
         .iter()
@@ -106,7 +124,7 @@ pub fn render_markdown(report: &Report) -> String {
         let value = value
             .map(|v| readable(label, v))
             .unwrap_or_else(|| "—".into());
-        let _ = writeln!(out, "| {} | {value} |", md_cell(label));
+        let _ = writeln!(out, "| {} | {value} |", md_cell(&header_for_people(label)));
     }
     if !report.by.is_empty() {
         let _ = writeln!(out, "\nGrouped by: {}.", report.by.join(", "));
@@ -181,4 +199,20 @@ pub fn render_csv(report: &Report) -> Result<String> {
         out.push_str(&render_frame(&mut section.frame.clone(), FrameFormat::Csv)?);
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::header_for_people;
+
+    #[test]
+    fn headers_lose_their_unit_suffix_and_underscores() {
+        assert_eq!(header_for_people("mean_time_ms"), "mean time");
+        assert_eq!(header_for_people("total_cost_usd"), "total cost");
+        assert_eq!(
+            header_for_people("mean peak memory per run (bytes)"),
+            "mean peak memory per run"
+        );
+        assert_eq!(header_for_people("session_id"), "session id");
+    }
 }
