@@ -179,6 +179,15 @@ pub struct ReleaseComparison {
     pub candidate_samples: Vec<SavedSample>,
 }
 
+impl ReleaseComparison {
+    /// The comparisons of the totals, and those of the phases, each in their order.
+    pub fn totals_and_phases(&self) -> (Vec<&Comparison>, Vec<&Comparison>) {
+        self.comparisons
+            .iter()
+            .partition(|c| c.phase == crate::analyze::TOTAL_PHASE)
+    }
+}
+
 /// Compares two groups as measured (per phase): see the module documentation.
 pub fn release_comparison(
     options: &ReleaseOptions,

@@ -223,14 +223,14 @@ fn draw<DB: DrawingBackend>(
 }
 
 /// A chart's drawing context over the coordinates `X` and `Y` stand for.
-type Chart<'a, DB, X, Y> = ChartContext<
+pub(crate) type Chart<'a, DB, X, Y> = ChartContext<
     'a,
     DB,
     Cartesian2d<<X as AsRangedCoord>::CoordDescType, <Y as AsRangedCoord>::CoordDescType>,
 >;
 
 /// A chart with the report's look: title, margins, room for the axis labels.
-fn titled<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
+pub(crate) fn titled<'a, DB: DrawingBackend, X: AsRangedCoord, Y: AsRangedCoord>(
     root: &'a DrawingArea<DB, Shift>,
     title: &str,
     x: X,

@@ -7,7 +7,6 @@
 
 use std::fmt::Write as _;
 
-use runlens_analysis::analyze::TOTAL_PHASE;
 use runlens_analysis::catalogue::Unit;
 use runlens_analysis::compare::{Change, Comparison, SpeedupClaim};
 use runlens_analysis::projections::PERIODS;
@@ -105,6 +104,17 @@ pub fn claim_text(c: &SpeedupClaim) -> String {
     )
 }
 
+/// The headers of a comparison table (after `Phase`, in the per-phase one).
+pub const COMPARISON_HEADER: [&str; 7] = [
+    "Metric",
+    "Baseline median",
+    "Candidate median",
+    "Change",
+    "Ratio (95 % CI)",
+    "p",
+    "Verdict",
+];
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
 }
@@ -153,15 +163,7 @@ fn comparison_table(rows: &[&Comparison], with_phase: bool) -> String {
     if with_phase {
         names.push("Phase");
     }
-    names.extend([
-        "Metric",
-        "Baseline median",
-        "Candidate median",
-        "Change",
-        "Ratio (95 % CI)",
-        "p",
-        "Verdict",
-    ]);
+    names.extend(COMPARISON_HEADER);
     let offset = usize::from(with_phase);
     header(
         &mut out,
@@ -206,16 +208,7 @@ pub fn render_markdown(r: &ReleaseComparison) -> String {
     if !r.reasons.is_empty() {
         out.push('\n');
     }
-    let totals: Vec<&Comparison> = r
-        .comparisons
-        .iter()
-        .filter(|c| c.phase == TOTAL_PHASE)
-        .collect();
-    let phases: Vec<&Comparison> = r
-        .comparisons
-        .iter()
-        .filter(|c| c.phase != TOTAL_PHASE)
-        .collect();
+    let (totals, phases) = r.totals_and_phases();
     if totals.is_empty() && phases.is_empty() {
         out.push_str("No metric was measured by both the baseline and the candidate.\n\n");
     } else if !totals.is_empty() {

@@ -19,6 +19,7 @@ use runlens_analysis::stats::summarize;
 
 use crate::charts::{
     HEIGHT, LEGEND_WIDTH, WIDTH, axis_unit, category, chart_error, draw_legend, register_font,
+    titled,
 };
 use crate::error::Result;
 
@@ -167,13 +168,7 @@ fn draw_phase_bars<DB: DrawingBackend>(
     let (divisor, unit_name) = axis_unit(unit, max);
     let n = phases.len();
     let top = if max > 0.0 { max / divisor * 1.15 } else { 1.0 };
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5..(n as f64 - 0.5), 0.0..top)
-        .map_err(chart_error)?;
+    let mut chart = titled(&plot, title, -0.5..(n as f64 - 0.5), 0.0..top, 50)?;
     chart
         .configure_mesh()
         .disable_x_mesh()
@@ -229,13 +224,7 @@ fn draw_distributions<DB: DrawingBackend>(
     let (divisor, unit_name) = axis_unit(unit, max);
     let top = if max > 0.0 { max / divisor * 1.15 } else { 1.0 };
     let labels: Vec<String> = SERIES_NAMES.iter().map(|s| s.to_string()).collect();
-    let mut chart = ChartBuilder::on(&plot)
-        .caption(title, ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(50)
-        .y_label_area_size(80)
-        .build_cartesian_2d(-0.5..1.5, 0.0f32..top as f32)
-        .map_err(chart_error)?;
+    let mut chart = titled(&plot, title, -0.5..1.5, 0.0f32..top as f32, 50)?;
     chart
         .configure_mesh()
         .disable_x_mesh()

@@ -5,14 +5,15 @@
 
 use std::fmt::Write as _;
 
-use runlens_analysis::analyze::TOTAL_PHASE;
 use runlens_analysis::compare::{Change, Comparison};
 use runlens_analysis::projections::PERIODS;
 use runlens_analysis::release::{ReleaseComparison, ReleaseVerdict};
 
 use crate::compare::method_line;
 use crate::html::escape;
-use crate::release::{change_text, claim_text, finding_status, metric_words, p_text, ratio_text};
+use crate::release::{
+    COMPARISON_HEADER, change_text, claim_text, finding_status, metric_words, p_text, ratio_text,
+};
 use crate::release_charts::ReleaseChart;
 use crate::units::{format_usd, format_value};
 
@@ -100,16 +101,6 @@ fn comparison_rows(rows: &[&Comparison], with_phase: bool) -> Vec<Row> {
         .collect()
 }
 
-const COMPARISON_HEADER: [&str; 7] = [
-    "Metric",
-    "Baseline median",
-    "Candidate median",
-    "Change",
-    "Ratio (95 % CI)",
-    "p",
-    "Verdict",
-];
-
 fn capitalized(text: &str) -> String {
     let mut chars = text.chars();
     chars
@@ -144,16 +135,7 @@ pub fn render_html(r: &ReleaseComparison, charts: &[ReleaseChart]) -> String {
         }
         out.push_str("</ul>\n");
     }
-    let totals: Vec<&Comparison> = r
-        .comparisons
-        .iter()
-        .filter(|c| c.phase == TOTAL_PHASE)
-        .collect();
-    let phases: Vec<&Comparison> = r
-        .comparisons
-        .iter()
-        .filter(|c| c.phase != TOTAL_PHASE)
-        .collect();
+    let (totals, phases) = r.totals_and_phases();
     if !totals.is_empty() {
         table(
             &mut out,

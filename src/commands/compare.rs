@@ -6,24 +6,18 @@ use runlens_analysis::compare::{
     Change, GroupSpec, compare, load_group, save_baseline, speedup_claim,
 };
 
-use super::{Outcome, UsageError, print_stdout};
+use super::{Outcome, UsageError, print_stdout, usage_or_failure};
 use crate::cli::{CompareArgs, OutputFormat};
 
 /// Runs the command: exit 1 when a metric got worse beyond the threshold or a claimed
 /// speed-up does not hold.
 pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome> {
     let reader = DatasetReader::new(data);
-    let usage = |e: runlens_analysis::AnalysisError| -> anyhow::Error {
-        match e {
-            e @ (runlens_analysis::AnalysisError::UnknownLabel { .. }
-            | runlens_analysis::AnalysisError::Baseline { .. }) => UsageError(e.to_string()).into(),
-            other => other.into(),
-        }
-    };
     for metric in &args.metrics {
         catalogue::lookup(metric).map_err(UsageError)?;
     }
-    let baseline = load_group(&reader, data, &args.baseline, args.phase).map_err(usage)?;
+    let baseline =
+        load_group(&reader, data, &args.baseline, args.phase).map_err(usage_or_failure)?;
     if let Some(name) = &args.save_baseline {
         if matches!(args.baseline, GroupSpec::Saved(_)) {
             return Err(UsageError(
@@ -49,7 +43,7 @@ pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome>
         return Err(UsageError("--candidate takes a filter, not saved:".into()).into());
     }
     let candidate = load_group(&reader, data, candidate_spec, args.phase)
-        .map_err(usage)?
+        .map_err(usage_or_failure)?
         .samples;
     let baseline = baseline.samples;
     if baseline.is_empty() {

@@ -30,6 +30,16 @@ pub enum Outcome {
 #[error("{0}")]
 pub struct UsageError(pub String);
 
+/// An analysis error as the CLI reports it: what the user asked wrongly (an unknown label
+/// key, a saved baseline that is missing or unreadable) is a usage error (exit 2).
+pub fn usage_or_failure(e: runlens_analysis::AnalysisError) -> anyhow::Error {
+    match e {
+        e @ (runlens_analysis::AnalysisError::UnknownLabel { .. }
+        | runlens_analysis::AnalysisError::Baseline { .. }) => UsageError(e.to_string()).into(),
+        other => other.into(),
+    }
+}
+
 /// Writes `text` to stdout; a closed pipe (`runlens query ... | head`) is not an error.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

@@ -9,7 +9,7 @@ use runlens_ingest::formats::ParseOptions;
 use runlens_ingest::schema::Labels;
 use runlens_ingest::{IngestOptions, ingest};
 
-use super::{Outcome, UsageError, print_stdout};
+use super::{Outcome, UsageError, print_stdout, usage_or_failure};
 use crate::cli::{ReportArgs, ReportFormat};
 use crate::progress::Bar;
 
@@ -157,15 +157,8 @@ fn release_report(
         .into());
     }
     let reader = DatasetReader::new(data);
-    let usage = |e: runlens_analysis::AnalysisError| -> anyhow::Error {
-        match e {
-            e @ (runlens_analysis::AnalysisError::UnknownLabel { .. }
-            | runlens_analysis::AnalysisError::Baseline { .. }) => UsageError(e.to_string()).into(),
-            other => other.into(),
-        }
-    };
-    let baseline_group = load_group(&reader, data, baseline, true).map_err(usage)?;
-    let candidate_group = load_group(&reader, data, candidate, true).map_err(usage)?;
+    let baseline_group = load_group(&reader, data, baseline, true).map_err(usage_or_failure)?;
+    let candidate_group = load_group(&reader, data, candidate, true).map_err(usage_or_failure)?;
     if baseline_group.samples.is_empty() {
         return Err(UsageError("the baseline matches no measurement".into()).into());
     }
