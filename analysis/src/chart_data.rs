@@ -1,6 +1,6 @@
 //! The numbers behind the report's charts (the model; `runlens_reports::charts` draws
 //! them), as plain series:
-//! time per phase stacked per group, the TTFT distribution per model, cost per workflow (or
+//! time per phase stacked per group, one stack per workflow, the TTFT distribution per model, cost per workflow (or
 //! per call) per provider and model, TTFT against tokens per second per model, and a metric
 //! across versions. Each comes from the report's own tables or one query over `llm_calls`,
 //! so a chart never shows a number the tables do not.
@@ -16,9 +16,17 @@ use crate::report_content::Report;
 use crate::scan::DatasetReader;
 use crate::stats::quantile_sorted;
 
-/// Mean time per phase, per group, for stacked bars.
+/// Mean time per phase of one workflow, per group, for stacked bars.
+///
+/// A *workflow* is a set of phases that runs have together: two phases belong to the same
+/// workflow when some run has both (transitively), so runs of unrelated workflows (no
+/// phase name in common) are never stacked in one bar. The means are the report's own
+/// `phases` table's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PhaseStack {
+    /// The workflow, named by its phases in order (`discovery → analysis → report`;
+    /// long ones shortened to the first two and the last).
+    pub workflow: String,
     /// Group labels (the `--by` values joined with " / ", or "all").
     pub groups: Vec<String>,
     /// What the groups are (the `--by` keys joined with " / ", or "runs").
@@ -61,8 +69,9 @@ pub struct Trend {
 /// Everything the charts draw; a chart without data is left out.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ChartData {
-    /// Time per phase, stacked per group.
-    pub phases: Option<PhaseStack>,
+    /// Time per phase, stacked per group: one stack per workflow, in the order of their
+    /// first phase in the report.
+    pub phases: Vec<PhaseStack>,
     /// TTFT per model.
     pub ttft: Vec<Distribution>,
     /// Cost per provider and model, USD.
@@ -81,8 +90,9 @@ pub fn chart_data(
     report: &Report,
     filters: &[(String, String)],
 ) -> Result<ChartData> {
+    let workflows = phase_workflows(reader, filters)?;
     let mut data = ChartData {
-        phases: phase_stack(report),
+        phases: phase_stacks(report, &workflows),
         ..ChartData::default()
     };
     let calls = successful_calls(reader, filters)?;
@@ -183,8 +193,62 @@ fn group_label(keys: &[Option<String>]) -> String {
         .join(" / ")
 }
 
-fn phase_stack(report: &Report) -> Option<PhaseStack> {
-    let section = report.sections.iter().find(|s| s.key == "phases")?;
+/// The workflows of the runs `filters` keep, as sets of phase names: phases that some run
+/// has together belong to one workflow (a union–find over the names of each run's phases).
+/// Returns, per phase name, the index of its workflow.
+fn phase_workflows(
+    reader: &DatasetReader,
+    filters: &[(String, String)],
+) -> Result<BTreeMap<String, usize>> {
+    use polars::prelude::*;
+    let (lf, _) = keyed_scan(reader, Table::Phases, &[], filters)?;
+    let pairs = lf
+        .select([col("run_id"), col("phase")])
+        .unique(None, UniqueKeepStrategy::Any)
+        .collect()
+        .map_err(AnalysisError::polars("reading the runs' phases"))?;
+    Ok(workflows_of((0..pairs.height()).filter_map(|i| {
+        Some((text(&pairs, "run_id", i)?, text(&pairs, "phase", i)?))
+    })))
+}
+
+/// Per phase name, the index of its workflow, from (run, phase) pairs: phases that a run
+/// has together share a workflow, transitively (union–find over the names).
+fn workflows_of(pairs: impl Iterator<Item = (String, String)>) -> BTreeMap<String, usize> {
+    fn root(parent: &mut [usize], mut i: usize) -> usize {
+        while parent[i] != i {
+            parent[i] = parent[parent[i]];
+            i = parent[i];
+        }
+        i
+    }
+    let mut names: Vec<String> = Vec::new();
+    let mut index: BTreeMap<String, usize> = BTreeMap::new();
+    let mut first_of_run: BTreeMap<String, usize> = BTreeMap::new();
+    let mut parent: Vec<usize> = Vec::new();
+    for (run, phase) in pairs {
+        let p = *index.entry(phase.clone()).or_insert_with(|| {
+            names.push(phase);
+            parent.push(parent.len());
+            parent.len() - 1
+        });
+        let first = *first_of_run.entry(run).or_insert(p);
+        let (a, b) = (root(&mut parent, first), root(&mut parent, p));
+        parent[a.max(b)] = a.min(b);
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| (name.clone(), root(&mut parent, i)))
+        .collect()
+}
+
+/// The report's `phases` table as stacks, one per workflow (`workflows`: phase name →
+/// workflow; a phase missing there is a workflow of its own).
+fn phase_stacks(report: &Report, workflows: &BTreeMap<String, usize>) -> Vec<PhaseStack> {
+    let Some(section) = report.sections.iter().find(|s| s.key == "phases") else {
+        return Vec::new();
+    };
     let df = &section.frame;
     let mut groups: Vec<String> = Vec::new();
     let mut phases: Vec<String> = Vec::new();
@@ -202,27 +266,56 @@ fn phase_stack(report: &Report) -> Option<PhaseStack> {
         let p = position_or_push(&mut phases, phase);
         cells.insert((g, p), ms);
     }
-    if phases.is_empty() {
-        return None;
-    }
-    let mean_ms = (0..groups.len())
-        .map(|g| {
-            (0..phases.len())
-                .map(|p| cells.get(&(g, p)).copied().unwrap_or(0.0))
-                .collect()
-        })
-        .collect();
     let grouped_by = if report.by.is_empty() {
         "runs".to_string()
     } else {
         report.by.join(" / ")
     };
-    Some(PhaseStack {
-        groups,
-        grouped_by,
-        phases,
-        mean_ms,
-    })
+    // Workflows in the order of their first phase; a phase of no known workflow alone.
+    let mut members: Vec<(Option<usize>, Vec<usize>)> = Vec::new();
+    for (p, phase) in phases.iter().enumerate() {
+        let workflow = workflows.get(phase).copied();
+        match members
+            .iter_mut()
+            .find(|(w, _)| w.is_some() && *w == workflow)
+        {
+            Some((_, list)) => list.push(p),
+            None => members.push((workflow, vec![p])),
+        }
+    }
+    members
+        .into_iter()
+        .map(|(_, own)| {
+            let kept: Vec<usize> = (0..groups.len())
+                .filter(|g| own.iter().any(|p| cells.contains_key(&(*g, *p))))
+                .collect();
+            let names: Vec<String> = own.iter().map(|&p| phases[p].clone()).collect();
+            PhaseStack {
+                workflow: workflow_name(&names),
+                groups: kept.iter().map(|&g| groups[g].clone()).collect(),
+                grouped_by: grouped_by.clone(),
+                mean_ms: kept
+                    .iter()
+                    .map(|&g| {
+                        own.iter()
+                            .map(|&p| cells.get(&(g, p)).copied().unwrap_or(0.0))
+                            .collect()
+                    })
+                    .collect(),
+                phases: names,
+            }
+        })
+        .collect()
+}
+
+/// A workflow's name: its phases in order, the first two and the last past four.
+fn workflow_name(phases: &[String]) -> String {
+    match phases {
+        [first, second, .., last] if phases.len() > 4 => {
+            format!("{first} → {second} → … → {last} ({} phases)", phases.len())
+        }
+        _ => phases.join(" → "),
+    }
 }
 
 fn position_or_push(list: &mut Vec<String>, item: String) -> usize {
@@ -284,6 +377,90 @@ fn natural_key(version: &str) -> Vec<(u64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phases_run_together_share_a_workflow_transitively() {
+        let pairs = [
+            ("r1", "plan"),
+            ("r1", "build"),
+            ("r2", "build"),
+            ("r2", "test"),
+            ("r3", "scan"),
+            ("r4", "scan"),
+            ("r4", "report"),
+            ("r5", "alone"),
+        ];
+        let w = workflows_of(pairs.iter().map(|(r, p)| (r.to_string(), p.to_string())));
+        assert_eq!(w["plan"], w["build"]);
+        assert_eq!(w["build"], w["test"], "through r2");
+        assert_eq!(w["scan"], w["report"]);
+        assert_ne!(w["plan"], w["scan"]);
+        assert_ne!(w["alone"], w["plan"]);
+        assert_ne!(w["alone"], w["scan"]);
+    }
+
+    /// The sample data's three logged workflows (no phase name in common) give three
+    /// stacks, whose means are the report table's own.
+    #[test]
+    fn the_sample_workflows_are_stacked_apart() {
+        use runlens_ingest::pipeline::{IngestOptions, Progress, ingest};
+        struct Quiet;
+        impl Progress for Quiet {
+            fn start(&self, _: u64, _: u64) {}
+            fn advance(&self, _: u64) {}
+            fn note(&self, _: &str) {}
+            fn finish(&self) {}
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../sample-data");
+        let options = IngestOptions {
+            inputs: vec![samples.to_string()],
+            ..IngestOptions::default()
+        };
+        ingest(dir.path(), &options, &Quiet).expect("ingested");
+        let reader = DatasetReader::new(dir.path());
+        let report = crate::report_content::build_report(
+            &reader,
+            &crate::report_content::ReportOptions::default(),
+        )
+        .expect("report");
+        let data = chart_data(&reader, &report, &[]).expect("chart data");
+        let names: Vec<&str> = data.phases.iter().map(|s| s.workflow.as_str()).collect();
+        assert_eq!(names.len(), 3, "{names:?}");
+        for expected in [
+            "discovery → analysis → report",
+            "Discovery → Analysis → Report generation",
+            "Repository scan → Planning → Tool execution → Report",
+        ] {
+            assert!(names.contains(&expected), "{expected} in {names:?}");
+        }
+        let table = &report
+            .sections
+            .iter()
+            .find(|s| s.key == "phases")
+            .expect("phase table")
+            .frame;
+        for stack in &data.phases {
+            assert_eq!(stack.groups, ["all"]);
+            for (p, phase) in stack.phases.iter().enumerate() {
+                let row = (0..table.height())
+                    .find(|&i| text(table, "phase", i).as_deref() == Some(phase.as_str()))
+                    .expect("the phase's row");
+                assert_eq!(
+                    Some(stack.mean_ms[0][p]),
+                    number(table, "mean_time_ms", row)
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn long_workflows_are_named_by_their_ends() {
+        let names = |n: usize| (0..n).map(|i| format!("p{i}")).collect::<Vec<_>>();
+        assert_eq!(workflow_name(&names(3)), "p0 → p1 → p2");
+        assert_eq!(workflow_name(&names(4)), "p0 → p1 → p2 → p3");
+        assert_eq!(workflow_name(&names(6)), "p0 → p1 → … → p5 (6 phases)");
+    }
 
     #[test]
     fn versions_sort_naturally() {

@@ -23,6 +23,11 @@ for version in 1.4 1.5; do
 done
 "$runlens" --data "$work/d" report --by version --format html --out "$work/report.html" \
   --charts docs/charts >/dev/null || true
+
+# Every bundled sample at once: three unrelated workflows, one panel each.
+"$runlens" --data "$work/s" ingest sample-data >/dev/null || true
+"$runlens" --data "$work/s" report --format md --charts "$work/s-charts" >/dev/null || true
+cp "$work/s-charts/phases.png" docs/charts/phases-by-workflow.png
 ls docs/charts/*.png
 
 # The release comparison: 1.4 against 1.5 (every phase 25 % slower), with sessions whose

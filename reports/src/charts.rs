@@ -2,7 +2,8 @@
 //! PNG (`runlens report --charts DIR`). One drawing function per chart, generic over the
 //! backend, so both formats show the same picture.
 //!
-//! - `phases`: mean time per phase, stacked, one bar per group;
+//! - `phases`: mean time per phase, stacked, one bar per group; one panel per workflow
+//!   (runs without a phase in common are never stacked together), each with its legend;
 //! - `ttft`: the TTFT distribution per model (box: quartiles by linear interpolation, as
 //!   everywhere in runlens; whiskers: the last values within 1.5 IQR);
 //! - `cost`: cost per workflow (or per call, when no run has captured calls) per group;
@@ -19,7 +20,7 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::AsRangedCoord;
 use plotters::prelude::*;
 use plotters::style::FontStyle;
-use runlens_analysis::chart_data::ChartData;
+use runlens_analysis::chart_data::{ChartData, PhaseStack};
 
 use runlens_analysis::catalogue::Unit;
 
@@ -49,6 +50,14 @@ pub const PALETTE: [RGBColor; 12] = [
     RGBColor(170, 170, 170),
 ];
 
+/// Height of one workflow's panel when the phase chart has several, pixels (more when its
+/// legend needs it).
+const PANEL_HEIGHT: u32 = 300;
+
+/// At most this many workflows' panels in the phase chart; the title says when there were
+/// more.
+pub const MAX_PANELS: usize = 8;
+
 /// Width of the legend's column right of the plot area, pixels.
 pub const LEGEND_WIDTH: u32 = 170;
 
@@ -77,7 +86,7 @@ pub struct ChartKind {
 /// The charts `data` has data for, in report order.
 pub fn available(data: &ChartData) -> Vec<ChartKind> {
     let mut kinds = Vec::new();
-    if data.phases.is_some() {
+    if !data.phases.is_empty() {
         kinds.push(ChartKind {
             name: "phases",
             title: "Time per phase",
@@ -145,14 +154,19 @@ fn scaled(divisor: f64) -> impl Fn(&f64) -> String {
     }
 }
 
+/// Where the legend's box starts below the top of its area, pixels.
+const LEGEND_TOP: u32 = 60;
+/// Height of one legend entry, pixels.
+const LEGEND_ROW: u32 = 24;
+
 /// The legend in its own column right of the plot area (`area`): a framed box, a swatch
 /// and a name per entry.
 pub(crate) fn draw_legend<DB: DrawingBackend>(
     area: &DrawingArea<DB, Shift>,
     entries: &[(String, RGBColor)],
 ) -> Result<()> {
-    let (x, y) = (12, 60);
-    let row = 24;
+    let (x, y) = (12, LEGEND_TOP as i32);
+    let row = LEGEND_ROW as i32;
     area.draw(&Rectangle::new(
         [(x, y), (x + 150, y + 12 + row * entries.len() as i32)],
         BLACK.stroke_width(1),
@@ -175,12 +189,35 @@ pub(crate) fn draw_legend<DB: DrawingBackend>(
     Ok(())
 }
 
+/// The chart's size, pixels: [`WIDTH`] × [`HEIGHT`], but for a phase chart of several
+/// workflows, which is one panel taller per workflow.
+pub fn size(data: &ChartData, kind: ChartKind) -> (u32, u32) {
+    let panels = data.phases.len().min(MAX_PANELS);
+    if kind.name != "phases" || panels < 2 {
+        return (WIDTH, HEIGHT);
+    }
+    let height: u32 = data.phases[..panels]
+        .iter()
+        .map(|stack| panel_height(stack.phases.len()))
+        .sum();
+    (WIDTH, TITLE_HEIGHT + height)
+}
+
+/// Room for a chart's title above its panels, pixels.
+const TITLE_HEIGHT: u32 = 40;
+
+/// A workflow panel's height: [`PANEL_HEIGHT`], or what its legend of `phases` entries needs.
+fn panel_height(phases: usize) -> u32 {
+    let entries = phases.min(PALETTE.len()) as u32;
+    PANEL_HEIGHT.max(LEGEND_TOP + 12 + LEGEND_ROW * entries + 20)
+}
+
 /// The chart as an SVG document.
 pub fn render_svg(data: &ChartData, kind: ChartKind) -> Result<String> {
     register_font();
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = SVGBackend::with_string(&mut svg, size(data, kind)).into_drawing_area();
         draw(&root, data, kind)?;
         root.present().map_err(chart_error)?;
     }
@@ -190,15 +227,16 @@ pub fn render_svg(data: &ChartData, kind: ChartKind) -> Result<String> {
 /// The chart as a PNG image.
 pub fn render_png(data: &ChartData, kind: ChartKind) -> Result<Vec<u8>> {
     register_font();
-    let mut pixels = vec![0u8; (WIDTH * HEIGHT * 3) as usize];
+    let (width, height) = size(data, kind);
+    let mut pixels = vec![0u8; (width * height * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut pixels, (WIDTH, HEIGHT)).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut pixels, (width, height)).into_drawing_area();
         draw(&root, data, kind)?;
         root.present().map_err(chart_error)?;
     }
     let mut png = Vec::new();
     {
-        let mut encoder = png::Encoder::new(&mut png, WIDTH, HEIGHT);
+        let mut encoder = png::Encoder::new(&mut png, width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().map_err(chart_error)?;
@@ -291,20 +329,50 @@ fn phases_within_palette(phases: &[String], mean_ms: &[Vec<f64>]) -> (Vec<String
     (names, means)
 }
 
+/// The phase chart: one stacked panel per workflow (the first [`MAX_PANELS`]), under one
+/// title when there are several.
 fn draw_phases<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     data: &ChartData,
     title: &str,
 ) -> Result<()> {
-    let Some(stack) = &data.phases else {
-        return Ok(());
-    };
+    match data.phases.as_slice() {
+        [] => Ok(()),
+        [only] => draw_phase_stack(root, only, title),
+        several => {
+            let shown = several.len().min(MAX_PANELS);
+            let heading = match several.len() > shown {
+                true => format!(
+                    "{title}: {} workflows (the first {shown} shown)",
+                    several.len()
+                ),
+                false => format!("{title}: {} workflows", several.len()),
+            };
+            let (top, mut rest) = root.split_vertically(TITLE_HEIGHT);
+            top.titled(&heading, ("sans-serif", 22))
+                .map_err(chart_error)?;
+            for stack in &several[..shown] {
+                let (panel, below) = rest.split_vertically(panel_height(stack.phases.len()));
+                draw_phase_stack(&panel, stack, &stack.workflow)?;
+                rest = below;
+            }
+            Ok(())
+        }
+    }
+}
+
+/// One workflow's phases stacked per group, its legend beside it.
+fn draw_phase_stack<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    stack: &PhaseStack,
+    title: &str,
+) -> Result<()> {
     let (phases, mean_ms) = phases_within_palette(&stack.phases, &stack.mean_ms);
     let totals: Vec<f64> = mean_ms.iter().map(|row| row.iter().sum()).collect();
     let max = totals.iter().copied().fold(0.0, f64::max);
     let (divisor, unit) = axis_unit(Unit::Ms, max);
     let n = stack.groups.len();
-    let (plot, legend_area) = root.split_horizontally(WIDTH - LEGEND_WIDTH);
+    let (plot, legend_area) = area.split_horizontally(WIDTH - LEGEND_WIDTH);
     let mut chart = titled(&plot, title, -0.5..(n as f64 - 0.5), 0.0..top(max), 40)?;
     let labels = stack.groups.clone();
     chart
@@ -485,16 +553,17 @@ fn draw_trend<DB: DrawingBackend>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runlens_analysis::chart_data::{Distribution, Labelled, PhaseStack, Trend};
+    use runlens_analysis::chart_data::{Distribution, Labelled, Trend};
 
     fn data() -> ChartData {
         ChartData {
-            phases: Some(PhaseStack {
+            phases: vec![PhaseStack {
+                workflow: "plan → build".into(),
                 groups: vec!["ollama".into(), "anthropic".into()],
                 grouped_by: "provider".into(),
                 phases: vec!["plan".into(), "build".into()],
                 mean_ms: vec![vec![1200.0, 3400.0], vec![800.0, 2100.0]],
-            }),
+            }],
             ttft: vec![Distribution {
                 label: "llama3.2:3b".into(),
                 values: vec![120.0, 180.0, 240.0, 900.0],
@@ -553,12 +622,13 @@ mod tests {
                 }
             })
             .collect();
-        data.phases = Some(PhaseStack {
+        data.phases = vec![PhaseStack {
+            workflow: "phase 0 → … → phase 13".into(),
             groups: vec!["all".into()],
             grouped_by: "runs".into(),
             phases,
             mean_ms: vec![means],
-        });
+        }];
         let svg = render_svg(&data, available(&data)[0]).expect("svg");
         let rect = regex::Regex::new(r#"<rect x="(\d+)" y="\d+" width="(\d+)" height="\d+" opacity="1" fill="(#[0-9A-F]{6})""#)
             .expect("regex");
@@ -601,6 +671,64 @@ mod tests {
                 kind.name
             );
         }
+    }
+
+    /// Two workflows without a phase in common: two panels, one above the other, each
+    /// with its own bars and legend; no bar holds the other workflow's phases.
+    #[test]
+    fn unrelated_workflows_get_a_panel_each() {
+        let mut data = data();
+        data.phases.push(PhaseStack {
+            workflow: "scan → report → publish".into(),
+            groups: vec!["ollama".into()],
+            grouped_by: "provider".into(),
+            phases: vec!["scan".into(), "report".into(), "publish".into()],
+            mean_ms: vec![vec![500.0, 700.0, 900.0]],
+        });
+        let kind = available(&data)[0];
+        let (width, height) = size(&data, kind);
+        assert_eq!(width, WIDTH);
+        assert_eq!(height, TITLE_HEIGHT + 2 * PANEL_HEIGHT);
+        let svg = render_svg(&data, kind).expect("svg");
+        assert!(
+            svg.contains(&format!(r#"height="{height}""#)),
+            "the SVG's size"
+        );
+        assert!(svg.contains("Time per phase: 2 workflows"));
+        assert!(svg.contains("plan → build") && svg.contains("scan → report → publish"));
+        let rect = regex::Regex::new(
+            r#"<rect x="(\d+)" y="(\d+)" width="\d+" height="(\d+)" opacity="1" fill="(#[0-9A-F]{6})""#,
+        )
+        .expect("regex");
+        let boundary = (WIDTH - LEGEND_WIDTH) as i64;
+        let split = i64::from(TITLE_HEIGHT + PANEL_HEIGHT);
+        // (bars, swatches) per panel.
+        let mut counts = [(0, 0), (0, 0)];
+        for c in rect.captures_iter(&svg) {
+            let x: i64 = c[1].parse().expect("x");
+            let (y, h): (i64, i64) = (c[2].parse().expect("y"), c[3].parse().expect("h"));
+            if &c[4] == "#FFFFFF" || h == 0 {
+                continue;
+            }
+            assert!(
+                y >= split || y + h <= split,
+                "a rectangle crosses the panels"
+            );
+            let panel = &mut counts[usize::from(y >= split)];
+            match x >= boundary {
+                true => panel.1 += 1,
+                false => panel.0 += 1,
+            }
+        }
+        assert_eq!(
+            counts,
+            [(4, 2), (3, 3)],
+            "two groups × two phases, then one × three"
+        );
+        let png = render_png(&data, kind).expect("png");
+        let decoder = png::Decoder::new(png.as_slice());
+        let info = decoder.read_info().expect("a PNG").info().clone();
+        assert_eq!((info.width, info.height), (width, height));
     }
 
     #[test]
