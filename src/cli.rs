@@ -393,6 +393,11 @@ pub struct CompareArgs {
     #[arg(long, value_name = "NAME")]
     pub save_baseline: Option<String>,
 
+    /// A price file for the cost metrics instead of the bundled snapshot (runlens TOML or
+    /// LiteLLM JSON). A saved baseline keeps the costs it was saved with.
+    #[arg(long, value_name = "FILE")]
+    pub prices: Option<PathBuf>,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,

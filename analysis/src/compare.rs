@@ -24,6 +24,7 @@ use runlens_ingest::schema::Table;
 use crate::analyze::{Sample, keyed_scan, samples};
 use crate::catalogue::{self, Metric, Unit};
 use crate::error::{AnalysisError, Result};
+use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 use crate::stats::{bootstrap_ratio_ci, mann_whitney_p, quantile_sorted};
 
@@ -214,10 +215,11 @@ pub fn load_group(
     data: &Path,
     spec: &GroupSpec,
     per_phase: bool,
+    prices: Option<&PriceTable>,
 ) -> Result<SavedGroup> {
     match spec {
         GroupSpec::Filter(filters) => Ok(SavedGroup {
-            samples: samples(reader, filters, per_phase)?
+            samples: samples(reader, filters, per_phase, prices)?
                 .into_iter()
                 .map(
                     |Sample {

@@ -26,13 +26,7 @@ pub fn run(data: &std::path::Path, args: AnalyzeArgs) -> anyhow::Result<Outcome>
             OutlierArg::Mad => OutlierRule::Mad,
         },
         drop_outliers: args.drop_outliers,
-        prices: match &args.prices {
-            Some(path) => Some(
-                runlens_analysis::prices::PriceTable::load(path)
-                    .map_err(|e| super::UsageError(e.to_string()))?,
-            ),
-            None => None,
-        },
+        prices: super::price_file(args.prices.as_deref())?,
     };
     let targets = match &args.targets {
         None => None,

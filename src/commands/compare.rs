@@ -16,8 +16,9 @@ pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome>
     for metric in &args.metrics {
         catalogue::lookup(metric).map_err(UsageError)?;
     }
-    let baseline =
-        load_group(&reader, data, &args.baseline, args.phase).map_err(usage_or_failure)?;
+    let prices = super::price_file(args.prices.as_deref())?;
+    let baseline = load_group(&reader, data, &args.baseline, args.phase, prices.as_ref())
+        .map_err(usage_or_failure)?;
     if let Some(name) = &args.save_baseline {
         if matches!(args.baseline, GroupSpec::Saved(_)) {
             return Err(UsageError(
@@ -42,7 +43,7 @@ pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome>
     if matches!(candidate_spec, GroupSpec::Saved(_)) {
         return Err(UsageError("--candidate takes a filter, not saved:".into()).into());
     }
-    let candidate = load_group(&reader, data, candidate_spec, args.phase)
+    let candidate = load_group(&reader, data, candidate_spec, args.phase, prices.as_ref())
         .map_err(usage_or_failure)?
         .samples;
     let baseline = baseline.samples;

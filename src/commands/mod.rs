@@ -40,6 +40,17 @@ pub fn usage_or_failure(e: runlens_analysis::AnalysisError) -> anyhow::Error {
     }
 }
 
+/// The price table a `--prices FILE` names (a file that cannot be read or parsed is a usage
+/// error), or None for the bundled snapshot.
+pub fn price_file(
+    path: Option<&std::path::Path>,
+) -> Result<Option<runlens_analysis::prices::PriceTable>, UsageError> {
+    path.map(|p| {
+        runlens_analysis::prices::PriceTable::load(p).map_err(|e| UsageError(e.to_string()))
+    })
+    .transpose()
+}
+
 /// Writes `text` to stdout; a closed pipe (`runlens query ... | head`) is not an error.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

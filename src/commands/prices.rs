@@ -6,10 +6,7 @@ use super::{Outcome, UsageError, print_stdout};
 use crate::cli::{CostArgs, PricesArgs};
 
 fn table(path: Option<&std::path::Path>) -> anyhow::Result<PriceTable> {
-    match path {
-        Some(p) => PriceTable::load(p).map_err(|e| UsageError(e.to_string()).into()),
-        None => Ok(PriceTable::bundled()),
-    }
+    Ok(super::price_file(path)?.unwrap_or_else(PriceTable::bundled))
 }
 
 /// `runlens prices`: the table in use.

@@ -28,11 +28,8 @@ pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Ou
         since_us: args.window.since.map(|t| t.0),
         until_us: args.window.until.map(|t| t.0),
     };
-    let prices = match &args.prices {
-        Some(path) => runlens_analysis::prices::PriceTable::load(path)
-            .map_err(|e| super::UsageError(e.to_string()))?,
-        None => runlens_analysis::prices::PriceTable::bundled(),
-    };
+    let prices = super::price_file(args.prices.as_deref())?
+        .unwrap_or_else(runlens_analysis::prices::PriceTable::bundled);
     let costs = runlens_analysis::sessions::call_costs(&reader, &prices)?;
     let mut frame = match (&args.by, args.daily) {
         (Some(by), daily) => {

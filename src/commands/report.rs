@@ -50,15 +50,9 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
             )
         }
     };
-    let prices = match &args.prices {
-        Some(path) => Some(
-            runlens_analysis::prices::PriceTable::load(path)
-                .map_err(|e| UsageError(e.to_string()))?,
-        ),
-        None => None,
-    };
+    let prices = super::price_file(args.prices.as_deref())?;
     if let (Some(baseline), Some(candidate)) = (&args.baseline, &args.candidate) {
-        let outcome = release_report(data, &args, baseline, candidate, prices)?;
+        let outcome = release_report(data, &args, baseline, candidate, prices.as_ref())?;
         return Ok(if inputs_rejected {
             Outcome::Rejected
         } else {
@@ -140,7 +134,7 @@ fn release_report(
     args: &ReportArgs,
     baseline: &GroupSpec,
     candidate: &GroupSpec,
-    prices: Option<runlens_analysis::prices::PriceTable>,
+    prices: Option<&runlens_analysis::prices::PriceTable>,
 ) -> anyhow::Result<Outcome> {
     for metric in &args.metrics {
         runlens_analysis::catalogue::lookup(metric).map_err(UsageError)?;
@@ -148,17 +142,11 @@ fn release_report(
     if matches!(candidate, GroupSpec::Saved(_)) {
         return Err(UsageError("--candidate takes a filter, not saved:".into()).into());
     }
-    if prices.is_some() {
-        return Err(UsageError(
-            "--prices is not used by the release comparison (its costs are priced as `compare` \
-             prices them)"
-                .into(),
-        )
-        .into());
-    }
     let reader = DatasetReader::new(data);
-    let baseline_group = load_group(&reader, data, baseline, true).map_err(usage_or_failure)?;
-    let candidate_group = load_group(&reader, data, candidate, true).map_err(usage_or_failure)?;
+    let baseline_group =
+        load_group(&reader, data, baseline, true, prices).map_err(usage_or_failure)?;
+    let candidate_group =
+        load_group(&reader, data, candidate, true, prices).map_err(usage_or_failure)?;
     if baseline_group.samples.is_empty() {
         return Err(UsageError("the baseline matches no measurement".into()).into());
     }

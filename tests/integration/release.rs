@@ -317,3 +317,59 @@ fn two_batches_of_one_version_are_no_significant_change_and_saved_baselines_trav
     );
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
 }
+
+/// `--prices` prices the cost metrics of `compare` and of the release report alike: at $1
+/// per million input tokens and $2 per million output, call i of a batch costs
+/// (1000 + i) × 1e-6 + (50 + i) × 2e-6 USD, so the median of eight calls (i = 3 and 4) is
+/// 1003.5e-6 + 107e-6 = 0.0011105 USD.
+#[test]
+fn a_price_file_prices_compare_and_the_release_report_alike() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dataset(dir.path());
+    let prices = dir.path().join("prices.toml");
+    std::fs::write(
+        &prices,
+        "[[model]]\nname = \"gpt-4o-2024-08-06\"\ninput = 1.0\noutput = 2.0\n",
+    )
+    .expect("write");
+    let prices = prices.to_string_lossy().to_string();
+    let groups = [
+        "--baseline",
+        "version=1.4,batch=a",
+        "--candidate",
+        "version=1.5",
+    ];
+    let call_cost = |args: &[&str]| -> (f64, f64) {
+        let out = run(&data, args);
+        assert!(out.status.code().is_some_and(|c| c < 2), "{}", stderr(&out));
+        let json: serde_json::Value = serde_json::from_str(&stdout(&out)).expect("JSON");
+        let rows = json
+            .get("comparisons")
+            .or_else(|| json.get("rows"))
+            .and_then(|rows| rows.as_array())
+            .expect("comparison rows")
+            .clone();
+        let row = rows
+            .iter()
+            .find(|r| r["metric"] == "cost" && r["phase"] == "(total)")
+            .expect("a cost row");
+        (
+            row["baseline_median"].as_f64().expect("baseline"),
+            row["candidate_median"].as_f64().expect("candidate"),
+        )
+    };
+    let mut compare = vec![
+        "compare", "--phase", "--format", "json", "--prices", &prices,
+    ];
+    compare.extend(groups);
+    let mut report = vec!["report", "--format", "json", "--prices", &prices];
+    report.extend(groups);
+    let (baseline, candidate) = call_cost(&compare);
+    assert!((baseline - 0.0011105).abs() < 1e-12, "{baseline}");
+    assert!((candidate - 0.0011105).abs() < 1e-12, "{candidate}");
+    assert_eq!(call_cost(&report), (baseline, candidate));
+    // The bundled snapshot prices gpt-4o otherwise.
+    let mut bundled = vec!["compare", "--phase", "--format", "json"];
+    bundled.extend(groups);
+    assert_ne!(call_cost(&bundled).0, baseline);
+}

@@ -190,15 +190,18 @@ pub struct Sample {
 }
 
 /// The counted observations of every metric among the rows matching `filters` (and per
-/// phase with `per_phase`), the same ones `analyze` summarises.
+/// phase with `per_phase`), the same ones `analyze` summarises; costs priced with `prices`
+/// (None: the bundled snapshot).
 pub fn samples(
     reader: &DatasetReader,
     filters: &[(String, String)],
     per_phase: bool,
+    prices: Option<&PriceTable>,
 ) -> Result<Vec<Sample>> {
     let options = AnalyzeOptions {
         filters: filters.to_vec(),
         per_phase,
+        prices: prices.cloned(),
         ..AnalyzeOptions::default()
     };
     check_keys(reader, &options)?;
