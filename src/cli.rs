@@ -139,6 +139,11 @@ pub struct SessionExpectations {
     /// A tool every session must call (repeatable; `missing_expected_tool`).
     #[arg(long = "expect-tool", value_name = "NAME")]
     pub expect_tools: Vec<String>,
+
+    /// Every session is expected to call tools: one that called none is an error
+    /// (`zero_tool_calls`) rather than a warning (`no_tool_calls`, tools only available).
+    #[arg(long)]
+    pub expect_tool_calls: bool,
 }
 
 impl SessionExpectations {
@@ -147,6 +152,7 @@ impl SessionExpectations {
         runlens_ingest::sessions::ValidationOptions {
             min_tool_calls: self.min_tool_calls,
             expected_tools: self.expect_tools.clone(),
+            expect_tool_calls: self.expect_tool_calls,
         }
     }
 }
@@ -165,6 +171,11 @@ pub struct ValidateArgs {
     /// Time window: files older than `--since` are not opened, sessions outside are left out.
     #[command(flatten)]
     pub window: WindowArgs,
+
+    /// Under each session, one line per agent (main, sub-agents, compaction and warm-up
+    /// agents) with its own counts, status and findings.
+    #[arg(long)]
+    pub agents: bool,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = ValidateFormat::Table)]
@@ -289,6 +300,11 @@ pub struct SessionsArgs {
     /// Time window: sessions whose activity overlaps it; days inside it.
     #[command(flatten)]
     pub window: WindowArgs,
+
+    /// Under each session, one row per agent (the main agent, sub-agents, compaction and
+    /// warm-up agents), whose figures add up to the session's.
+    #[arg(long, conflicts_with_all = ["daily", "by"])]
+    pub agents: bool,
 
     /// A price file for the cost column instead of the bundled snapshot (runlens TOML or
     /// LiteLLM JSON).

@@ -1,5 +1,6 @@
 //! `runlens query`: SQL over the dataset with polars SQL, every table registered by name,
-//! with its labels also as `label_<key>` columns (see [`crate::labels`]).
+//! with its labels also as `label_<key>` columns (see [`crate::labels`]); `sessions` is one
+//! row per session (its agents folded in), `session_agents` one row per agent.
 
 use polars::prelude::*;
 use polars::sql::SQLContext;
@@ -48,6 +49,8 @@ pub fn run_sql_with(
         };
         context.register(table.name(), lf);
     }
+    // `sessions` is one row per session, its agents folded in; one row per agent here.
+    context.register("session_agents", reader.scan_agents()?);
     context
         .execute(sql)
         .and_then(LazyFrame::collect)

@@ -5,8 +5,9 @@
 //! same medians, ratio intervals, p-values and verdicts, per phase and in total), with what a
 //! release note needs around them:
 //! - the sessions' validation findings of both groups, those new in the candidate first: a
-//!   candidate whose sessions stopped calling tools (`zero_tool_calls`) is a regression
-//!   whatever its speed;
+//!   candidate whose sessions stopped calling tools (`zero_tool_calls` where tools were
+//!   expected, `no_tool_calls` where they were only available) is a regression whatever its
+//!   speed;
 //! - the speed-up claims (`--expect-speedup METRIC=10x`) as claimed and measured;
 //! - the cost per workflow (mean `run_cost`, with its 95 % interval) and its projection per
 //!   day, week, month and year, for both groups;
@@ -22,8 +23,18 @@ use crate::compare::{
 use crate::projections::PERIODS;
 use crate::stats::summarize;
 
-/// The finding that makes a candidate a regression by itself.
+/// The finding that makes a candidate a regression by itself: sessions that were expected
+/// to call tools and called none.
 pub const HOLLOW_FINDING: &str = "zero_tool_calls";
+
+/// Sessions that had tools available, were not told to use them, and called none: new in
+/// a candidate, also a regression (its sessions stopped calling tools).
+pub const IDLE_FINDING: &str = "no_tool_calls";
+
+/// Whether a finding, new in the candidate, makes it a regression by itself.
+pub fn stops_calling_tools(finding: &str) -> bool {
+    finding == HOLLOW_FINDING || finding == IDLE_FINDING
+}
 
 /// A claimed speed-up: baseline median / candidate median of `metric` is at least `factor`.
 #[derive(Debug, Clone, PartialEq)]
@@ -90,7 +101,7 @@ pub struct FindingChange {
     pub candidate_sessions: u64,
     /// Whether the candidate has it and the baseline did not.
     pub new_in_candidate: bool,
-    /// Whether it makes the candidate a regression ([`HOLLOW_FINDING`]).
+    /// Whether it makes the candidate a regression ([`stops_calling_tools`]).
     pub regression: bool,
 }
 
@@ -332,7 +343,7 @@ fn finding_changes(
                 baseline_sessions: b,
                 candidate_sessions: c,
                 new_in_candidate: new,
-                regression: new && name == HOLLOW_FINDING,
+                regression: new && stops_calling_tools(name),
             }
         })
         .collect();

@@ -47,24 +47,35 @@ impl DatasetReader {
 
     /// A lazy scan of `table` (empty, with its schema, when the table has no files).
     ///
-    /// `sessions` is read as one row per session (`session_id`, `source_format`): a
-    /// transcript ingested again after it grew, or a resumed session's copy, stores another
-    /// version of the session's row, and the most complete one (most messages, then the
-    /// latest ingest) is the session. [`DatasetReader::scan_all_versions`] reads them all.
+    /// `sessions` is read as one row per session (`session_id`, `source_format`), its
+    /// agents folded into it (see [`fold_agents`]); [`DatasetReader::scan_agents`] reads one
+    /// row per agent, [`DatasetReader::scan_all_versions`] every stored row.
     pub fn scan(&self, table: Table) -> Result<LazyFrame> {
-        let frame = self.scan_all_versions(table)?;
-        Ok(match table {
-            Table::Sessions => frame
-                .sort(
-                    ["message_count", "ingest_id"],
-                    SortMultipleOptions::default(),
-                )
-                .unique_stable_generic(
-                    Some(vec![col("session_id"), col("source_format")]),
-                    UniqueKeepStrategy::Last,
-                ),
-            _ => frame,
-        })
+        match table {
+            Table::Sessions => fold_agents(self.scan_agents()?),
+            _ => self.scan_all_versions(table),
+        }
+    }
+
+    /// The `sessions` table as one row per agent of a session (`session_id`,
+    /// `source_format`, `agent_id`): a transcript ingested again after it grew, or a
+    /// resumed session's copy, stores another version of the agent's row, and the most
+    /// complete one (most messages, then the latest ingest) is the agent.
+    pub fn scan_agents(&self) -> Result<LazyFrame> {
+        Ok(self
+            .scan_all_versions(Table::Sessions)?
+            .sort(
+                ["message_count", "ingest_id"],
+                SortMultipleOptions::default(),
+            )
+            .unique_stable_generic(
+                Some(vec![
+                    col("session_id"),
+                    col("source_format"),
+                    col("agent_id"),
+                ]),
+                UniqueKeepStrategy::Last,
+            ))
     }
 
     /// A lazy scan of every row `table`'s committed files hold (the files as listed at this
@@ -106,6 +117,106 @@ impl DatasetReader {
             AnalysisError::polars(format!("scanning table {}", table.name())),
         )
     }
+}
+
+/// One row per session from one row per agent (`agents`, as [`DatasetReader::scan_agents`]
+/// reads them), with the `sessions` columns: the main agent's id, kind, provider, model,
+/// finding details, path, ingest and labels (a session whose main agent was not ingested
+/// takes its first agent's); messages, tool calls, tool errors and tokens summed over the
+/// agents (tokens null when no agent reported any); the earliest start and latest activity;
+/// the worst status; every agent's finding codes, each once, the main agent's first.
+///
+/// Collected here: a dataset holds few sessions next to its calls, and the codes are
+/// merged in Rust.
+pub fn fold_agents(agents: LazyFrame) -> Result<LazyFrame> {
+    const SUMMED: [&str; 6] = [
+        "message_count",
+        "user_messages",
+        "assistant_messages",
+        "system_messages",
+        "tool_calls",
+        "tool_errors",
+    ];
+    const TOKENS: [&str; 4] = [
+        "input_tokens",
+        "output_tokens",
+        "cache_read_input_tokens",
+        "cache_creation_input_tokens",
+    ];
+    const MAIN_AGENTS: [&str; 9] = [
+        "agent_id",
+        "agent_kind",
+        "provider",
+        "model",
+        "finding_details",
+        "source_path",
+        "ingest_id",
+        "labels",
+        "date",
+    ];
+    let err = || AnalysisError::polars("folding the sessions' agents");
+    let mut aggregates: Vec<Expr> = Vec::new();
+    aggregates.extend(SUMMED.map(|c| col(c).sum()));
+    aggregates.extend(TOKENS.map(|c| {
+        when(col(c).is_not_null().any(true))
+            .then(col(c).sum())
+            .otherwise(lit(NULL).cast(DataType::Int64))
+            .alias(c)
+    }));
+    aggregates.push(col("started_ts").min());
+    aggregates.push(col("last_activity_ts").max());
+    aggregates.extend(MAIN_AGENTS.map(|c| col(c).first()));
+    let status = |v: &str| col("validation_status").eq(lit(v)).any(true);
+    aggregates.push(
+        when(status("error"))
+            .then(lit("error"))
+            .when(status("warning"))
+            .then(lit("warning"))
+            .otherwise(col("validation_status").first())
+            .alias("validation_status"),
+    );
+    aggregates.push(col("findings"));
+    let mut frame = agents
+        // The main agent (no agent id) first in each session.
+        .sort(
+            ["agent_id"],
+            SortMultipleOptions::default()
+                .with_nulls_last(false)
+                .with_maintain_order(true),
+        )
+        .group_by_stable([col("session_id"), col("source_format")])
+        .agg(aggregates)
+        .collect()
+        .map_err(err())?;
+    let lists = frame
+        .column("findings")
+        .and_then(|c| c.list().cloned())
+        .map_err(err())?;
+    let codes: Vec<Option<String>> = (0..lists.len())
+        .map(|i| {
+            let agents = lists.get_as_series(i);
+            let mut codes: Vec<String> = Vec::new();
+            if let Some(values) = agents.as_ref().and_then(|s| s.str().ok()) {
+                for code in values.iter().flatten().flat_map(|v| v.split(',')) {
+                    if !code.is_empty() && !codes.iter().any(|c| c == code) {
+                        codes.push(code.to_string());
+                    }
+                }
+            }
+            (!codes.is_empty()).then(|| codes.join(","))
+        })
+        .collect();
+    frame
+        .with_column(Column::new("findings".into(), codes))
+        .map_err(err())?;
+    let mut order: Vec<Expr> = Table::Sessions
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| col(f.name().as_str()))
+        .collect();
+    order.push(col("date"));
+    Ok(frame.lazy().select(order))
 }
 
 /// An empty frame with `table`'s columns, the `date` partition column included.

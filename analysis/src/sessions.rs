@@ -162,30 +162,65 @@ impl CallCosts {
 const COST_SUM: &str =
     "CASE WHEN COALESCE(SUM(k.missing_price), 0) = 0 THEN SUM(k.cost_usd) ELSE NULL END";
 
-/// One row per session (from `sessions`) whose activity overlaps `window`, oldest first.
+/// One row per session (from `sessions`, its agents folded in) whose activity overlaps
+/// `window`, oldest first; with `agents`, each followed by one row per agent (`agent`:
+/// `main`, or the kind and id of a sub-agent), whose figures add up to the session's.
 pub fn per_session(
     reader: &DatasetReader,
     window: &Window,
     costs: &CallCosts,
+    agents: bool,
 ) -> Result<DataFrame> {
     let keep = window.condition("s.started_ts", "s.last_activity_ts");
-    let total = total("s");
-    run_sql_with(
-        reader,
-        costs.table(),
-        &format!(
-            "SELECT s.session_id, s.source_format AS format, s.model, s.started_ts, \
-             s.message_count AS messages, s.tool_calls, s.input_tokens, s.output_tokens, \
-             s.cache_read_input_tokens AS cache_read_tokens, \
-             s.cache_creation_input_tokens AS cache_write_tokens, {total} AS total_tokens, \
-             x.cost_usd, s.validation_status AS status \
-             FROM sessions s LEFT JOIN (SELECT c.session_id, {COST_SUM} AS cost_usd \
+    let columns = |t: &str| {
+        let total = total(t);
+        format!(
+            "{t}.message_count AS messages, {t}.tool_calls, {t}.input_tokens, {t}.output_tokens, \
+             {t}.cache_read_input_tokens AS cache_read_tokens, \
+             {t}.cache_creation_input_tokens AS cache_write_tokens, {total} AS total_tokens"
+        )
+    };
+    let sessions = format!(
+        "SELECT s.session_id, 'session' AS agent, s.source_format AS format, s.model, \
+         s.started_ts, {}, x.cost_usd, s.validation_status AS status, \
+         s.started_ts AS session_start, 0 AS agent_order \
+         FROM sessions s LEFT JOIN (SELECT c.session_id, {COST_SUM} AS cost_usd \
+           FROM llm_calls c JOIN call_costs k ON c.call_id = k.call_id \
+           WHERE c.source = 'transcript' GROUP BY c.session_id) x \
+         ON s.session_id = x.session_id \
+         WHERE {keep}",
+        columns("s")
+    );
+    let sql = if agents {
+        // Each agent under its session: the main agent first, then the others by id.
+        format!(
+            "SELECT * FROM ({sessions} UNION ALL \
+             SELECT a.session_id, \
+               CASE WHEN a.agent_id IS NULL THEN a.agent_kind \
+                    ELSE a.agent_kind || ' ' || a.agent_id END AS agent, \
+               a.source_format AS format, a.model, a.started_ts, {}, y.cost_usd, \
+               a.validation_status AS status, s.started_ts AS session_start, \
+               CASE WHEN a.agent_id IS NULL THEN 1 ELSE 2 END AS agent_order \
+             FROM session_agents a \
+             JOIN sessions s ON a.session_id = s.session_id AND a.source_format = s.source_format \
+             LEFT JOIN (SELECT c.session_id, COALESCE(c.agent_id, '') AS agent_key, \
+                 {COST_SUM} AS cost_usd \
                FROM llm_calls c JOIN call_costs k ON c.call_id = k.call_id \
-               WHERE c.source = 'transcript' GROUP BY c.session_id) x \
-             ON s.session_id = x.session_id \
-             WHERE {keep} ORDER BY s.started_ts, s.session_id"
-        ),
-    )
+               WHERE c.source = 'transcript' GROUP BY c.session_id, COALESCE(c.agent_id, '')) y \
+             ON a.session_id = y.session_id AND COALESCE(a.agent_id, '') = y.agent_key \
+             WHERE {keep}) \
+             ORDER BY session_start, session_id, agent_order, agent",
+            columns("a")
+        )
+    } else {
+        format!("{sessions} ORDER BY s.started_ts, s.session_id")
+    };
+    let frame = run_sql_with(reader, costs.table(), &sql)?;
+    let mut drop = vec!["session_start", "agent_order"];
+    if !agents {
+        drop.push("agent");
+    }
+    Ok(frame.drop_many(drop))
 }
 
 /// One row per UTC day of the transcripts' LLM calls made inside `window`.

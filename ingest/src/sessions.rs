@@ -12,7 +12,8 @@
 //! | `empty_context` | error | no message has any content |
 //! | `system_only` | error | every message is a system message |
 //! | `no_assistant_reply` | error | users spoke, the assistant never answered |
-//! | `zero_tool_calls` | error | tools were available or expected, none was called |
+//! | `zero_tool_calls` | error | tools were expected, none was called (the finding says why they were expected) |
+//! | `no_tool_calls` | warning | tools were available but nothing said they were expected, none was called |
 //! | `too_few_tool_calls` | error | fewer structured calls than `--min-tool-calls` |
 //! | `missing_expected_tool` | error | an `--expect-tool` was never called |
 //! | `tool_call_as_text` | error | the assistant wrote a tool call into plain text |
@@ -20,6 +21,14 @@
 //! | `truncated` | warning | a reply stopped on the token limit |
 //! | `agent_error` | error | the run itself reported failure (`error_max_turns`, a provider error reply) |
 //! | `duplicate_usage` | warning | one response's usage appeared under several requests (counted once) |
+//!
+//! Tools are *expected* when the user says so (`--expect-tool-calls`, `--min-tool-calls`,
+//! `--expect-tool`) or the input does (a workflow session that declares its tools); merely
+//! *available* when the transcript only offered them (Claude Code always does; a request
+//! with a `tools` array): someone who asked a question and got an answer is not an error.
+//! The tool-call rules judge a session's main agent: a sub-agent's work is its parent's
+//! (the parent called a tool to start it), and compaction and warm-up agents never call a
+//! tool by design.
 
 use std::collections::BTreeSet;
 use std::sync::LazyLock;
@@ -36,7 +45,32 @@ pub struct ValidationOptions {
     pub min_tool_calls: Option<u32>,
     /// Tools that must each be called at least once.
     pub expected_tools: Vec<String>,
+    /// Every session is expected to call tools (`--expect-tool-calls`).
+    pub expect_tool_calls: bool,
 }
+
+impl ValidationOptions {
+    /// Why the user expects tool calls, if they do (the flag that says so).
+    fn expectation(&self) -> Option<String> {
+        if let Some(min) = self.min_tool_calls {
+            return Some(format!("--min-tool-calls {min}"));
+        }
+        if let Some(tool) = self.expected_tools.first() {
+            return Some(format!("--expect-tool {tool}"));
+        }
+        self.expect_tool_calls
+            .then(|| "--expect-tool-calls".to_string())
+    }
+}
+
+/// `sessions.agent_kind` of a session's main agent.
+pub const MAIN_AGENT: &str = "main";
+/// `sessions.agent_kind` of a task the main agent handed to a sub-agent.
+pub const SUB_AGENT: &str = "subagent";
+/// `sessions.agent_kind` of the agent that summarises a full context.
+pub const COMPACTION_AGENT: &str = "compaction";
+/// `sessions.agent_kind` of the agent that primes the cache before the first prompt.
+pub const WARMUP_AGENT: &str = "warmup";
 
 /// How bad a finding is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -111,6 +145,9 @@ pub struct SessionFacts {
     pub row: SessionRow,
     /// Whether the transcript says tools were available (or the format implies it).
     pub tools_available: bool,
+    /// Why the input itself says tools were expected (a workflow that declares its
+    /// tools), if it does.
+    pub tools_expected: Option<String>,
     /// Messages with any content.
     pub nonempty_messages: i64,
     tool_names: BTreeSet<String>,
@@ -148,6 +185,7 @@ impl SessionFacts {
             row: SessionRow {
                 session_id,
                 source_format: format.to_string(),
+                agent_kind: MAIN_AGENT.to_string(),
                 ..SessionRow::default()
             },
             ..SessionFacts::default()
@@ -278,18 +316,31 @@ impl SessionFacts {
                 self.first_user.as_ref(),
             );
         }
-        let expected = self.tools_available
-            || options.min_tool_calls.is_some()
-            || !options.expected_tools.is_empty();
-        if r.tool_calls == 0 && expected {
-            push(
+        // Tool calls are the main agent's duty (see the module docs).
+        let judged = r.agent_kind == MAIN_AGENT;
+        let expected = options
+            .expectation()
+            .or_else(|| self.tools_expected.clone());
+        match (&expected, judged && r.tool_calls == 0) {
+            (_, false) => {}
+            (Some(why), true) => push(
                 "zero_tool_calls",
                 Severity::Error,
-                "tools were available or expected, and no tool was called".into(),
+                format!("tools were expected ({why}) and no tool was called"),
                 None,
-            );
+            ),
+            (None, true) if self.tools_available => push(
+                "no_tool_calls",
+                Severity::Warning,
+                "tools were available and no tool was called; not an error, as nothing said \
+                 they were expected (--expect-tool-calls, --min-tool-calls, --expect-tool)"
+                    .into(),
+                None,
+            ),
+            (None, true) => {}
         }
         if let Some(min) = options.min_tool_calls
+            && judged
             && r.tool_calls > 0
             && r.tool_calls < i64::from(min)
         {
@@ -300,7 +351,7 @@ impl SessionFacts {
                 None,
             );
         }
-        for tool in &options.expected_tools {
+        for tool in options.expected_tools.iter().filter(|_| judged) {
             if !self.tool_names.contains(tool) {
                 push(
                     "missing_expected_tool",
@@ -418,6 +469,7 @@ mod tests {
     fn a_system_only_session_is_hollow() {
         let mut facts = SessionFacts::new("s".into(), "workflow_session");
         facts.tools_available = true;
+        facts.tools_expected = Some("the workflow declares read_file".into());
         facts.message(&Message {
             role: Some(Role::System),
             text: "You are an agent with tools.",
@@ -456,6 +508,7 @@ mod tests {
         let findings = facts.findings(&ValidationOptions {
             min_tool_calls: Some(1),
             expected_tools: vec!["read".into()],
+            ..ValidationOptions::default()
         });
         let got: Vec<_> = findings.iter().map(|f| (f.code, f.message_index)).collect();
         assert_eq!(
@@ -474,6 +527,55 @@ mod tests {
                 .as_deref()
                 .is_some_and(|e| e.starts_with("{\"name\""))
         );
+    }
+
+    /// A question answered without tools: a warning when tools were only available, an
+    /// error naming the flag when they were expected; compaction, warm-up and sub-agents
+    /// are not judged on tool calls at all.
+    #[test]
+    fn tools_available_are_not_tools_expected() {
+        let answered = |kind: &str| {
+            let mut facts = SessionFacts::new("s".into(), "claude_code");
+            facts.tools_available = true;
+            facts.row.agent_kind = kind.to_string();
+            for (role, text) in [(Role::User, "what is 2 + 2?"), (Role::Assistant, "4")] {
+                facts.message(&Message {
+                    role: Some(role),
+                    text,
+                    ..Message::default()
+                });
+            }
+            facts
+        };
+        let only_available = answered(MAIN_AGENT).findings(&ValidationOptions::default());
+        assert_eq!(only_available.len(), 1);
+        assert_eq!(
+            (only_available[0].code, only_available[0].severity),
+            ("no_tool_calls", Severity::Warning)
+        );
+        let flagged = ValidationOptions {
+            expect_tool_calls: true,
+            ..ValidationOptions::default()
+        };
+        let expected = answered(MAIN_AGENT).findings(&flagged);
+        assert_eq!(
+            (expected[0].code, expected[0].severity),
+            ("zero_tool_calls", Severity::Error)
+        );
+        assert!(expected[0].detail.contains("--expect-tool-calls"));
+        let mut declared = answered(MAIN_AGENT);
+        declared.tools_expected = Some("the workflow declares its tools: grep".into());
+        let found = declared.findings(&ValidationOptions::default());
+        assert_eq!(found[0].code, "zero_tool_calls");
+        assert!(found[0].detail.contains("declares its tools: grep"));
+        for kind in [COMPACTION_AGENT, WARMUP_AGENT, SUB_AGENT] {
+            let strict = ValidationOptions {
+                min_tool_calls: Some(2),
+                expected_tools: vec!["Edit".into()],
+                expect_tool_calls: true,
+            };
+            assert!(answered(kind).findings(&strict).is_empty(), "{kind}");
+        }
     }
 
     #[test]

@@ -122,3 +122,110 @@ fn validate_file(path: &Path, options: &ParseOptions) -> ValidatedFile {
     result.sessions = sessions;
     result
 }
+
+/// A session as `validate` reports it: its agents' rows, from whichever files they came,
+/// folded into one (as the dataset reader folds them: counts and tokens summed, the worst
+/// status, every agent's findings once).
+#[derive(Debug, Clone)]
+pub struct ValidatedSession {
+    /// The file of the session's main agent (of its first agent when the main one was not
+    /// read).
+    pub path: PathBuf,
+    /// The session, its agents folded in; `finding_details` holds every agent's findings,
+    /// a sub-agent's with its `agent`.
+    pub session: SessionRow,
+    /// Each agent's own row and file, the main agent first.
+    pub agents: Vec<(PathBuf, SessionRow)>,
+}
+
+impl Validation {
+    /// Every session found, its agents folded in, in file order.
+    pub fn sessions(&self) -> Vec<ValidatedSession> {
+        let mut out: Vec<ValidatedSession> = Vec::new();
+        for file in &self.files {
+            for row in &file.sessions {
+                let found = out.iter_mut().find(|s| {
+                    s.session.session_id == row.session_id
+                        && s.session.source_format == row.source_format
+                });
+                let agent = (file.path.clone(), row.clone());
+                match found {
+                    Some(s) => s.agents.push(agent),
+                    None => out.push(ValidatedSession {
+                        path: file.path.clone(),
+                        session: row.clone(),
+                        agents: vec![agent],
+                    }),
+                }
+            }
+        }
+        for s in &mut out {
+            // The main agent first, then the others by id.
+            s.agents.sort_by(|a, b| {
+                (a.1.agent_id.is_some(), &a.1.agent_id)
+                    .cmp(&(b.1.agent_id.is_some(), &b.1.agent_id))
+            });
+            s.path = s.agents[0].0.clone();
+            s.session = fold(&s.agents);
+        }
+        out
+    }
+}
+
+/// The agents' rows (main first) as one session row.
+fn fold(agents: &[(PathBuf, SessionRow)]) -> SessionRow {
+    let mut session = agents[0].1.clone();
+    let sum = |f: fn(&SessionRow) -> i64| agents.iter().map(|(_, r)| f(r)).sum::<i64>();
+    let tokens = |f: fn(&SessionRow) -> Option<i64>| {
+        agents.iter().filter_map(|(_, r)| f(r)).reduce(|a, b| a + b)
+    };
+    session.message_count = sum(|r| r.message_count);
+    session.user_messages = sum(|r| r.user_messages);
+    session.assistant_messages = sum(|r| r.assistant_messages);
+    session.system_messages = sum(|r| r.system_messages);
+    session.tool_calls = sum(|r| r.tool_calls);
+    session.tool_errors = sum(|r| r.tool_errors);
+    session.input_tokens = tokens(|r| r.input_tokens);
+    session.output_tokens = tokens(|r| r.output_tokens);
+    session.cache_read_input_tokens = tokens(|r| r.cache_read_input_tokens);
+    session.cache_creation_input_tokens = tokens(|r| r.cache_creation_input_tokens);
+    session.started_ts = agents.iter().filter_map(|(_, r)| r.started_ts).min();
+    session.last_activity_ts = agents.iter().filter_map(|(_, r)| r.last_activity_ts).max();
+    let rank = |s: Option<&str>| match s {
+        Some("error") => 2,
+        Some("warning") => 1,
+        _ => 0,
+    };
+    session.validation_status = agents
+        .iter()
+        .map(|(_, r)| r.validation_status.clone())
+        .max_by_key(|s| rank(s.as_deref()))
+        .flatten();
+    let mut codes: Vec<&str> = Vec::new();
+    let mut details: Vec<serde_json::Value> = Vec::new();
+    for (_, row) in agents {
+        for code in row.findings.iter().flat_map(|f| f.split(',')) {
+            if !code.is_empty() && !codes.contains(&code) {
+                codes.push(code);
+            }
+        }
+        let own: Vec<serde_json::Value> = row
+            .finding_details
+            .as_deref()
+            .and_then(|d| serde_json::from_str(d).ok())
+            .unwrap_or_default();
+        for mut detail in own {
+            if let (Some(id), Some(object)) = (&row.agent_id, detail.as_object_mut()) {
+                object.insert(
+                    "agent".into(),
+                    serde_json::Value::String(format!("{} {id}", row.agent_kind)),
+                );
+            }
+            details.push(detail);
+        }
+    }
+    session.findings = (!codes.is_empty()).then(|| codes.join(","));
+    session.finding_details =
+        (!details.is_empty()).then(|| serde_json::Value::Array(details).to_string());
+    session
+}

@@ -41,7 +41,9 @@ pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Ou
             }
         }
         (None, true) => runlens_analysis::sessions::daily(&reader, &window, &costs)?,
-        (None, false) => runlens_analysis::sessions::per_session(&reader, &window, &costs)?,
+        (None, false) => {
+            runlens_analysis::sessions::per_session(&reader, &window, &costs, args.agents)?
+        }
     };
     if !costs.unpriced.is_empty() {
         let models: Vec<String> = costs

@@ -6,19 +6,23 @@ use runlens_ingest::validate::validate;
 use super::{Outcome, print_stdout};
 use crate::cli::{ValidateArgs, ValidateFormat};
 
-/// Runs the command: exit 1 when any session has an error finding or a file is unreadable.
+/// Runs the command: exit 1 when any session (its sub-agents folded in) has an error
+/// finding or a file is unreadable.
 pub fn run(args: ValidateArgs) -> anyhow::Result<Outcome> {
     let options = ParseOptions {
         validation: args.expectations.to_options(),
         ..ParseOptions::default()
     };
     let window = args.window.to_window();
-    let validation = validate(&args.paths, &options, &window);
-    let mut files = validation.files;
-    files.sort_by(|a, b| a.path.cmp(&b.path));
+    let mut validation = validate(&args.paths, &options, &window);
+    validation.files.sort_by(|a, b| a.path.cmp(&b.path));
+    let sessions = validation.sessions();
+    let files = &validation.files;
     let text = match args.format {
-        ValidateFormat::Table => runlens_reports::validation::render_table(&files),
-        ValidateFormat::Json => runlens_reports::validation::render_json(&files),
+        ValidateFormat::Table => {
+            runlens_reports::validation::render_table(&sessions, files, args.agents)
+        }
+        ValidateFormat::Json => runlens_reports::validation::render_json(&sessions),
     };
     print_stdout(&text)?;
     if validation.older_than_since > 0 {
@@ -27,13 +31,11 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Outcome> {
             validation.older_than_since
         );
     }
-    let failed = files.iter().any(|f| {
-        f.sessions.is_empty()
-            || f.sessions
-                .iter()
-                .any(|s| s.validation_status.as_deref() == Some("error"))
-    });
-    Ok(if failed {
+    let unreadable = files.iter().any(|f| f.sessions.is_empty());
+    let failed = sessions
+        .iter()
+        .any(|s| s.session.validation_status.as_deref() == Some("error"));
+    Ok(if failed || unreadable {
         Outcome::Rejected
     } else {
         Outcome::Success

@@ -147,7 +147,8 @@ fn a_slower_phase_and_hollow_sessions_are_a_regression_in_every_format() {
         let width = table[0].len();
         assert!(table.iter().all(|row| row.len() == width), "{table:?}");
     }
-    assert_eq!(tables[1][1][0], "zero tool calls");
+    // The sessions were offered a tool, not told to use it: `no_tool_calls`.
+    assert_eq!(tables[1][1][0], "no tool calls");
     assert_eq!(tables[1][1][3], "🔴 new in the candidate");
     let build = tables[2]
         .iter()

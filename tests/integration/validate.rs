@@ -286,3 +286,119 @@ fn a_model_without_a_price_has_no_cost_and_a_warning() {
     ));
     assert!(priced.contains(",3580,0.003676"), "{priced}");
 }
+
+/// A Claude Code project with both sub-agent layouts (2.0.x `agent-*.jsonl` beside the
+/// session, 2.1.x `<session>/subagents/`), a warm-up and a compaction agent, and a question
+/// answered without tools (tests/fixtures/claude-code-agents).
+const AGENTS_PROJECT: &str = "tests/fixtures/claude-code-agents";
+const WITH_SUBAGENTS: &str = "7a9e4c1d-2b3f-4e5a-8c6d-0e1f2a3b4c5d";
+const WITH_WARMUP: &str = "c41d2e3f-5a6b-4c7d-8e9f-0a1b2c3d4e5f";
+const QUESTION: &str = "e5f6a7b8-c9d0-4e1f-a2b3-c4d5e6f7a8b9";
+
+fn by_session(json: &serde_json::Value) -> std::collections::BTreeMap<String, serde_json::Value> {
+    json.as_array()
+        .expect("an array")
+        .iter()
+        .map(|s| (s["session_id"].as_str().expect("id").to_string(), s.clone()))
+        .collect()
+}
+
+/// One row per session, its sub-agents' tokens and tool calls included (counted by hand
+/// from the fixture's lines); warm-up and compaction agents are not errors; a question
+/// answered without tools is a warning unless tool calls were expected.
+#[test]
+fn sub_agents_fold_into_their_sessions_and_only_expected_tools_are_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let out = run(&data, &["validate", AGENTS_PROJECT, "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let sessions = by_session(&serde_json::from_str(&stdout(&out)).expect("json"));
+    assert_eq!(sessions.len(), 3, "{sessions:?}");
+    let s = &sessions[WITH_SUBAGENTS];
+    // main: Task; sub-agent: Edit; compaction: none.
+    assert_eq!(s["tool_calls"], 2);
+    // Output 40 + 20 (main) + 60 + 10 (sub-agent) + 150 (compaction); cache reads
+    // 1000 + 1500 + 800 + 900 + 2000.
+    assert_eq!(s["output_tokens"], 280);
+    assert_eq!(s["cache_read_tokens"], 6200);
+    assert_eq!(s["messages"], 10);
+    assert_eq!(s["status"], "ok");
+    let kinds: Vec<&str> = s["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .map(|a| a["agent_kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["main", "subagent", "compaction"]);
+    let w = &sessions[WITH_WARMUP];
+    // Bash in the main agent; output 35 + 15 (main) + 3 (warm-up).
+    assert_eq!(
+        (&w["tool_calls"], &w["output_tokens"]),
+        (&1.into(), &53.into())
+    );
+    assert_eq!(w["agents"][1]["agent_kind"], "warmup");
+    assert_eq!(w["status"], "ok");
+    let q = &sessions[QUESTION];
+    assert_eq!(q["status"], "warning");
+    assert_eq!(q["findings"][0]["code"], "no_tool_calls");
+
+    // Expected tool calls: the question is an error (and says why); the agents are not.
+    let out = run(
+        &data,
+        &[
+            "validate",
+            AGENTS_PROJECT,
+            "--format",
+            "json",
+            "--expect-tool-calls",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let sessions = by_session(&serde_json::from_str(&stdout(&out)).expect("json"));
+    let q = &sessions[QUESTION];
+    assert_eq!(q["findings"][0]["code"], "zero_tool_calls");
+    assert!(
+        q["findings"][0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("--expect-tool-calls"))
+    );
+    assert_eq!(sessions[WITH_SUBAGENTS]["status"], "ok");
+    assert_eq!(sessions[WITH_WARMUP]["status"], "ok");
+
+    // The dataset folds the agents the same way: `sessions` gives the same totals, and
+    // with --agents one row per agent under each session, adding up to it.
+    let ingest = run(&data, &["ingest", AGENTS_PROJECT]);
+    assert!(ingest.status.success(), "{}", stderr(&ingest));
+    let listed = run(&data, &["sessions", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&stdout(&listed)).expect("json");
+    let listed = by_session(&listed);
+    assert_eq!(listed[WITH_SUBAGENTS]["output_tokens"], 280);
+    assert_eq!(listed[WITH_SUBAGENTS]["tool_calls"], 2);
+    assert_eq!(listed[WITH_WARMUP]["output_tokens"], 53);
+    let agents = run(&data, &["sessions", "--agents", "--format", "csv"]);
+    let text = stdout(&agents);
+    let lines: Vec<&str> = text.lines().collect();
+    let header: Vec<&str> = lines[0].split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let (agent, output) = (column("agent"), column("output_tokens"));
+    let mut sums: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
+    for line in &lines[1..] {
+        let cells: Vec<&str> = line.split(',').collect();
+        let value: i64 = cells[output].parse().expect("tokens");
+        let entry = sums.entry(cells[0]).or_default();
+        match cells[agent] {
+            "session" => entry.0 += value,
+            _ => entry.1 += value,
+        }
+    }
+    assert_eq!(sums[WITH_SUBAGENTS], (280, 280), "{text}");
+    assert_eq!(sums[WITH_WARMUP], (53, 53), "{text}");
+    assert!(text.contains("compaction acompact-9f8e7d") && text.contains("warmup 5d1e9a2b"));
+    assert_eq!(
+        query_rows(
+            &data,
+            "select count(*) from session_agents where session_id = '7a9e4c1d-2b3f-4e5a-8c6d-0e1f2a3b4c5d'"
+        ),
+        ["3"]
+    );
+}

@@ -130,9 +130,18 @@ def main():
             duck_rows = con.execute(
                 f"select count(*) from read_parquet('{folder}/**/*.parquet', hive_partitioning = true)"
             ).fetchone()[0]
-            ours = runlens_count(binary, data, table)
+            # runlens reads `sessions` as one row per session, its agents folded in, and
+            # `session_agents` as the stored rows (one per agent; nothing was ingested twice).
+            ours = runlens_count(binary, data, "session_agents" if table == "sessions" else table)
             if not (arrow_rows == duck_rows == ours):
                 fail(f"{table}: pyarrow {arrow_rows}, DuckDB {duck_rows}, runlens {ours} rows")
+            if table == "sessions":
+                duck_sessions = con.execute(
+                    f"select count(distinct (session_id, source_format)) from read_parquet('{folder}/**/*.parquet')"
+                ).fetchone()[0]
+                folded = runlens_count(binary, data, "sessions")
+                if duck_sessions != folded:
+                    fail(f"sessions: DuckDB {duck_sessions} distinct sessions, runlens {folded}")
             checked += 1
         provider = con.execute(
             f"select distinct labels['provider'] from read_parquet('{data}/runs/**/*.parquet')"

@@ -8,7 +8,10 @@ runlens:
 - otel-genai/*traces.jsonl (Python ConsoleSpanExporter dumps): chat spans (each span id
   once, its ended copy), their gen_ai.usage tokens, execute_tool spans;
 - claude-result/*.json, *.ndjson (`claude -p` stream-json, also collected as one array):
-  assistant messages unique by message.id (the last copy's usage), tool_use blocks.
+  assistant messages unique by message.id (the last copy's usage), tool_use blocks;
+- claude-code/ (project transcripts, sub-agent files beside their sessions): per session,
+  sub-agents included, the responses' token buckets and tool calls, each agent's kind, and
+  no session reported as an error.
 
     python3 tests/realworld/check_sessions.py target/debug/runlens ../shared/realworld
 
@@ -90,6 +93,81 @@ def claude_stream(path):
             "tools": len(tools)}
 
 
+def claude_code_sessions(folder):
+    """Per sessionId (its sub-agents' files and sidechain lines included): token buckets of
+    each response once (key message.id + requestId, message.id alone on sidechain lines; the
+    copy with the largest usage) and tool_use blocks unique by id; and each agent's kind as
+    its file says (agentId acompact-*: compaction; first prompt "Warmup": warmup)."""
+    totals, responses, tools, kinds = {}, {}, {}, {}
+    for path in sorted(folder.rglob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            sid, m = e.get("sessionId"), e.get("message") or {}
+            if not sid or e.get("type") not in ("user", "assistant"):
+                continue
+            agent = e.get("agentId")
+            if agent and (sid, agent) not in kinds:
+                first = m.get("content") if isinstance(m.get("content"), str) else ""
+                kinds[(sid, agent)] = ("compaction" if agent.startswith("acompact")
+                                       else "warmup" if first.strip() == "Warmup" else "subagent")
+            if e["type"] != "assistant" or not m.get("id"):
+                continue
+            side = e.get("isSidechain") or agent
+            key = (sid, m["id"] if side or not e.get("requestId") else f"{m['id']}:{e['requestId']}")
+            u = m.get("usage") or {}
+            size = sum(u.get(k) or 0 for k in ("input_tokens", "output_tokens",
+                                                 "cache_read_input_tokens", "cache_creation_input_tokens"))
+            if key not in responses or size > responses[key][0]:
+                responses[key] = (size, u)
+            for b in m.get("content") or []:
+                if isinstance(b, dict) and b.get("type") == "tool_use":
+                    tools.setdefault(sid, set()).add(b["id"])
+    for (sid, _), (_, u) in responses.items():
+        t = totals.setdefault(sid, {"input": 0, "output": 0, "cache_read": 0, "cache_write": 0})
+        t["input"] += u.get("input_tokens") or 0
+        t["output"] += u.get("output_tokens") or 0
+        t["cache_read"] += u.get("cache_read_input_tokens") or 0
+        t["cache_write"] += u.get("cache_creation_input_tokens") or 0
+    for sid, t in totals.items():
+        t["tools"] = len(tools.get(sid, ()))
+    return totals, kinds
+
+
+def check_claude_code(runlens, shared):
+    """A whole folder of real Claude Code files: one row per session with its sub-agents'
+    tokens and tool calls, each agent of its kind, and no session an error."""
+    folder = shared / "claude-code"
+    if not folder.is_dir():
+        return 0
+    want, kinds = claude_code_sessions(folder)
+    with tempfile.TemporaryDirectory() as tmp:
+        data = pathlib.Path(tmp) / "d"
+        subprocess.run([runlens, "--data", str(data), "ingest", str(folder)], capture_output=True, check=True)
+        rows = query(runlens, data, "select session_id, coalesce(input_tokens, 0) as input, "
+                     "coalesce(output_tokens, 0) as output, coalesce(cache_read_input_tokens, 0) as cache_read, "
+                     "coalesce(cache_creation_input_tokens, 0) as cache_write, tool_calls as tools, "
+                     "validation_status from sessions")
+        agents = query(runlens, data, "select session_id, agent_id, agent_kind from session_agents "
+                       "where agent_id is not null and agent_id <> 'sidechain'")
+    got = {r.pop("session_id"): r for r in rows}
+    for sid, row in got.items():
+        if row.pop("validation_status") == "error":
+            sys.exit(f"check_sessions: claude-code session {sid} is an error")
+    got = {sid: {k: int(v) for k, v in r.items()} for sid, r in got.items()}
+    if got != want:
+        for sid in sorted(set(got) | set(want)):
+            if got.get(sid) != want.get(sid):
+                print(f"  {sid}: runlens {got.get(sid)}, counted {want.get(sid)}")
+        sys.exit("check_sessions: claude-code sessions differ")
+    got_kinds = {(a["session_id"], a["agent_id"]): a["agent_kind"] for a in agents}
+    if got_kinds != kinds:
+        sys.exit(f"check_sessions: claude-code agents: runlens {got_kinds}, files {kinds}")
+    return len(want)
+
+
 CHECKS = [("codex", "*exec-json*.jsonl", codex_exec),
           ("otel-genai", "*traces.jsonl", otel_console),
           ("claude-result", "*.json", claude_stream),
@@ -125,7 +203,9 @@ def main():
                 if got != want:
                     sys.exit(f"check_sessions: {folder}/{path.name}: runlens {got}, counted {want}")
                 checked += 1
-    print(f"check_sessions: ok: {checked} real session files, calls, token buckets and tool calls as counted without runlens")
+    sessions = check_claude_code(runlens, shared)
+    print(f"check_sessions: ok: {checked} real session files, calls, token buckets and tool calls as counted "
+          f"without runlens; {sessions} Claude Code sessions with their sub-agents folded in, none an error")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,8 @@ generator's own figures.
 The generator writes CORPUS.expected.json with, per format, the sessions, LLM calls, tool
 calls, hollow sessions and token sums it wrote (computed in Python from the numbers it put
 in the files, not by runlens's code). runlens ingests the corpus into a temporary dataset;
-per format, its sessions, calls, tool calls, `zero_tool_calls` findings and the five token
+per format, its sessions, calls, tool calls, sessions that called no tool (`zero_tool_calls`
+where tools were expected, `no_tool_calls` where only offered) and the five token
 buckets (summed over `llm_calls`, and again over `sessions`) must equal them, and no file or
 line may be rejected. Exits non-zero on the first difference, printing it.
 """
@@ -43,7 +44,8 @@ def main():
                                      "GROUP BY s.source_format")
         sessions = query(runlens, data,
                          "SELECT source_format AS format, COUNT(*) AS sessions, SUM(tool_calls) AS tool_calls, "
-                         "SUM(CASE WHEN findings LIKE '%zero_tool_calls%' THEN 1 ELSE 0 END) AS hollow_sessions, "
+                         "SUM(CASE WHEN findings LIKE '%zero_tool_calls%' OR findings LIKE '%no_tool_calls%' "
+                         "THEN 1 ELSE 0 END) AS hollow_sessions, "
                          "SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, "
                          "SUM(cache_read_input_tokens) AS cache_read_input_tokens, "
                          "SUM(cache_creation_input_tokens) AS cache_creation_input_tokens "

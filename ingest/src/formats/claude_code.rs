@@ -6,10 +6,18 @@
 //! `message.id` + `requestId` (`message.id` alone when `requestId` is absent or the line
 //! is a sidechain replay), keeping the copy with the largest usage (the first of equal
 //! copies), whose timestamp dates the response (`start_ts`); its tool calls are
-//! collected across all its lines, unique by `tool_use.id`. Sidechain (sub-agent) calls are
-//! labelled `sidechain=true`. Each response becomes an `llm_calls` row (`source =
-//! transcript`, `provider = anthropic`), each tool call a `tool_calls` row (`is_error` from
-//! its `tool_result`), each `sessionId` a `sessions` row with its validation verdict.
+//! collected across all its lines, unique by `tool_use.id`. Each response becomes an
+//! `llm_calls` row (`source = transcript`, `provider = anthropic`), each tool call a
+//! `tool_calls` row (`is_error` from its `tool_result`), each agent of a `sessionId` a
+//! `sessions` row with its validation verdict.
+//!
+//! Sub-agents share their parent's `sessionId`: their lines carry `isSidechain: true` and,
+//! since 2.0, an `agentId` (files `agent-<id>.jsonl` beside the session in 2.0.x,
+//! `<session>/subagents/agent-<id>.jsonl` in 2.1.x; 1.0.x wrote sidechain lines without an
+//! id into the session's own file, read as agent `sidechain`). Each agent is its own
+//! `sessions` row under the parent's id, with `agent_id` and `agent_kind`: `compaction` for
+//! an `acompact-*` agent, `warmup` for one whose first prompt is `Warmup`, else `subagent`.
+//! Its calls carry the `agent_id` (and the label `sidechain=true`).
 //! Anthropic's `input_tokens` excludes cached tokens, so the buckets map one to one.
 //!
 //! Bad lines (not JSON, numbers given as strings, ...) are reported and skipped; records
@@ -26,7 +34,9 @@ use super::lines::for_each_json_line;
 use super::timestamps::parse_timestamp;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
 use crate::schema::{Labels, LlmCallRow, ToolCallRow};
-use crate::sessions::{Message, Role, SessionFacts};
+use crate::sessions::{
+    COMPACTION_AGENT, MAIN_AGENT, Message, Role, SUB_AGENT, SessionFacts, WARMUP_AGENT,
+};
 
 #[derive(Deserialize)]
 struct Record {
@@ -39,7 +49,32 @@ struct Record {
     request_id: Option<String>,
     #[serde(rename = "isSidechain", default)]
     is_sidechain: bool,
+    #[serde(rename = "agentId")]
+    agent_id: Option<String>,
     message: Option<RecordMessage>,
+}
+
+impl Record {
+    /// The agent that wrote the line: None for the main agent.
+    fn agent(&self) -> Option<String> {
+        match (&self.agent_id, self.is_sidechain) {
+            (Some(id), _) => Some(id.clone()),
+            (None, true) => Some("sidechain".into()),
+            (None, false) => None,
+        }
+    }
+}
+
+/// A session's agent: the session id and the agent id (None: the main agent).
+type AgentKey = (String, Option<String>);
+
+/// The kind of the agent `id` before its first prompt is read.
+fn agent_kind(id: Option<&str>) -> &'static str {
+    match id {
+        None => MAIN_AGENT,
+        Some(id) if id.starts_with("acompact") => COMPACTION_AGENT,
+        Some(_) => SUB_AGENT,
+    }
 }
 
 #[derive(Deserialize)]
@@ -135,7 +170,7 @@ impl Format for ClaudeCode {
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
         let fallback_session = ctx.file_stem_or_id();
-        let mut sessions: BTreeMap<String, SessionFacts> = BTreeMap::new();
+        let mut sessions: BTreeMap<AgentKey, SessionFacts> = BTreeMap::new();
         let mut responses: HashMap<String, Response> = HashMap::new();
         let mut order: Vec<String> = Vec::new();
         let mut ids_by_message: HashMap<String, HashSet<String>> = HashMap::new();
@@ -158,13 +193,18 @@ impl Format for ClaudeCode {
                     // summary, file-history-snapshot, queue-operation, ...: not messages.
                     _ => return Ok(()),
                 };
-                let facts = sessions.entry(session_id.clone()).or_insert_with(|| {
-                    let mut f = SessionFacts::new(session_id.clone(), "claude_code");
-                    // Claude Code always offers the model its tools.
-                    f.tools_available = true;
-                    f.row.provider = Some("anthropic".into());
-                    f
-                });
+                let agent = record.agent();
+                let facts = sessions
+                    .entry((session_id.clone(), agent.clone()))
+                    .or_insert_with(|| {
+                        let mut f = SessionFacts::new(session_id.clone(), "claude_code");
+                        // Claude Code always offers the model its tools.
+                        f.tools_available = true;
+                        f.row.provider = Some("anthropic".into());
+                        f.row.agent_kind = agent_kind(agent.as_deref()).to_string();
+                        f.row.agent_id = agent.clone();
+                        f
+                    });
                 let message = record.message.as_ref();
                 let mut text_parts: Vec<&str> = Vec::new();
                 let mut calls: Vec<&str> = Vec::new();
@@ -201,6 +241,7 @@ impl Format for ClaudeCode {
                                         ToolCallRow {
                                             tool_call_id: id.clone(),
                                             session_id: Some(session_id.clone()),
+                                            agent_id: agent.clone(),
                                             ts,
                                             tool_name: name.to_string(),
                                             arguments_bytes: b
@@ -232,6 +273,14 @@ impl Format for ClaudeCode {
                     None => true,
                 };
                 let stop_reason = msg.and_then(|m| m.stop_reason.as_deref());
+                // A sub-agent whose first prompt is "Warmup" only primes the cache.
+                if facts.row.message_count == 0
+                    && role == Role::User
+                    && agent.is_some()
+                    && text_joined.trim() == "Warmup"
+                {
+                    facts.row.agent_kind = WARMUP_AGENT.to_string();
+                }
                 if new_message {
                     facts.message(&Message {
                         role: Some(role),
@@ -267,6 +316,7 @@ impl Format for ClaudeCode {
                         row: LlmCallRow {
                             call_id: key.clone(),
                             session_id: Some(session_id.clone()),
+                            agent_id: agent.clone(),
                             source: "transcript".into(),
                             provider: Some("anthropic".into()),
                             request_model: model.clone(),
@@ -328,7 +378,8 @@ impl Format for ClaudeCode {
                     tool.call_id = Some(key.clone());
                 }
             }
-            if let Some(session) = r.session_id.as_ref().and_then(|s| sessions.get_mut(s)) {
+            let owner = r.session_id.clone().map(|s| (s, r.agent_id.clone()));
+            if let Some(session) = owner.and_then(|k| sessions.get_mut(&k)) {
                 session.add_usage(
                     r.input_tokens,
                     r.output_tokens,
@@ -348,7 +399,10 @@ impl Format for ClaudeCode {
                     .llm_calls
                     .iter()
                     .find(|c| c.call_id.starts_with(&message_id))
-                && let Some(session) = call.session_id.as_ref().and_then(|s| sessions.get_mut(s))
+                && let Some(session) = call
+                    .session_id
+                    .clone()
+                    .and_then(|s| sessions.get_mut(&(s, call.agent_id.clone())))
             {
                 session.duplicate_usage += 1;
             }
@@ -409,14 +463,34 @@ mod tests {
                 .count(),
             1
         );
-        let s = &rows.sessions[0];
+        // The main agent's row and the sidechain's (a sub-agent without an id in 1.0.x
+        // transcripts); together they are the session.
+        let kinds: Vec<(&str, Option<&str>)> = rows
+            .sessions
+            .iter()
+            .map(|s| (s.agent_kind.as_str(), s.agent_id.as_deref()))
+            .collect();
+        assert_eq!(kinds, [("main", None), ("subagent", Some("sidechain"))]);
+        let total =
+            |f: fn(&crate::schema::SessionRow) -> i64| -> i64 { rows.sessions.iter().map(f).sum() };
         assert_eq!(
-            (s.message_count, s.user_messages, s.assistant_messages),
+            (
+                total(|s| s.message_count),
+                total(|s| s.user_messages),
+                total(|s| s.assistant_messages)
+            ),
             (9, 4, 5)
         );
-        assert_eq!((s.tool_calls, s.tool_errors), (4, 1));
-        assert_eq!((s.input_tokens, s.output_tokens), (Some(148), Some(432)));
-        assert_eq!(s.findings.as_deref(), Some("tool_errors"));
+        assert_eq!((total(|s| s.tool_calls), total(|s| s.tool_errors)), (4, 1));
+        assert_eq!(
+            (
+                total(|s| s.input_tokens.unwrap_or(0)),
+                total(|s| s.output_tokens.unwrap_or(0))
+            ),
+            (148, 432)
+        );
+        assert_eq!(rows.sessions[0].findings.as_deref(), Some("tool_errors"));
+        assert_eq!(sidechain[0].agent_id.as_deref(), Some("sidechain"));
     }
 
     #[test]
@@ -497,7 +571,7 @@ mod tests {
         );
         assert_eq!(
             rows.sessions[0].findings.as_deref(),
-            Some("empty_context,zero_tool_calls,duplicate_usage")
+            Some("empty_context,no_tool_calls,duplicate_usage")
         );
     }
 }

@@ -381,8 +381,8 @@ mod tests {
             (s.session_id.as_str(), s.message_count),
             ("5973b6c0-94b8-487b-a530-2aeb6098ae0e", 2)
         );
-        // No tool call in a Codex session is the hollow run.
-        assert_eq!(s.findings.as_deref(), Some("zero_tool_calls"));
+        // Codex offers its tools; none called, and nothing said they were expected.
+        assert_eq!(s.findings.as_deref(), Some("no_tool_calls"));
         let no_meta = r#"{"timestamp":"2025-10-01T10:00:00Z","type":"response_item","payload":{"type":"message","role":"user","content":"x"}}"#;
         let (rows, _) = parse(
             no_meta,

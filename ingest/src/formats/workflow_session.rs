@@ -7,7 +7,10 @@
 //!
 //! Each structured tool call becomes a `tool_calls` row, the session a `sessions` row with
 //! its validation verdict. A workflow session is an agent session: tools are taken to be
-//! available, so a session without a single tool call is flagged `zero_tool_calls`.
+//! available, and expected when `context.tools` lists them (names, or `{name}` /
+//! `{function: {name}}` objects), so a session that declares tools and calls none is a
+//! `zero_tool_calls` error; one that declares none and calls none, a `no_tool_calls`
+//! warning.
 
 use std::io::BufRead;
 
@@ -53,6 +56,27 @@ impl Format for WorkflowSession {
             .unwrap_or_else(|| ctx.file_stem_or_id());
         let mut facts = SessionFacts::new(session_id.clone(), self.name());
         facts.tools_available = true;
+        // A workflow that lists its tools means them to be called.
+        let declared: Vec<&str> = doc
+            .pointer("/context/tools")
+            .and_then(Value::as_array)
+            .map(|tools| {
+                tools
+                    .iter()
+                    .filter_map(|t| {
+                        t.as_str()
+                            .or_else(|| t.get("name").and_then(Value::as_str))
+                            .or_else(|| t.pointer("/function/name").and_then(Value::as_str))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        if !declared.is_empty() {
+            facts.tools_expected = Some(format!(
+                "the workflow declares its tools: {}",
+                declared.join(", ")
+            ));
+        }
         facts.row.provider = doc
             .get("provider_name")
             .or_else(|| doc.get("provider"))

@@ -14,7 +14,7 @@ pub use tables::{
 };
 
 /// Version of the dataset schema this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Parquet key-value metadata key holding [`SCHEMA_VERSION`].
 pub const SCHEMA_VERSION_KEY: &str = "runlens.schema_version";

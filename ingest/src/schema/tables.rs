@@ -248,6 +248,10 @@ define_table! {
         phase: Option<String>,
         /// The session the call belongs to, if any.
         session_id: Option<String>,
+        /// The session's agent that made the call: null for the main agent, else the
+        /// sub-agent's id (Claude Code `agentId`; `sidechain` for older transcripts' sidechain
+        /// lines, which carry none).
+        agent_id: Option<String>,
         /// How the call was observed: `proxy`, `probe`, `transcript` or `latency_csv`.
         source: String,
         /// Provider (`openai`, `anthropic`, `ollama`, `gemini`, ...), GenAI `gen_ai.provider.name`.
@@ -310,6 +314,14 @@ define_table! {
         session_id: String,
         /// Transcript format the session was read from.
         source_format: String,
+        /// Null for the session's main agent; a sub-agent's id otherwise (its own row, under
+        /// its parent's `session_id`).
+        agent_id: Option<String>,
+        /// What the agent is: `main`, `subagent` (a task the main agent handed off),
+        /// `compaction` (summarises the conversation when the context fills up) or `warmup`
+        /// (primes the cache before the first prompt). Compaction and warm-up agents are not
+        /// judged on tool calls.
+        agent_kind: String,
         /// Provider of the session's model, if known.
         provider: Option<String>,
         /// Main model of the session.
@@ -355,6 +367,8 @@ define_table! {
         tool_call_id: String,
         /// Session the call belongs to, if any.
         session_id: Option<String>,
+        /// The session's agent that made the call (null: the main agent), as in `llm_calls`.
+        agent_id: Option<String>,
         /// LLM call whose response made the tool call (`llm_calls.call_id`), if any.
         call_id: Option<String>,
         /// Run during which the call was made, if any.
