@@ -3,6 +3,7 @@
 
 pub mod dataset;
 pub mod error;
+pub mod forks;
 pub mod formats;
 pub mod pipeline;
 pub mod providers;

@@ -226,25 +226,82 @@ pub fn ingest(
         .sum();
     progress.start(files.len() as u64, total_bytes);
 
+    // Codex forks are read after the rest of the batch is committed, their parents first
+    // (crate::forks).
+    let forks: Vec<(PathBuf, (String, String))> = files
+        .par_iter()
+        .filter_map(|path| Some((path.clone(), crate::forks::fork_in_file(path)?)))
+        .collect();
+    let deferred: HashSet<&PathBuf> = forks.iter().map(|(path, _)| path).collect();
+    let (first, _): (Vec<PathBuf>, Vec<PathBuf>) =
+        files.iter().cloned().partition(|f| !deferred.contains(f));
+    let mut batches: Vec<(Vec<PathBuf>, IngestOptions)> = vec![(first, options.clone())];
+    let pairs: Vec<(String, String)> = forks.iter().map(|(_, pair)| pair.clone()).collect();
+    let rounds = crate::forks::rounds(&pairs);
     let mut outcomes = Vec::with_capacity(files.len() + missing.len());
-    for (chunk_index, chunk) in chunk_files(&files).into_iter().enumerate() {
-        let commit = session
-            .as_ref()
-            .map(|s| s.begin(&format!("{ingest_id}-c{chunk_index}")))
-            .transpose()?;
-        let ctx = ChunkContext {
-            forced,
-            options,
-            ingest_id: &ingest_id,
-            commit: commit.as_ref(),
-            progress,
-            seen: &seen,
-        };
-        let (chunk_outcomes, rows) = process_chunk(chunk, &mut known, &ctx)?;
-        if let Some(commit) = commit {
-            commit_chunk(commit, &chunk_outcomes, &rows, &ingest_id, &options.labels)?;
+    let mut chunk_index = 0;
+    let mut round = 0;
+    while let Some((batch, batch_options)) = batches.pop() {
+        for chunk in chunk_files(&batch) {
+            let commit = session
+                .as_ref()
+                .map(|s| s.begin(&format!("{ingest_id}-c{chunk_index}")))
+                .transpose()?;
+            chunk_index += 1;
+            let ctx = ChunkContext {
+                forced,
+                options: &batch_options,
+                ingest_id: &ingest_id,
+                commit: commit.as_ref(),
+                progress,
+                seen: &seen,
+            };
+            let (chunk_outcomes, rows) = process_chunk(chunk, &mut known, &ctx)?;
+            if let Some(commit) = commit {
+                commit_chunk(commit, &chunk_outcomes, &rows, &ingest_id, &options.labels)?;
+            }
+            outcomes.extend(chunk_outcomes);
         }
-        outcomes.extend(chunk_outcomes);
+        // The next round of forks, with their parents' calls as now committed.
+        if let Some(members) = rounds.get(round) {
+            round += 1;
+            // Each parent's line: its ancestors among the batch's forks, oldest first.
+            let parent_of: std::collections::HashMap<&str, &str> = pairs
+                .iter()
+                .map(|(child, parent)| (child.as_str(), parent.as_str()))
+                .collect();
+            let lines: Vec<(String, Vec<String>)> = members
+                .iter()
+                .map(|&i| {
+                    let parent = forks[i].1.1.clone();
+                    let mut line = vec![parent.clone()];
+                    while let Some(up) = line.last().and_then(|s| parent_of.get(s.as_str())) {
+                        if line.iter().any(|s| s == up) {
+                            break;
+                        }
+                        line.push(up.to_string());
+                    }
+                    line.reverse();
+                    (parent, line)
+                })
+                .collect();
+            let wanted: HashSet<String> = lines.iter().flat_map(|(_, l)| l.clone()).collect();
+            let stored = dataset.stored_session_usage(&wanted)?;
+            let parent_calls: crate::forks::ParentCalls = lines
+                .into_iter()
+                .filter(|(parent, _)| stored.contains_key(parent))
+                .map(|(parent, line)| {
+                    let calls = line.iter().filter_map(|s| stored.get(s).cloned()).collect();
+                    (parent, calls)
+                })
+                .collect();
+            let mut round_options = options.clone();
+            round_options.parse.fork_parents = std::sync::Arc::new(parent_calls);
+            batches.push((
+                members.iter().map(|&i| forks[i].0.clone()).collect(),
+                round_options,
+            ));
+        }
     }
     if let Some(session) = &session
         && !missing.is_empty()
@@ -258,6 +315,10 @@ pub fn ingest(
             &options.labels,
         )?;
     }
+    // Outcomes in walk order, forks included.
+    let order: std::collections::HashMap<&PathBuf, usize> =
+        files.iter().enumerate().map(|(i, f)| (f, i)).collect();
+    outcomes.sort_by_key(|o| order.get(&o.path).copied().unwrap_or(usize::MAX));
     outcomes.extend(missing);
     progress.finish();
     Ok(IngestSummary {

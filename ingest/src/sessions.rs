@@ -21,6 +21,7 @@
 //! | `truncated` | warning | a reply stopped on the token limit |
 //! | `agent_error` | error | the run itself reported failure (`error_max_turns`, a provider error reply) |
 //! | `duplicate_usage` | warning | one response's usage appeared under several requests (counted once) |
+//! | `fork_replay_unresolved` | warning | a Codex fork whose parent was not found: its totals include the parent's replayed history ([`crate::forks`]) |
 //!
 //! Tools are *expected* when the user says so (`--expect-tool-calls`, `--min-tool-calls`,
 //! `--expect-tool`) or the input does (a workflow session that declares its tools); merely
@@ -428,6 +429,35 @@ impl SessionFacts {
         });
         row.finding_details = (!findings.is_empty()).then(|| findings_json(&findings));
         (row, findings)
+    }
+}
+
+/// Adds a finding to a `sessions` row already judged: its code, its details, and the status
+/// if the finding is worse.
+pub fn add_finding(row: &mut SessionRow, finding: Finding) {
+    let mut details: Vec<serde_json::Value> = row
+        .finding_details
+        .as_deref()
+        .and_then(|d| serde_json::from_str(d).ok())
+        .unwrap_or_default();
+    if let serde_json::Value::Array(mut added) =
+        serde_json::from_str(&findings_json(std::slice::from_ref(&finding)))
+            .unwrap_or(serde_json::Value::Null)
+    {
+        details.append(&mut added);
+    }
+    row.finding_details = Some(serde_json::Value::Array(details).to_string());
+    row.findings = Some(match row.findings.take() {
+        Some(codes) if !codes.is_empty() => format!("{codes},{}", finding.code),
+        _ => finding.code.to_string(),
+    });
+    let rank = |s: Option<&str>| match s {
+        Some("error") => 2,
+        Some("warning") => 1,
+        _ => 0,
+    };
+    if rank(Some(finding.severity.as_str())) > rank(row.validation_status.as_deref()) {
+        row.validation_status = Some(finding.severity.as_str().to_string());
     }
 }
 

@@ -32,6 +32,7 @@ fn options(args: IngestArgs) -> Result<IngestOptions, UsageError> {
             .transpose()
             .map_err(usage)?,
         validation: args.expectations.to_options(),
+        ..ParseOptions::default()
     };
     Ok(IngestOptions {
         inputs: args.paths,

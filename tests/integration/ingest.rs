@@ -384,3 +384,97 @@ fn hyperfine_json_csv_and_markdown_exports_agree() {
         }
     }
 }
+
+/// A Codex rollout: `calls` (input, output) as `token_count` events with their running
+/// totals, after a `session_meta` naming the parent of a fork.
+fn rollout(
+    dir: &std::path::Path,
+    name: &str,
+    id: &str,
+    parent: Option<&str>,
+    calls: &[(i64, i64)],
+) {
+    let fork = parent.map_or(String::new(), |p| format!(r#","forked_from_id":"{p}""#));
+    let mut lines = vec![
+        format!(
+            r#"{{"timestamp":"2025-10-02T09:00:00Z","type":"session_meta","payload":{{"id":"{id}"{fork},"timestamp":"2025-10-02T09:00:00Z"}}}}"#
+        ),
+        r#"{"timestamp":"2025-10-02T09:00:00Z","type":"turn_context","payload":{"model":"gpt-5"}}"#
+            .to_string(),
+    ];
+    let (mut total_in, mut total_out) = (0, 0);
+    for (n, (input, output)) in calls.iter().enumerate() {
+        total_in += input;
+        total_out += output;
+        lines.push(format!(
+            r#"{{"timestamp":"2025-10-02T09:00:{n:02}Z","type":"event_msg","payload":{{"type":"token_count","info":{{"last_token_usage":{{"input_tokens":{input},"cached_input_tokens":0,"output_tokens":{output}}},"total_token_usage":{{"input_tokens":{total_in},"cached_input_tokens":0,"output_tokens":{total_out}}}}}}}}}"#
+        ));
+    }
+    std::fs::write(dir.join(name), lines.join("\n") + "\n").expect("write rollout");
+}
+
+/// A root session, its fork and the fork's fork, ingested together (the forks listed
+/// first): each session keeps only its own calls, whatever order the files come in; a fork
+/// ingested without its parent is kept whole with a warning.
+#[test]
+fn codex_forks_are_counted_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(&inputs).expect("mkdir");
+    let root = [(100, 1), (110, 2), (120, 3)];
+    // The child replays the root's three calls, then works twice.
+    let child: Vec<(i64, i64)> = root.iter().copied().chain([(200, 10), (210, 20)]).collect();
+    // The grandchild replays the child's history (the root's three, the child's two).
+    let grandchild: Vec<(i64, i64)> = child.iter().copied().chain([(300, 100)]).collect();
+    rollout(
+        &inputs,
+        "a-grandchild.jsonl",
+        "grandchild",
+        Some("child"),
+        &grandchild,
+    );
+    rollout(&inputs, "b-child.jsonl", "child", Some("root"), &child);
+    rollout(&inputs, "c-root.jsonl", "root", None, &root);
+    let data = dir.path().join("d");
+    let out = run(&data, &["ingest", inputs.to_str().expect("path")]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let rows = query_rows(
+        &data,
+        "select session_id, count(*), sum(output_tokens) from llm_calls group by session_id order by session_id",
+    );
+    assert_eq!(rows, ["child,2,30", "grandchild,1,100", "root,3,6"]);
+    let sessions = query_rows(
+        &data,
+        "select session_id, output_tokens, coalesce(findings, '') from sessions order by session_id",
+    );
+    assert!(
+        sessions
+            .iter()
+            .all(|s| !s.contains("fork_replay_unresolved")),
+        "{sessions:?}"
+    );
+    assert_eq!(
+        sessions
+            .iter()
+            .map(|s| s.split(',').nth(1).unwrap_or_default())
+            .collect::<Vec<_>>(),
+        ["30", "100", "6"]
+    );
+
+    let alone = dir.path().join("alone");
+    let out = run(
+        &alone,
+        &[
+            "ingest",
+            inputs.join("b-child.jsonl").to_str().expect("path"),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        query_rows(
+            &alone,
+            "select output_tokens, findings like '%fork_replay_unresolved%' from sessions"
+        ),
+        ["36,true"]
+    );
+}

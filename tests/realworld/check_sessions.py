@@ -9,6 +9,8 @@ runlens:
   once, its ended copy), their gen_ai.usage tokens, execute_tool spans;
 - claude-result/*.json, *.ndjson (`claude -p` stream-json, also collected as one array):
   assistant messages unique by message.id (the last copy's usage), tool_use blocks;
+- codex/codexbar-fork-*.jsonl: the fork child keeps only the growth of its running total
+  beyond its parent's final one; alone, it is kept whole with a warning;
 - claude-code/ (project transcripts, sub-agent files beside their sessions): per session,
   sub-agents included, the responses' token buckets and tool calls, each agent's kind, and
   no session reported as an error.
@@ -168,6 +170,45 @@ def check_claude_code(runlens, shared):
     return len(want)
 
 
+def final_total(path):
+    """The last running total of a Codex rollout's token_count events."""
+    last = None
+    for e in json_objects(path):
+        info = (e.get("payload") or {}).get("info") if e.get("type") == "event_msg" else None
+        if info and info.get("total_token_usage"):
+            last = info["total_token_usage"]
+    return last
+
+
+def check_codex_fork(runlens, shared):
+    """The fork pair: ingested together, the child keeps only the growth of its running
+    total beyond the parent's final one (its replay of the parent is left out); alone, it is
+    kept whole with the fork_replay_unresolved warning."""
+    parent, child = shared / "codex" / "codexbar-fork-parent.jsonl", shared / "codex" / "codexbar-fork-child.jsonl"
+    if not (parent.exists() and child.exists()):
+        return 0
+    p, c = final_total(parent), final_total(child)
+    own = lambda t, base: {"input": (t["input_tokens"] - t["cached_input_tokens"]) - (base["input_tokens"] - base["cached_input_tokens"]),
+                           "cache_read": t["cached_input_tokens"] - base["cached_input_tokens"],
+                           "output": t["output_tokens"] - base["output_tokens"]}
+    zero = {"input_tokens": 0, "cached_input_tokens": 0, "output_tokens": 0}
+    want = {"child-session": own(c, p), "parent-session": own(p, zero)}
+    sql = ("select session_id, sum(input_tokens) as input, sum(cache_read_input_tokens) as cache_read, "
+           "sum(output_tokens) as output from llm_calls group by session_id")
+    with tempfile.TemporaryDirectory() as tmp:
+        data = pathlib.Path(tmp) / "d"
+        subprocess.run([runlens, "--data", str(data), "ingest", str(child), str(parent)], capture_output=True, check=True)
+        got = {r.pop("session_id"): {k: int(v) for k, v in r.items()} for r in query(runlens, data, sql)}
+        alone = pathlib.Path(tmp) / "alone"
+        subprocess.run([runlens, "--data", str(alone), "ingest", str(child)], capture_output=True, check=True)
+        whole = query(runlens, alone, "select output_tokens, findings from sessions")[0]
+    if got != want:
+        sys.exit(f"check_sessions: codex fork: runlens {got}, counted from the running totals {want}")
+    if int(whole["output_tokens"]) != c["output_tokens"] or "fork_replay_unresolved" not in whole["findings"]:
+        sys.exit(f"check_sessions: codex fork child alone: {whole}")
+    return 1
+
+
 CHECKS = [("codex", "*exec-json*.jsonl", codex_exec),
           ("otel-genai", "*traces.jsonl", otel_console),
           ("claude-result", "*.json", claude_stream),
@@ -204,8 +245,10 @@ def main():
                     sys.exit(f"check_sessions: {folder}/{path.name}: runlens {got}, counted {want}")
                 checked += 1
     sessions = check_claude_code(runlens, shared)
+    forks = check_codex_fork(runlens, shared)
     print(f"check_sessions: ok: {checked} real session files, calls, token buckets and tool calls as counted "
-          f"without runlens; {sessions} Claude Code sessions with their sub-agents folded in, none an error")
+          f"without runlens; {sessions} Claude Code sessions with their sub-agents folded in, none an error; "
+          f"{forks} Codex fork counted once (its own growth beyond the parent's running total)")
 
 
 if __name__ == "__main__":

@@ -26,15 +26,14 @@ impl TranscriptIds {
     }
 }
 
-/// Reads the string columns `first` and `second` of a committed Parquet file of `table`
-/// (only those columns are decoded), after checking the file's schema version: calls
-/// `each(first, second)` for every row whose `first` is not null. The one reader of what is
-/// stored: content hashes from `ingest_log`, transcript ids from `llm_calls` and `tool_calls`.
-pub(super) fn read_column_pair(
+/// Reads the columns `names` of a committed Parquet file of `table` (only those columns are
+/// decoded), after checking the file's schema version, handing each record batch to
+/// `each_batch`. The one reader of what is stored.
+fn read_columns(
     path: &Path,
     table: Table,
-    [first, second]: [&str; 2],
-    each: &mut dyn FnMut(&str, Option<&str>),
+    names: &[&str],
+    each_batch: &mut dyn FnMut(&RecordBatch),
 ) -> Result<()> {
     let parquet_err = |source| IngestError::Parquet {
         path: path.to_path_buf(),
@@ -47,7 +46,7 @@ pub(super) fn read_column_pair(
         builder.metadata().file_metadata().key_value_metadata(),
     )?;
     let schema = builder.parquet_schema();
-    let wanted: Vec<usize> = [first, second]
+    let wanted: Vec<usize> = names
         .iter()
         .filter_map(|name| schema.columns().iter().position(|c| c.name() == *name))
         .collect();
@@ -58,13 +57,28 @@ pub(super) fn read_column_pair(
             table: table.name(),
             source,
         })?;
+        each_batch(&batch);
+    }
+    Ok(())
+}
+
+/// Reads the string columns `first` and `second` of a committed Parquet file of `table`:
+/// calls `each(first, second)` for every row whose `first` is not null (content hashes from
+/// `ingest_log`, transcript ids from `llm_calls` and `tool_calls`).
+pub(super) fn read_column_pair(
+    path: &Path,
+    table: Table,
+    [first, second]: [&str; 2],
+    each: &mut dyn FnMut(&str, Option<&str>),
+) -> Result<()> {
+    read_columns(path, table, &[first, second], &mut |batch| {
         let column = |name: &str| {
             batch
                 .column_by_name(name)
                 .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
         };
         let (Some(firsts), Some(seconds)) = (column(first), column(second)) else {
-            continue;
+            return;
         };
         for i in 0..batch.num_rows() {
             if firsts.is_valid(i) {
@@ -74,10 +88,61 @@ pub(super) fn read_column_pair(
                 );
             }
         }
-    }
-    Ok(())
+    })
 }
 
+/// The usage of the stored calls of `sessions` in a committed `llm_calls` file: per
+/// session, (source line, usage vector) of each call.
+pub(super) fn read_session_usage(
+    path: &Path,
+    sessions: &HashSet<String>,
+    out: &mut HashMap<String, Vec<(i64, UsageVector)>>,
+) -> Result<()> {
+    let columns = [
+        "session_id",
+        "source_line",
+        "input_tokens",
+        "cache_read_input_tokens",
+        "output_tokens",
+        "reasoning_tokens",
+    ];
+    read_columns(path, Table::LlmCalls, &columns, &mut |batch| {
+        let ints = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
+        };
+        let Some(ids) = batch
+            .column_by_name("session_id")
+            .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+        else {
+            return;
+        };
+        let (Some(lines), Some(input), Some(read), Some(output), Some(reasoning)) = (
+            ints("source_line"),
+            ints("input_tokens"),
+            ints("cache_read_input_tokens"),
+            ints("output_tokens"),
+            ints("reasoning_tokens"),
+        ) else {
+            return;
+        };
+        let value = |a: &Int64Array, i: usize| a.is_valid(i).then(|| a.value(i));
+        for i in 0..batch.num_rows() {
+            if ids.is_valid(i) && sessions.contains(ids.value(i)) {
+                out.entry(ids.value(i).to_string()).or_default().push((
+                    value(&lines, i).unwrap_or(0),
+                    [
+                        value(&input, i),
+                        value(&read, i),
+                        value(&output, i),
+                        value(&reasoning, i),
+                    ],
+                ));
+            }
+        }
+    })
+}
 pub(super) fn check_schema_version(path: &Path, metadata: Option<&Vec<KeyValue>>) -> Result<()> {
     let found = metadata
         .and_then(|kv| kv.iter().find(|k| k.key == SCHEMA_VERSION_KEY))

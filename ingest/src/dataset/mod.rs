@@ -20,15 +20,15 @@ mod index;
 
 pub use commit::{Commit, Recovery, StagedFile, Stager, WriteSession};
 pub use index::TranscriptIds;
-use index::read_column_pair;
+use index::{read_column_pair, read_session_usage};
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use arrow::array::{Array, StringArray};
+use arrow::array::{Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::arrow::ProjectionMask;
@@ -38,6 +38,7 @@ use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
 
 use crate::error::{IngestError, Result};
+use crate::forks::UsageVector;
 use crate::schema::{
     IngestLogRow, SCHEMA_VERSION, SCHEMA_VERSION_KEY, Table, TableRow, TableRows, Timestamp,
 };
@@ -162,6 +163,28 @@ impl Dataset {
             )?;
         }
         Ok(ids)
+    }
+
+    /// The stored LLM calls of `sessions`: per session, each call's usage in the order the
+    /// session's file holds them (for matching a Codex fork's replay, [`crate::forks`]).
+    pub fn stored_session_usage(
+        &self,
+        sessions: &HashSet<String>,
+    ) -> Result<HashMap<String, Vec<UsageVector>>> {
+        let mut found: HashMap<String, Vec<(i64, UsageVector)>> = HashMap::new();
+        if sessions.is_empty() {
+            return Ok(HashMap::new());
+        }
+        for path in self.table_files(Table::LlmCalls)? {
+            read_session_usage(&path, sessions, &mut found)?;
+        }
+        Ok(found
+            .into_iter()
+            .map(|(id, mut calls)| {
+                calls.sort_by_key(|(line, _)| *line);
+                (id, calls.into_iter().map(|(_, usage)| usage).collect())
+            })
+            .collect())
     }
 
     /// Takes the writer lock, waiting for another runlens process if one holds it.

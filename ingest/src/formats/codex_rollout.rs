@@ -18,10 +18,15 @@
 //! event repeating the previous running total is the same response reported again and is
 //! not counted; `info: null` events carry no usage. Codex's `input_tokens` includes the
 //! cached tokens and `output_tokens` the reasoning tokens ([`crate::usage`]).
+//!
+//! A fork (`session_meta.forked_from_id`, or a sub-agent's
+//! `source.subagent.thread_spawn.parent_thread_id`) starts with its parent's history
+//! replayed, `token_count` events included: its session carries the label `forked_from`,
+//! and ingest drops the replayed calls once it sees the parent's ([`crate::forks`]).
 //! `event_msg` records other than `token_count` repeat the `response_item`s for the UI and
 //! are not counted again. Records of unknown types are counted and reported once per file.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::BufRead;
 
 use serde_json::Value;
@@ -30,7 +35,7 @@ use super::chat::{decode_message, value_ts};
 use super::json_input::for_each_document;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
 use crate::schema::{LlmCallRow, ToolCallRow};
-use crate::sessions::SessionFacts;
+use crate::sessions::{Finding, SessionFacts, Severity, add_finding};
 use crate::usage::TokenUsage;
 
 /// The `codex_rollout` format.
@@ -85,6 +90,10 @@ impl Format for CodexRollout {
         let mut responses = 0usize;
         let mut unknown: BTreeMap<String, u64> = BTreeMap::new();
         let mut good = 0u64;
+        // A fork's parent, and its calls and tool calls, held back until the replay of the
+        // parent's history among them is known.
+        let mut forked_from: Option<String> = None;
+        let mut held: Option<(Vec<LlmCallRow>, Vec<ToolCallRow>)> = None;
         for_each_document(
             input,
             sink,
@@ -120,10 +129,22 @@ impl Format for CodexRollout {
                             session_id = p.get("id").and_then(Value::as_str).map(str::to_string);
                         }
                         ensure(&mut facts, &session_id);
+                        let parent = crate::forks::parent_of(p);
+                        if let (Some(parent), None) = (parent, &forked_from) {
+                            forked_from = Some(parent.to_string());
+                            held = Some((Vec::new(), Vec::new()));
+                        }
                         if let Some(f) = facts.as_mut() {
                             let started = p.get("timestamp").and_then(value_ts).or(ts);
                             if f.row.started_ts.is_none() {
                                 f.row.started_ts = started;
+                            }
+                            if let Some(parent) = parent {
+                                f.row
+                                    .labels
+                                    .0
+                                    .entry(crate::forks::FORKED_FROM.into())
+                                    .or_insert_with(|| parent.to_string());
                             }
                         }
                     }
@@ -195,20 +216,26 @@ impl Format for CodexRollout {
                             ..LlmCallRow::default()
                         };
                         usage.apply(&mut row);
-                        f.add_usage(
-                            usage.input,
-                            usage.output,
-                            usage.cache_read,
-                            usage.cache_creation,
-                        );
+                        if held.is_none() {
+                            f.add_usage(
+                                usage.input,
+                                usage.output,
+                                usage.cache_read,
+                                usage.cache_creation,
+                            );
+                        }
                         if f.row.model.is_none() {
                             f.row.model = model.clone();
                         }
+                        let (calls, tools) = match held.as_mut() {
+                            Some((calls, tools)) => (calls, tools),
+                            None => (&mut sink.rows.llm_calls, &mut sink.rows.tool_calls),
+                        };
                         for mut tool in pending_tools.drain(..) {
                             tool.call_id = Some(call_id.clone());
-                            sink.rows.tool_calls.push(tool);
+                            tools.push(tool);
                         }
-                        sink.rows.llm_calls.push(row);
+                        calls.push(row);
                     }
                     ("compacted", _) => {}
                     // Pre-envelope rollouts: a header line, state records, bare items.
@@ -246,10 +273,71 @@ impl Format for CodexRollout {
                 list.join(", ")
             )));
         }
+        // A fork: its parent's replayed calls are left out (crate::forks).
+        let mut unresolved = None;
+        if let (Some((calls, tools)), Some(parent), Some(f)) = (held, &forked_from, facts.as_mut())
+        {
+            let replayed = match ctx.options.fork_parents.get(parent) {
+                Some(line) => {
+                    let vectors: Vec<_> = calls.iter().map(crate::forks::usage_vector).collect();
+                    let replayed = crate::forks::replayed_line(&vectors, line);
+                    // A fork replays some of its parent's history: none found means the
+                    // line is incomplete (a grandparent not at hand).
+                    if replayed == 0 && !calls.is_empty() && line.iter().any(|l| !l.is_empty()) {
+                        unresolved = Some(parent.clone());
+                    }
+                    replayed
+                }
+                None => {
+                    unresolved = Some(parent.clone());
+                    0
+                }
+            };
+            let dropped: HashSet<&str> = calls[..replayed]
+                .iter()
+                .map(|c| c.call_id.as_str())
+                .collect();
+            let (kept_tools, dropped_tools): (Vec<ToolCallRow>, Vec<ToolCallRow>) = tools
+                .into_iter()
+                .partition(|t| t.call_id.as_deref().is_none_or(|id| !dropped.contains(id)));
+            f.row.tool_calls -= dropped_tools.len() as i64;
+            if unresolved.is_none() {
+                f.row
+                    .labels
+                    .0
+                    .insert("fork_replayed_calls".into(), replayed.to_string());
+            }
+            for call in &calls[replayed..] {
+                f.add_usage(
+                    call.input_tokens,
+                    call.output_tokens,
+                    call.cache_read_input_tokens,
+                    call.cache_creation_input_tokens,
+                );
+            }
+            sink.rows.llm_calls.extend(calls.into_iter().skip(replayed));
+            sink.rows.tool_calls.extend(kept_tools);
+        }
         // Tool calls after the last usage report belong to no counted response.
         sink.rows.tool_calls.append(&mut pending_tools);
         if let Some(f) = facts {
-            let (row, _) = f.into_row(&ctx.options.validation);
+            let (mut row, _) = f.into_row(&ctx.options.validation);
+            if let Some(parent) = unresolved {
+                add_finding(
+                    &mut row,
+                    Finding {
+                        code: "fork_replay_unresolved",
+                        severity: Severity::Warning,
+                        detail: format!(
+                            "forked from {parent}, whose history could not be matched (the \
+                             parent, or its own parent, is not in the dataset): its totals \
+                             include the replayed history"
+                        ),
+                        message_index: None,
+                        excerpt: None,
+                    },
+                );
+            }
             sink.rows.sessions.push(row);
         }
         Ok(())
@@ -391,6 +479,67 @@ mod tests {
         assert_eq!(
             rows.sessions[0].session_id,
             "0199a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5c"
+        );
+    }
+
+    /// A fork replays its parent's two responses, then makes one of its own (its tool call
+    /// with it). Given the parent's calls, only its own is kept, with its tool call; without
+    /// them, it is kept whole and says so.
+    #[test]
+    fn a_fork_leaves_out_its_parents_replayed_calls() {
+        let count = |ts: &str, input: i64, output: i64, total_out: i64| {
+            format!(
+                r#"{{"timestamp":"{ts}","type":"event_msg","payload":{{"type":"token_count","info":{{"last_token_usage":{{"input_tokens":{input},"cached_input_tokens":0,"output_tokens":{output}}},"total_token_usage":{{"input_tokens":{},"cached_input_tokens":0,"output_tokens":{total_out}}}}}}}}}"#,
+                input * 10 + total_out
+            )
+        };
+        let child = [
+            r#"{"timestamp":"2025-10-02T09:00:00Z","type":"session_meta","payload":{"id":"child","forked_from_id":"parent","timestamp":"2025-10-02T09:00:00Z"}}"#.to_string(),
+            r#"{"timestamp":"2025-10-02T09:00:00Z","type":"turn_context","payload":{"model":"gpt-5"}}"#.to_string(),
+            count("2025-10-02T09:00:00.1Z", 100, 10, 10),
+            count("2025-10-02T09:00:00.2Z", 200, 20, 30),
+            r#"{"timestamp":"2025-10-02T09:01:00Z","type":"response_item","payload":{"type":"function_call","name":"shell","arguments":"{}","call_id":"c1"}}"#.to_string(),
+            count("2025-10-02T09:01:01Z", 300, 40, 70),
+        ]
+        .join("\n");
+        let parent: crate::forks::ParentCalls = [(
+            "parent".to_string(),
+            vec![vec![
+                [Some(100), Some(0), Some(10), None],
+                [Some(200), Some(0), Some(20), None],
+            ]],
+        )]
+        .into();
+        let options = crate::formats::ParseOptions {
+            fork_parents: std::sync::Arc::new(parent),
+            ..crate::formats::ParseOptions::default()
+        };
+        let (result, rows, _) = crate::formats::parse_for_test(
+            &CodexRollout,
+            child.as_bytes(),
+            "rollout-child.jsonl",
+            &options,
+        );
+        assert!(result.is_ok());
+        assert_eq!(rows.llm_calls.len(), 1);
+        assert_eq!(rows.llm_calls[0].output_tokens, Some(40));
+        assert_eq!(rows.tool_calls.len(), 1);
+        let s = &rows.sessions[0];
+        assert_eq!(
+            (s.output_tokens, s.input_tokens, s.tool_calls),
+            (Some(40), Some(300), 1)
+        );
+        assert_eq!(s.labels.0["forked_from"], "parent");
+        assert_eq!(s.labels.0["fork_replayed_calls"], "2");
+
+        let (rows, _) = parse(&child, "rollout-child.jsonl");
+        assert_eq!(rows.llm_calls.len(), 3);
+        let s = &rows.sessions[0];
+        assert_eq!(s.output_tokens, Some(70));
+        assert!(
+            s.findings
+                .as_deref()
+                .is_some_and(|f| f.ends_with("fork_replay_unresolved"))
         );
     }
 }

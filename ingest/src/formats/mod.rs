@@ -97,6 +97,9 @@ pub struct ParseOptions {
     pub time_format: Option<time_output::CustomFormat>,
     /// What sessions must contain (`--min-tool-calls`, `--expect-tool`).
     pub validation: crate::sessions::ValidationOptions,
+    /// The calls of the parents of the Codex forks being read, per parent session
+    /// ([`crate::forks`]); filled by ingest, empty otherwise.
+    pub fork_parents: std::sync::Arc<crate::forks::ParentCalls>,
 }
 
 /// What a parser knows about the file it reads.
