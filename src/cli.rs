@@ -160,9 +160,15 @@ impl SessionExpectations {
 /// Arguments of `runlens validate`.
 #[derive(Debug, clap::Args)]
 pub struct ValidateArgs {
-    /// Transcript files, directories (read recursively) and globs.
-    #[arg(required = true, value_name = "PATH")]
+    /// Transcript files, directories (read recursively) and globs. With none, the agents'
+    /// own folders (see --discover).
+    #[arg(value_name = "PATH")]
     pub paths: Vec<String>,
+
+    /// Also read the agents' own folders: CLAUDE_CONFIG_DIR (else ~/.config/claude/projects
+    /// and ~/.claude/projects) and CODEX_HOME/sessions (else ~/.codex/sessions).
+    #[arg(long)]
+    pub discover: bool,
 
     /// Expectations.
     #[command(flatten)]
@@ -288,6 +294,17 @@ pub enum AccountingArg {
 /// Arguments of `runlens sessions`.
 #[derive(Debug, clap::Args)]
 pub struct SessionsArgs {
+    /// Transcript files or folders to read directly, into a temporary dataset (the --data
+    /// dataset is neither read nor changed). With none and no dataset, the agents' own
+    /// folders are read (see --discover).
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<String>,
+
+    /// Also read the agents' own folders: CLAUDE_CONFIG_DIR (else ~/.config/claude/projects
+    /// and ~/.claude/projects) and CODEX_HOME/sessions (else ~/.codex/sessions).
+    #[arg(long)]
+    pub discover: bool,
+
     /// One row per UTC day instead of one per session.
     #[arg(long)]
     pub daily: bool,

@@ -23,6 +23,28 @@ pub fn run(data: &std::path::Path, args: QueryArgs) -> anyhow::Result<Outcome> {
 
 /// `runlens sessions`: token totals per session or per day.
 pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Outcome> {
+    // Paths, or the agents' own folders when asked or when there is no dataset, are read
+    // into a temporary dataset.
+    let mut inputs = args.paths.clone();
+    if args.discover || (inputs.is_empty() && !data.exists()) {
+        inputs.extend(super::inputs::discovered_inputs());
+        if inputs.is_empty() {
+            return Err(UsageError(format!(
+                "no dataset at {} and no transcripts in the agents' folders: give paths, --data, \
+                 or set CLAUDE_CONFIG_DIR / CODEX_HOME",
+                data.display()
+            ))
+            .into());
+        }
+    }
+    let (scratch, inputs_rejected) = match inputs.is_empty() {
+        true => (None, false),
+        false => {
+            let (dir, rejected) = super::inputs::scratch_dataset(&inputs)?;
+            (Some(dir), rejected)
+        }
+    };
+    let data = scratch.as_ref().map_or(data, |d| d.path());
     let reader = DatasetReader::new(data);
     let window = runlens_analysis::sessions::Window {
         since_us: args.window.since.map(|t| t.0),
@@ -58,7 +80,10 @@ pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Ou
         );
     }
     print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
-    Ok(Outcome::Success)
+    Ok(match inputs_rejected {
+        true => Outcome::Rejected,
+        false => Outcome::Success,
+    })
 }
 
 fn frame_format(format: OutputFormat) -> FrameFormat {

@@ -5,38 +5,19 @@ use runlens_analysis::DatasetReader;
 use runlens_analysis::compare::{GroupSpec, load_group};
 use runlens_analysis::release::{ReleaseOptions, ReleaseVerdict, release_comparison};
 use runlens_analysis::report_content::{ReportOptions, ReportVerdict, build_report};
-use runlens_ingest::formats::ParseOptions;
-use runlens_ingest::schema::Labels;
-use runlens_ingest::{IngestOptions, ingest};
 
 use super::{Outcome, UsageError, print_stdout, usage_or_failure};
 use crate::cli::{ReportArgs, ReportFormat};
-use crate::progress::Bar;
 
 /// Runs the command.
 pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> {
     // Input paths are reported on by themselves, from a temporary dataset.
-    let mut inputs_rejected = false;
-    let scratch = if args.paths.is_empty() {
-        None
-    } else {
-        let dir = tempfile::tempdir().context("creating a temporary dataset")?;
-        let options = IngestOptions {
-            inputs: args.paths.clone(),
-            format: None,
-            labels: Labels::default(),
-            dry_run: false,
-            parse: ParseOptions::default(),
-            since: None,
-        };
-        let summary = ingest(dir.path(), &options, &Bar::for_stderr())
-            .with_context(|| format!("reading {}", args.paths.join(", ")))?;
-        if summary.has_rejections() {
-            // Every input is accounted for: the rejected ones are named, and exit 1 says so.
-            eprint!("{}", runlens_reports::render_ingest_summary(&summary));
-            inputs_rejected = true;
+    let (scratch, inputs_rejected) = match args.paths.is_empty() {
+        true => (None, false),
+        false => {
+            let (dir, rejected) = super::inputs::scratch_dataset(&args.paths)?;
+            (Some(dir), rejected)
         }
-        Some(dir)
     };
     let data = scratch.as_ref().map_or(data, |d| d.path());
     let targets = match &args.targets {

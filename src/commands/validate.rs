@@ -14,7 +14,19 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<Outcome> {
         ..ParseOptions::default()
     };
     let window = args.window.to_window();
-    let mut validation = validate(&args.paths, &options, &window);
+    let mut paths = args.paths.clone();
+    if args.discover || paths.is_empty() {
+        paths.extend(super::inputs::discovered_inputs());
+        if paths.is_empty() {
+            return Err(super::UsageError(
+                "no transcripts in the agents' folders: give paths, or set CLAUDE_CONFIG_DIR / \
+                 CODEX_HOME"
+                    .into(),
+            )
+            .into());
+        }
+    }
+    let mut validation = validate(&paths, &options, &window);
     validation.files.sort_by(|a, b| a.path.cmp(&b.path));
     let sessions = validation.sessions();
     let files = &validation.files;

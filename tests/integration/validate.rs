@@ -402,3 +402,82 @@ fn sub_agents_fold_into_their_sessions_and_only_expected_tools_are_errors() {
         ["3"]
     );
 }
+
+/// Pointed at nothing, like ccusage: with no dataset, `sessions` reads the agents' own
+/// folders (here CLAUDE_CONFIG_DIR and CODEX_HOME) and says where it looked; `validate`
+/// without paths does the same; `sessions PATH` reads the path and leaves --data alone.
+#[test]
+fn sessions_and_validate_find_the_agents_transcripts_themselves() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let claude = dir.path().join("claude");
+    let codex = dir.path().join("codex");
+    std::fs::create_dir_all(codex.join("sessions")).expect("mkdir");
+    copy_dir(
+        &crate::common::repo_root()
+            .join(AGENTS_PROJECT)
+            .join("projects"),
+        &claude.join("projects"),
+    );
+    let nowhere = dir.path().join("no-dataset");
+    let with_env = |args: &[&str]| {
+        crate::common::runlens(&nowhere)
+            .args(args)
+            .env("CLAUDE_CONFIG_DIR", &claude)
+            .env("CODEX_HOME", &codex)
+            .env("HOME", dir.path())
+            .output()
+            .expect("runs")
+    };
+    let out = with_env(&["sessions", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains(&format!(
+            "reading the agents' transcripts in {}, {}",
+            claude.join("projects").display(),
+            codex.join("sessions").display()
+        )),
+        "{}",
+        stderr(&out)
+    );
+    let listed = by_session(&serde_json::from_str(&stdout(&out)).expect("json"));
+    assert_eq!(listed.len(), 3);
+    assert_eq!(listed[WITH_SUBAGENTS]["output_tokens"], 280);
+    assert!(!nowhere.exists(), "nothing written to --data");
+
+    let out = with_env(&["validate", "--format", "json"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        by_session(&serde_json::from_str(&stdout(&out)).expect("json")).len(),
+        3
+    );
+
+    // A path: only it is read.
+    let one = format!("{AGENTS_PROJECT}/projects/-home-dev-shop/{QUESTION}.jsonl");
+    let out = with_env(&["sessions", &one, "--format", "json"]);
+    let listed = by_session(&serde_json::from_str(&stdout(&out)).expect("json"));
+    assert_eq!(listed.keys().collect::<Vec<_>>(), [QUESTION]);
+
+    // Nothing anywhere: a usage error naming where it looked.
+    let empty = dir.path().join("empty");
+    let out = crate::common::runlens(&nowhere)
+        .args(["sessions"])
+        .env("CLAUDE_CONFIG_DIR", &empty)
+        .env("CODEX_HOME", &empty)
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no transcripts found: looked in"));
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
