@@ -8,7 +8,8 @@ runlens:
 - otel-genai/*traces.jsonl (Python ConsoleSpanExporter dumps): chat spans (each span id
   once, its ended copy), their gen_ai.usage tokens, execute_tool spans;
 - claude-result/*.json, *.ndjson (`claude -p` stream-json, also collected as one array):
-  assistant messages unique by message.id (the last copy's usage), tool_use blocks;
+  assistant messages unique by message.id, tool_use blocks, and the tokens of the final
+  result's `usage` (the messages' own, when the result has none);
 - codex/codexbar-fork-*.jsonl: the fork child keeps only the growth of its running total
   beyond its parent's final one; alone, it is kept whole with a warning;
 - claude-code/ (project transcripts, sub-agent files beside their sessions): per session,
@@ -81,17 +82,23 @@ def otel_console(path):
 
 
 def claude_stream(path):
-    messages, tools = {}, set()
+    """Assistant messages unique by id, tool_use blocks unique by id; the tokens are the
+    result's `usage` when the stream ends with one (streamed events carry each message's
+    usage as it stood when streaming began: a few output tokens), else the messages' sum."""
+    messages, tools, result = {}, set(), None
     for e in json_objects(path):
+        if e.get("type") == "result":
+            result = e.get("usage")
         if e.get("type") != "assistant":
             continue
         m = e["message"]
         messages[m["id"]] = m.get("usage") or {}
         tools.update(b["id"] for b in m.get("content", []) if b.get("type") == "tool_use")
+    totals = [result] if result else list(messages.values())
     return {"calls": len(messages),
-            "input": sum(u.get("input_tokens", 0) for u in messages.values()),
-            "cache_read": sum(u.get("cache_read_input_tokens", 0) for u in messages.values()),
-            "output": sum(u.get("output_tokens", 0) for u in messages.values()),
+            "input": sum(u.get("input_tokens", 0) for u in totals),
+            "cache_read": sum(u.get("cache_read_input_tokens", 0) for u in totals),
+            "output": sum(u.get("output_tokens", 0) for u in totals),
             "tools": len(tools)}
 
 
@@ -209,6 +216,19 @@ def check_codex_fork(runlens, shared):
     return 1
 
 
+def check_rejected_traces(runlens, shared):
+    """OTLP traces without a GenAI span are rejected, saying so, rather than stored as
+    nothing."""
+    path = shared / "otel-genai" / "nlp-crop-calendar-otel-traces.json"
+    if not path.exists():
+        return 0
+    out = subprocess.run([runlens, "validate", str(path)], capture_output=True, text=True)
+    if out.returncode != 1 or "none a GenAI span" not in out.stdout + out.stderr:
+        sys.exit(f"check_sessions: {path.name}: expected a rejection naming the missing GenAI spans, got "
+                 f"exit {out.returncode}\n{out.stdout}{out.stderr}")
+    return 1
+
+
 CHECKS = [("codex", "*exec-json*.jsonl", codex_exec),
           ("otel-genai", "*traces.jsonl", otel_console),
           ("claude-result", "*.json", claude_stream),
@@ -246,6 +266,7 @@ def main():
                 checked += 1
     sessions = check_claude_code(runlens, shared)
     forks = check_codex_fork(runlens, shared)
+    check_rejected_traces(runlens, shared)
     print(f"check_sessions: ok: {checked} real session files, calls, token buckets and tool calls as counted "
           f"without runlens; {sessions} Claude Code sessions with their sub-agents folded in, none an error; "
           f"{forks} Codex fork counted once (its own growth beyond the parent's running total)")

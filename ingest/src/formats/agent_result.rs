@@ -281,6 +281,23 @@ impl Stream {
                 continue;
             };
             let streamed_usage = s.calls.iter().any(|(_, u)| !u.is_empty());
+            let unattributed = match &s.result {
+                Some(result) if streamed_usage => settle_output(&mut s.calls, result),
+                _ => None,
+            };
+            if let (Some(usage), Some((first, _))) = (unattributed, s.calls.first()) {
+                // Output the result counts and no single call can be given: one row, so
+                // the totals are the result's.
+                let mut row = LlmCallRow {
+                    call_id: format!("{session_id}:unattributed"),
+                    source_line: s.result_line.map(|n| n as i64),
+                    tool_call_count: Some(0),
+                    finish_reason: None,
+                    ..first.clone()
+                };
+                row.labels.0.insert("aggregate".into(), "true".into());
+                s.calls.push((row, usage));
+            }
             for (mut row, usage) in s.calls {
                 usage.apply(&mut row);
                 f.add_usage(
@@ -305,6 +322,55 @@ impl Stream {
             let (row, _) = f.into_row(&ctx.options.validation);
             sink.rows.sessions.push(row);
         }
+    }
+}
+
+/// Streamed assistant events carry their message's usage as it stood when streaming began:
+/// `output_tokens` is a handful (4, 2) where the message wrote hundreds. The result's
+/// `usage` holds the session's true totals, and its `usage.iterations` the last messages'
+/// own. Each call whose input and cache figures equal an iteration's takes that
+/// iteration's output; the output the result counts beyond the calls' then goes to the one
+/// call left unsettled, or, when several are, to a returned remainder (stored as one
+/// `aggregate=true` row: the per-call split is not known, the total is).
+fn settle_output(calls: &mut [(LlmCallRow, TokenUsage)], result: &Value) -> Option<TokenUsage> {
+    let total = TokenUsage::from_anthropic(result.get("usage")?).ok()?;
+    let mut settled = vec![false; calls.len()];
+    for iteration in result
+        .pointer("/usage/iterations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Ok(own) = TokenUsage::from_anthropic(iteration) else {
+            continue;
+        };
+        let same = |u: &TokenUsage| {
+            (u.input, u.cache_read, u.cache_creation)
+                == (own.input, own.cache_read, own.cache_creation)
+        };
+        if let Some(i) = (0..calls.len()).find(|&i| !settled[i] && same(&calls[i].1)) {
+            if own.output > calls[i].1.output {
+                calls[i].1.output = own.output;
+            }
+            settled[i] = true;
+        }
+    }
+    let counted: i64 = calls.iter().map(|(_, u)| u.output.unwrap_or(0)).sum();
+    let missing = total.output.unwrap_or(0) - counted;
+    if missing <= 0 {
+        return None;
+    }
+    let open: Vec<usize> = (0..calls.len()).filter(|&i| !settled[i]).collect();
+    match open.as_slice() {
+        [only] => {
+            let output = &mut calls[*only].1.output;
+            *output = Some(output.unwrap_or(0) + missing);
+            None
+        }
+        _ => Some(TokenUsage {
+            output: Some(missing),
+            ..TokenUsage::default()
+        }),
     }
 }
 
@@ -548,5 +614,52 @@ mod tests {
         );
         assert_eq!(s.validation_status.as_deref(), Some("ok"));
         assert_eq!(rows.tool_calls.len(), 1);
+    }
+
+    /// stream-json's assistant events carry a few output tokens (their usage when
+    /// streaming began); the result's usage has the true total and its iterations the last
+    /// message's own. The calls get them, so the totals are the result's.
+    #[test]
+    fn streamed_output_is_settled_from_the_result() {
+        let event = |id: &str, input: i64, read: i64, output: i64| {
+            format!(
+                r#"{{"type":"assistant","session_id":"s","message":{{"id":"{id}","role":"assistant","model":"claude-haiku-4-5","content":[{{"type":"text","text":"x"}}],"usage":{{"input_tokens":{input},"cache_read_input_tokens":{read},"output_tokens":{output}}}}}}}"#
+            )
+        };
+        let result = |output: i64, iterations: &str| {
+            format!(
+                r#"{{"type":"result","subtype":"success","session_id":"s","usage":{{"input_tokens":18,"cache_read_input_tokens":300,"output_tokens":{output},"iterations":[{iterations}]}}}}"#
+            )
+        };
+        let last = r#"{"type":"message","input_tokens":8,"cache_read_input_tokens":200,"output_tokens":52}"#;
+        // Two messages: the second settled by its iteration, the first takes the rest.
+        let text = [
+            event("m1", 10, 100, 4),
+            event("m2", 8, 200, 2),
+            result(294, last),
+        ]
+        .join("\n");
+        let (rows, _) = parse(&text);
+        let outputs: Vec<Option<i64>> = rows.llm_calls.iter().map(|c| c.output_tokens).collect();
+        assert_eq!(outputs, [Some(242), Some(52)]);
+        assert_eq!(rows.sessions[0].output_tokens, Some(294));
+        // No iterations and two messages: the rest is one aggregate row.
+        let text = [
+            event("m1", 10, 100, 4),
+            event("m2", 8, 200, 2),
+            result(294, ""),
+        ]
+        .join("\n");
+        let (rows, _) = parse(&text);
+        let outputs: Vec<Option<i64>> = rows.llm_calls.iter().map(|c| c.output_tokens).collect();
+        assert_eq!(outputs, [Some(4), Some(2), Some(288)]);
+        assert_eq!(rows.llm_calls[2].call_id, "s:unattributed");
+        assert_eq!(rows.llm_calls[2].labels.0["aggregate"], "true");
+        assert_eq!(rows.sessions[0].output_tokens, Some(294));
+        // A result that counts no more than the messages changes nothing.
+        let text = [event("m1", 10, 100, 4), result(4, "")].join("\n");
+        let (rows, _) = parse(&text);
+        assert_eq!(rows.llm_calls.len(), 1);
+        assert_eq!(rows.llm_calls[0].output_tokens, Some(4));
     }
 }

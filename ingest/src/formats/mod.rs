@@ -152,6 +152,11 @@ impl<'a> RowSink<'a> {
         }
     }
 
+    /// How many issues were reported so far.
+    pub fn issue_count(&self) -> u64 {
+        self.issue_count
+    }
+
     /// Records a skipped line or entry.
     pub fn issue(&mut self, issue: LineIssue) {
         self.issue_count += 1;

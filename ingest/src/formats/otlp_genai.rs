@@ -72,6 +72,17 @@ impl Format for OtlpGenAi {
             )
             .into());
         }
+        // Traces of something else (an HTTP service, custom `tool.*` attributes): say so
+        // rather than store nothing quietly.
+        if sessions.is_empty() && sink.issue_count() == 0 {
+            return Err(Rejection::file(format!(
+                "OTLP traces with {spans_seen} span(s), none a GenAI span (no gen_ai.* \
+                 attributes): runlens reads the OpenTelemetry GenAI semantic conventions; \
+                 instrument the LLM calls with them (OpenLLMetry, the OpenAI / Anthropic SDK \
+                 instrumentations, Logfire) and export again"
+            ))
+            .into());
+        }
         for (session_id, s) in sessions {
             s.finish(session_id, "otlp_genai", ctx, sink);
         }
@@ -613,5 +624,29 @@ mod tests {
         assert_eq!(issues.len(), 2, "{issues:?}");
         // The span with a negative count is reported; nothing else made a session.
         assert!(rows.llm_calls.is_empty() && rows.sessions.is_empty());
+    }
+
+    /// Traces of something else (no gen_ai.* attribute anywhere) are rejected with a
+    /// message that says what the file is, not stored as nothing.
+    #[test]
+    fn traces_without_genai_spans_are_rejected_saying_so() {
+        let line = r#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"aa","spanId":"01","name":"GET /crops","startTimeUnixNano":"1","endTimeUnixNano":"2","attributes":[{"key":"tool.name","value":{"stringValue":"calendar"}}]}]}]}]}"#;
+        let (result, rows, _) = parse_for_test(
+            &OtlpGenAi,
+            line.as_bytes(),
+            "t.json",
+            &ParseOptions::default(),
+        );
+        match result {
+            Err(ParseError::Rejected(r)) => {
+                assert!(
+                    r.reason.contains("1 span(s), none a GenAI span"),
+                    "{}",
+                    r.reason
+                )
+            }
+            other => panic!("expected a rejection, got {other:?}"),
+        }
+        assert!(rows.sessions.is_empty());
     }
 }
