@@ -14,12 +14,13 @@ use runlens_ingest::schema::Timestamp;
 #[derive(Debug, Parser)]
 #[command(name = "runlens", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// Dataset directory.
+    /// Dataset directory (a path, or a file:// URL).
     #[arg(
         long,
         global = true,
         env = "RUNLENS_DATA",
-        default_value = "runlens-data"
+        default_value = "runlens-data",
+        value_parser = parse_data_location
     )]
     pub data: PathBuf,
 
@@ -749,5 +750,58 @@ mod tests {
         assert_eq!(args.command, ["sh", "-c", "echo hi", "--runs"]);
         assert!(Cli::try_parse_from(["runlens", "record", "--runs", "0", "--", "x"]).is_err());
         assert!(Cli::try_parse_from(["runlens", "record", "--timeout", "-1", "--", "x"]).is_err());
+    }
+}
+
+/// The dataset's location: a path, or a `file://` URL. Any other URL (`s3://`, `gs://`,
+/// `az://`, `https://`, ...) is refused rather than taken as a relative folder named after
+/// its scheme.
+fn parse_data_location(value: &str) -> Result<PathBuf, String> {
+    if let Some(path) = value.strip_prefix("file://") {
+        return match path.starts_with('/') {
+            true => Ok(PathBuf::from(path)),
+            false => Err(format!(
+                "{value}: a file:// URL takes an absolute path (file:///data/runlens)"
+            )),
+        };
+    }
+    match value.split_once("://") {
+        Some((scheme, _))
+            if !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
+        {
+            Err(format!(
+                "{value}: this runlens keeps datasets in a local directory; {scheme}:// \
+                 locations are not supported (give a path, or mount the bucket and give its path)"
+            ))
+        }
+        _ => Ok(PathBuf::from(value)),
+    }
+}
+
+#[cfg(test)]
+mod data_location_tests {
+    use super::parse_data_location;
+    use std::path::PathBuf;
+
+    #[test]
+    fn urls_other_than_file_are_refused_not_made_into_folders() {
+        assert_eq!(
+            parse_data_location("runlens-data"),
+            Ok(PathBuf::from("runlens-data"))
+        );
+        assert_eq!(
+            parse_data_location("file:///srv/ds"),
+            Ok(PathBuf::from("/srv/ds"))
+        );
+        assert!(parse_data_location("file://relative").is_err());
+        for url in ["s3://bucket/ds", "gs://b/x", "az://c/x", "https://h/x"] {
+            let message = parse_data_location(url).expect_err(url);
+            assert!(message.contains("not supported"), "{message}");
+        }
+        // A path that merely contains "://" further on is a path.
+        assert_eq!(parse_data_location("./a://b"), Ok(PathBuf::from("./a://b")));
     }
 }
