@@ -102,6 +102,13 @@ pub struct FileOutcome {
     /// Transcript rows (LLM calls, tool calls) not stored because their ids were already
     /// stored or read earlier in the batch: a grown transcript, a resumed session's copy.
     pub already_stored_rows: usize,
+    /// The file's absolute path, if it could be resolved.
+    pub absolute_path: Option<String>,
+    /// The file's modification time, if the file system gives one.
+    pub modified: Option<Timestamp>,
+    /// Skipped without being read: same path, size and modification time as a file already
+    /// stored.
+    pub unchanged: bool,
 }
 
 impl FileOutcome {
@@ -116,6 +123,9 @@ impl FileOutcome {
             bad_lines: 0,
             issues: Vec::new(),
             already_stored_rows: 0,
+            absolute_path: None,
+            modified: None,
+            unchanged: false,
         }
     }
 
@@ -218,6 +228,7 @@ pub fn ingest(
         None => Recovery::default(),
     };
     let mut known = dataset.known_hashes()?;
+    let known_files = dataset.known_files()?;
     let seen = Mutex::new(dataset.stored_transcript_ids()?);
     let total_bytes = files
         .iter()
@@ -250,6 +261,7 @@ pub fn ingest(
             chunk_index += 1;
             let ctx = ChunkContext {
                 forced,
+                known_files: &known_files,
                 options: &batch_options,
                 ingest_id: &ingest_id,
                 commit: commit.as_ref(),
@@ -382,6 +394,8 @@ fn commit_chunk(
 
 struct ChunkContext<'a> {
     forced: Option<&'static dyn Format>,
+    /// The files already stored, by absolute path, as they were when read.
+    known_files: &'a std::collections::HashMap<String, crate::dataset::KnownFile>,
     options: &'a IngestOptions,
     ingest_id: &'a str,
     commit: Option<&'a Commit<'a>>,
@@ -396,8 +410,10 @@ fn process_chunk(
     known: &mut HashSet<String>,
     ctx: &ChunkContext<'_>,
 ) -> Result<(Vec<FileOutcome>, TableRows)> {
-    let hashed: Vec<(FileOutcome, Option<String>)> =
-        chunk.par_iter().map(|path| hash_file(path)).collect();
+    let hashed: Vec<(FileOutcome, Option<String>)> = chunk
+        .par_iter()
+        .map(|path| hash_file(path, ctx.known_files))
+        .collect();
     let mut to_parse = Vec::new();
     let mut outcomes: Vec<Option<FileOutcome>> = Vec::with_capacity(chunk.len());
     for (i, (mut outcome, hash)) in hashed.into_iter().enumerate() {
@@ -438,8 +454,34 @@ fn process_chunk(
     Ok((outcomes.into_iter().flatten().collect(), rows))
 }
 
-fn hash_file(path: &Path) -> (FileOutcome, Option<String>) {
+/// The file's content hash: the stored one, unread, when the file is where it was stored
+/// from with the same size and modification time; else BLAKE3 of its bytes.
+fn hash_file(
+    path: &Path,
+    known_files: &std::collections::HashMap<String, crate::dataset::KnownFile>,
+) -> (FileOutcome, Option<String>) {
     let mut outcome = FileOutcome::new(path.to_path_buf());
+    if let Ok(metadata) = path.metadata() {
+        outcome.size_bytes = metadata.len();
+        outcome.modified = metadata
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| Timestamp(d.as_micros() as i64));
+    }
+    outcome.absolute_path = path.canonicalize().ok().map(|p| p.display().to_string());
+    let stored = outcome
+        .absolute_path
+        .as_ref()
+        .and_then(|p| known_files.get(p))
+        .filter(|k| {
+            k.size_bytes == outcome.size_bytes as i64
+                && Some(k.modified_us) == outcome.modified.map(|m| m.0)
+        });
+    if let Some(known) = stored {
+        outcome.unchanged = true;
+        return (outcome, Some(known.content_hash.clone()));
+    }
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -612,6 +654,8 @@ fn log_row(
         error: issue.map(|i| i.reason.clone()),
         error_line: issue.and_then(|i| i.line.map(|l| l as i64)),
         runlens_version: env!("CARGO_PKG_VERSION").to_string(),
+        absolute_path: outcome.absolute_path.clone(),
+        file_modified_ts: outcome.modified,
         source_path: Some(outcome.path.display().to_string()),
         ingest_id: ingest_id.to_string(),
         labels: labels.clone(),

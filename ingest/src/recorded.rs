@@ -55,6 +55,9 @@ pub fn write_recorded(
         error: None,
         error_line: None,
         runlens_version: env!("CARGO_PKG_VERSION").to_string(),
+        // Recorded, not read from a file.
+        absolute_path: None,
+        file_modified_ts: None,
         source_path: Some(source.description.to_string()),
         ingest_id: ingest_id.clone(),
         labels: source.labels.clone(),

@@ -141,6 +141,13 @@ fn verdict(summary: &IngestSummary) -> String {
             "{already} transcript row(s) already stored under the same id (a grown or resumed transcript) were not stored again."
         );
     }
+    let unchanged = summary.outcomes.iter().filter(|o| o.unchanged).count();
+    if unchanged > 0 {
+        let _ = writeln!(
+            out,
+            "{unchanged} file(s) unchanged since they were stored (same path, size and modification time) were not read."
+        );
+    }
     if summary.older_than_since > 0 {
         let _ = writeln!(
             out,
@@ -188,6 +195,9 @@ mod tests {
             bad_lines: 0,
             issues: Vec::new(),
             already_stored_rows: 0,
+            absolute_path: None,
+            modified: None,
+            unchanged: false,
         }
     }
 

@@ -478,3 +478,50 @@ fn codex_forks_are_counted_once() {
         ["36,true"]
     );
 }
+
+/// A file at the same path with the same size and modification time as when it was
+/// stored is skipped unread; a file that grew, or was rewritten (a new modification time),
+/// is read (hashed) again, and ingested if its content is new.
+#[test]
+fn unchanged_files_are_not_read_again_and_changed_ones_are() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = dir.path().join("in");
+    write_time_files(&inputs, 3);
+    let data = dir.path().join("d");
+    let arg = inputs.to_str().expect("path");
+    let first = run(&data, &["ingest", arg]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let again = stdout(&run(&data, &["ingest", arg]));
+    assert!(
+        again.contains("3 file(s) unchanged since they were stored"),
+        "{again}"
+    );
+    // One file grows (new content), one is rewritten with the same bytes (new time only).
+    let mut files: Vec<_> = std::fs::read_dir(&inputs)
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    let grown = std::fs::read_to_string(&files[0]).expect("read");
+    std::fs::write(&files[0], format!("{grown}{grown}")).expect("append");
+    let same = std::fs::read(&files[1]).expect("read");
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(&files[1], same).expect("rewrite");
+    let third = stdout(&run(&data, &["ingest", arg]));
+    assert!(
+        third.contains("1 file(s) unchanged since they were stored"),
+        "{third}"
+    );
+    assert!(
+        // The grown file ingested; the rewritten one hashed, its content known: skipped.
+        third.contains("ingested 1 file(s)") && third.contains("2 skipped"),
+        "{third}"
+    );
+    assert_eq!(
+        query_value(
+            &data,
+            "select count(*) from ingest_log where status = 'ingested'"
+        ),
+        "4"
+    );
+}

@@ -143,6 +143,72 @@ pub(super) fn read_session_usage(
         }
     })
 }
+/// A stored file as it was when read: size, modification time, content hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KnownFile {
+    /// Size, bytes.
+    pub size_bytes: i64,
+    /// Modification time, microseconds since the epoch (UTC).
+    pub modified_us: i64,
+    /// BLAKE3 of the content, hex.
+    pub content_hash: String,
+}
+
+/// The stored files of one `ingest_log` file, by absolute path (see
+/// [`super::Dataset::known_files`]).
+pub(super) fn read_known_files(path: &Path, out: &mut HashMap<String, KnownFile>) -> Result<()> {
+    let columns = [
+        "absolute_path",
+        "size_bytes",
+        "file_modified_ts",
+        "content_hash",
+        "status",
+    ];
+    read_columns(path, Table::IngestLog, &columns, &mut |batch| {
+        let text = |name: &str| {
+            batch
+                .column_by_name(name)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+        };
+        let (Some(paths), Some(hashes), Some(status)) =
+            (text("absolute_path"), text("content_hash"), text("status"))
+        else {
+            return;
+        };
+        let Some(sizes) = batch
+            .column_by_name("size_bytes")
+            .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
+        else {
+            return;
+        };
+        let Some(times) = batch.column_by_name("file_modified_ts").and_then(|c| {
+            c.as_any()
+                .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+                .cloned()
+        }) else {
+            return;
+        };
+        for i in 0..batch.num_rows() {
+            let stored = status.is_valid(i) && matches!(status.value(i), "ingested" | "partial");
+            if stored
+                && paths.is_valid(i)
+                && hashes.is_valid(i)
+                && sizes.is_valid(i)
+                && times.is_valid(i)
+            {
+                out.insert(
+                    paths.value(i).to_string(),
+                    KnownFile {
+                        size_bytes: sizes.value(i),
+                        modified_us: times.value(i),
+                        content_hash: hashes.value(i).to_string(),
+                    },
+                );
+            }
+        }
+    })
+}
+
 pub(super) fn check_schema_version(path: &Path, metadata: Option<&Vec<KeyValue>>) -> Result<()> {
     let found = metadata
         .and_then(|kv| kv.iter().find(|k| k.key == SCHEMA_VERSION_KEY))

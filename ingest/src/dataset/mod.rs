@@ -19,8 +19,9 @@ mod commit;
 mod index;
 
 pub use commit::{Commit, Recovery, StagedFile, Stager, WriteSession};
+pub use index::KnownFile;
 pub use index::TranscriptIds;
-use index::{read_column_pair, read_session_usage};
+use index::{read_column_pair, read_known_files, read_session_usage};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
@@ -130,6 +131,18 @@ impl Dataset {
             )?;
         }
         Ok(hashes)
+    }
+
+    /// The files already stored (`ingested` or `partial`) as they were when read: per
+    /// absolute path, its size, modification time (microseconds) and content hash. A file
+    /// offered again at the same path with the same size and modification time is the same
+    /// file and need not be read again.
+    pub fn known_files(&self) -> Result<HashMap<String, KnownFile>> {
+        let mut files = HashMap::new();
+        for path in self.table_files(Table::IngestLog)? {
+            read_known_files(&path, &mut files)?;
+        }
+        Ok(files)
     }
 
     /// Ids of the transcript rows already stored: `llm_calls.call_id` of `source =

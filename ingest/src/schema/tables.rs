@@ -506,6 +506,11 @@ define_table! {
         error_line: Option<i64>,
         /// Version of runlens that ingested the file.
         runlens_version: String,
+        /// The file's absolute path when it was read (with `size_bytes` and
+        /// `file_modified_ts`, what lets a later ingest skip the unchanged file unread).
+        absolute_path: Option<String>,
+        /// The file's modification time when it was read (UTC).
+        file_modified_ts: Option<Timestamp>,
     }
 }
 
