@@ -13,6 +13,8 @@
 #   ccusage   ccusage claude daily --json --offline (parse + daily totals)
 #   daily-first  runlens ingest into a fresh dataset, then sessions --daily --format json
 #   daily-again  the same on that dataset, every file already stored (the daily routine)
+#   daily-rehash daily-again after touching every file: each is hashed to be recognised
+#                (what every re-run did before unchanged files were skipped unread)
 set -euo pipefail
 size_mb=${1:-1024}
 corpus=${2:-/tmp/runlens-claude-${size_mb}}
@@ -44,15 +46,17 @@ for _ in $(seq "$repeat"); do
   rm -rf "$work/daily"
   measure daily-first sh -c "'$runlens' --data '$work/daily' ingest '$corpus' && '$runlens' --data '$work/daily' sessions --daily --format json"
   measure daily-again sh -c "'$runlens' --data '$work/daily' ingest '$corpus' && '$runlens' --data '$work/daily' sessions --daily --format json"
+  find "$corpus" -type f -exec touch {} +
+  measure daily-rehash sh -c "'$runlens' --data '$work/daily' ingest '$corpus' && '$runlens' --data '$work/daily' sessions --daily --format json"
 done
 python3 - "$work/results" "$bytes" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 mb = int(sys.argv[2]) / 1e6
-print(f"corpus: {mb:.0f} MB; median of {len(rows) // 6} rounds")
+print(f"corpus: {mb:.0f} MB; median of {len(rows) // 7} rounds")
 print("| step | wall s | MB/s | peak RSS MiB |")
 print("| --- | ---: | ---: | ---: |")
-for name in ["read", "ingest", "validate", "ccusage", "daily-first", "daily-again"]:
+for name in ["read", "ingest", "validate", "ccusage", "daily-first", "daily-again", "daily-rehash"]:
     w = statistics.median(float(r[1]) for r in rows if r[0] == name)
     m = statistics.median(float(r[2]) for r in rows if r[0] == name) / 1024
     print(f"| {name} | {w:.2f} | {mb / w:.0f} | {m:.0f} |")
