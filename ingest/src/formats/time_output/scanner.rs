@@ -29,8 +29,10 @@ pub(super) static GNU_DEFAULT_2: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^\s*(\d+)inputs\+(\d+)outputs \((\d+)major\+(\d+)minor\)pagefaults (\d+)swaps\s*$")
         .expect("regex")
 });
+/// BSD's `N real N user N sys` line, also where it starts mid-line after the program's own
+/// output on the same line (`go test -bench` prints `BenchmarkServer-10 \t` before it).
 pub(super) static BSD_HEADER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^\s*([\d.]+) real\s+([\d.]+) user\s+([\d.]+) sys\s*$").expect("regex")
+    Regex::new(r"(?:^|\s)([\d.]+) real\s+([\d.]+) user\s+([\d.]+) sys\s*$").expect("regex")
 });
 pub(super) static BSD_RUSAGE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"^(\s*)(\d+)  ?([a-z][a-z ]+?)\s*$").expect("regex"));

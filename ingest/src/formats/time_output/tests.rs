@@ -61,6 +61,26 @@ fn older_macos_ten_wide_columns_are_bytes_when_page_multiples() {
     assert_eq!(r.max_rss_bytes, Some(204_800_000));
 }
 
+/// A report whose first line shares its line with the program's output (a Go benchmark's
+/// name, then a tab), as in a real macOS README.
+#[test]
+fn a_bsd_report_starting_mid_line_is_read() {
+    let text = "BenchmarkServer-10    \t        1.83 real         0.60 user         0.14 sys\n\
+                \x20           94208000  maximum resident set size\n\
+                \x20                 42  page reclaims\n";
+    let reports = scan(text, None);
+    assert_eq!(reports.len(), 1);
+    let r = &reports[0];
+    assert_eq!(r.format, "bsd-macos");
+    assert_eq!(
+        (r.wall_ms, r.user_ms, r.sys_ms),
+        (Some(1830.0), Some(600.0), Some(140.0))
+    );
+    assert_eq!(r.max_rss_bytes, Some(94_208_000));
+    // Words ending a line are not a report.
+    assert!(scan("we keep it real user sys\n", None).is_empty());
+}
+
 #[test]
 fn bsd_mangled_whitespace_falls_back_to_page_multiples() {
     let text = "1.00 real 0.50 user 0.10 sys\n1048576  maximum resident set size\n";
