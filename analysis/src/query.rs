@@ -27,7 +27,9 @@ pub fn run_sql_with(
     }
     // Label columns cost a scan of `labels` and a join per key: only when asked for.
     let referenced = referenced_label_columns(sql);
-    for table in Table::ALL {
+    // Only the tables the statement names are registered: a scan lists a table's files
+    // (and `sessions` folds its agents) even when the statement never reads it.
+    for table in Table::ALL.into_iter().filter(|t| names_word(sql, t.name())) {
         let lf = reader.scan(table)?;
         let lf = if referenced.is_empty() {
             lf
@@ -50,11 +52,24 @@ pub fn run_sql_with(
         context.register(table.name(), lf);
     }
     // `sessions` is one row per session, its agents folded in; one row per agent here.
-    context.register("session_agents", reader.scan_agents()?);
+    if names_word(sql, "session_agents") {
+        context.register("session_agents", reader.scan_agents()?);
+    }
     context
         .execute(sql)
         .and_then(LazyFrame::collect)
         .map_err(AnalysisError::polars("running the query"))
+}
+
+/// Whether `sql` holds `name` as a whole word (any case): a table it may read.
+fn names_word(sql: &str, name: &str) -> bool {
+    let lower = sql.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let word = |i: usize| bytes[i].is_ascii_alphanumeric() || bytes[i] == b'_';
+    lower.match_indices(name).any(|(start, _)| {
+        let end = start + name.len();
+        (start == 0 || !word(start - 1)) && (end == bytes.len() || !word(end))
+    })
 }
 
 /// The `label_<key>` names the SQL mentions.
@@ -84,6 +99,15 @@ fn referenced_label_columns(sql: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_named_tables_are_registered() {
+        let sql = "SELECT * FROM sessions s JOIN llm_calls c ON c.session_id = s.session_id";
+        assert!(names_word(sql, "sessions") && names_word(sql, "llm_calls"));
+        assert!(!names_word(sql, "runs") && !names_word(sql, "session_agents"));
+        assert!(names_word("select count(*) from RUNS", "runs"));
+        assert!(!names_word("select run_id from phases", "runs"));
+    }
 
     #[test]
     fn label_columns_named_in_sql_are_found() {
