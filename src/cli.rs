@@ -145,6 +145,11 @@ pub struct SessionExpectations {
     /// (`zero_tool_calls`) rather than a warning (`no_tool_calls`, tools only available).
     #[arg(long)]
     pub expect_tool_calls: bool,
+
+    /// Sessions labelled KEY=VALUE are expected to call tools (repeatable): labels found in
+    /// the input, and at ingest the batch's --label.
+    #[arg(long, value_name = "KEY=VALUE", value_parser = parse_label)]
+    pub expect_tool_calls_where: Vec<(String, String)>,
 }
 
 impl SessionExpectations {
@@ -154,6 +159,8 @@ impl SessionExpectations {
             min_tool_calls: self.min_tool_calls,
             expected_tools: self.expect_tools.clone(),
             expect_tool_calls: self.expect_tool_calls,
+            expect_tool_calls_where: self.expect_tool_calls_where.clone(),
+            batch_labels: Vec::new(),
         }
     }
 }

@@ -48,11 +48,25 @@ pub struct ValidationOptions {
     pub expected_tools: Vec<String>,
     /// Every session is expected to call tools (`--expect-tool-calls`).
     pub expect_tool_calls: bool,
+    /// Sessions carrying one of these labels are expected to call tools
+    /// (`--expect-tool-calls-where KEY=VALUE`): labels found in the input, and at ingest the
+    /// batch's `--label`s.
+    pub expect_tool_calls_where: Vec<(String, String)>,
+    /// The labels every session of the batch gets (ingest's `--label`), for
+    /// `expect_tool_calls_where`: they are stamped on the rows after these are judged.
+    pub batch_labels: Vec<(String, String)>,
 }
 
 impl ValidationOptions {
-    /// Why the user expects tool calls, if they do (the flag that says so).
-    fn expectation(&self) -> Option<String> {
+    /// Why the user expects tool calls of a session with `labels`, if they do (the flag
+    /// that says so).
+    fn expectation(&self, labels: &crate::schema::Labels) -> Option<String> {
+        if let Some((key, value)) = self.expect_tool_calls_where.iter().find(|(k, v)| {
+            labels.0.get(k) == Some(v)
+                || self.batch_labels.iter().any(|(bk, bv)| bk == k && bv == v)
+        }) {
+            return Some(format!("--expect-tool-calls-where {key}={value}"));
+        }
         if let Some(min) = self.min_tool_calls {
             return Some(format!("--min-tool-calls {min}"));
         }
@@ -320,7 +334,7 @@ impl SessionFacts {
         // Tool calls are the main agent's duty (see the module docs).
         let judged = r.agent_kind == MAIN_AGENT;
         let expected = options
-            .expectation()
+            .expectation(&r.labels)
             .or_else(|| self.tools_expected.clone());
         match (&expected, judged && r.tool_calls == 0) {
             (_, false) => {}
@@ -598,11 +612,34 @@ mod tests {
         let found = declared.findings(&ValidationOptions::default());
         assert_eq!(found[0].code, "zero_tool_calls");
         assert!(found[0].detail.contains("declares its tools: grep"));
+        // A label the user names: only sessions carrying it are expected to call tools.
+        let labelled = ValidationOptions {
+            expect_tool_calls_where: vec![("workflow".into(), "coding".into())],
+            ..ValidationOptions::default()
+        };
+        assert_eq!(
+            answered(MAIN_AGENT).findings(&labelled)[0].code,
+            "no_tool_calls"
+        );
+        let mut coding = answered(MAIN_AGENT);
+        coding
+            .row
+            .labels
+            .0
+            .insert("workflow".into(), "coding".into());
+        let found = coding.findings(&labelled);
+        assert_eq!(found[0].code, "zero_tool_calls");
+        assert!(
+            found[0]
+                .detail
+                .contains("--expect-tool-calls-where workflow=coding")
+        );
         for kind in [COMPACTION_AGENT, WARMUP_AGENT, SUB_AGENT] {
             let strict = ValidationOptions {
                 min_tool_calls: Some(2),
                 expected_tools: vec!["Edit".into()],
                 expect_tool_calls: true,
+                ..ValidationOptions::default()
             };
             assert!(answered(kind).findings(&strict).is_empty(), "{kind}");
         }

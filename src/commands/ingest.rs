@@ -31,7 +31,11 @@ fn options(args: IngestArgs) -> Result<IngestOptions, UsageError> {
             .map(CustomFormat::compile)
             .transpose()
             .map_err(usage)?,
-        validation: args.expectations.to_options(),
+        validation: runlens_ingest::sessions::ValidationOptions {
+            // `--expect-tool-calls-where` also matches the batch's own labels.
+            batch_labels: args.labels.clone(),
+            ..args.expectations.to_options()
+        },
         ..ParseOptions::default()
     };
     Ok(IngestOptions {

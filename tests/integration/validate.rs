@@ -1,6 +1,6 @@
 //! `runlens validate` on the bundled transcripts: the hollow session fails the check.
 
-use crate::common::{query_rows, run, stderr, stdout};
+use crate::common::{query_rows, query_value, run, stderr, stdout};
 
 #[test]
 fn the_hollow_sample_session_fails_validation() {
@@ -480,4 +480,33 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), target).expect("copy");
         }
     }
+}
+
+/// A label the user names: ingested with `--label workflow=coding`, the batch's sessions
+/// are expected to call tools under `--expect-tool-calls-where workflow=coding`; under
+/// another label they are not.
+#[test]
+fn a_named_label_makes_tool_calls_expected() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let status = |label: &str| {
+        let data = dir.path().join(label);
+        let out = run(
+            &data,
+            &[
+                "ingest",
+                "--label",
+                label,
+                "--expect-tool-calls-where",
+                "workflow=coding",
+                AGENTS_PROJECT,
+            ],
+        );
+        assert!(out.status.code().is_some_and(|c| c < 2), "{}", stderr(&out));
+        query_value(
+            &data,
+            &format!("select findings from sessions where session_id = '{QUESTION}'"),
+        )
+    };
+    assert_eq!(status("workflow=coding"), "zero_tool_calls");
+    assert_eq!(status("workflow=qa"), "no_tool_calls");
 }
