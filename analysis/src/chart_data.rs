@@ -403,21 +403,7 @@ mod tests {
     /// stacks, whose means are the report table's own.
     #[test]
     fn the_sample_workflows_are_stacked_apart() {
-        use runlens_ingest::pipeline::{IngestOptions, Progress, ingest};
-        struct Quiet;
-        impl Progress for Quiet {
-            fn start(&self, _: u64, _: u64) {}
-            fn advance(&self, _: u64) {}
-            fn note(&self, _: &str) {}
-            fn finish(&self) {}
-        }
-        let dir = tempfile::tempdir().expect("tempdir");
-        let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../sample-data");
-        let options = IngestOptions {
-            inputs: vec![samples.to_string()],
-            ..IngestOptions::default()
-        };
-        ingest(dir.path(), &options, &Quiet).expect("ingested");
+        let dir = crate::test_support::sample_dataset();
         let reader = DatasetReader::new(dir.path());
         let report = crate::report_content::build_report(
             &reader,

@@ -19,6 +19,8 @@ pub mod scan;
 pub mod sessions;
 pub mod stats;
 pub mod targets;
+#[cfg(test)]
+mod test_support;
 
 pub use error::{AnalysisError, Result};
 pub use query::run_sql;

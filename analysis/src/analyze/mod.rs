@@ -353,26 +353,10 @@ pub(crate) fn keyed_scan(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runlens_ingest::pipeline::{IngestOptions, Progress, ingest};
-
-    struct Quiet;
-    impl Progress for Quiet {
-        fn start(&self, _: u64, _: u64) {}
-        fn advance(&self, _: u64) {}
-        fn note(&self, _: &str) {}
-        fn finish(&self) {}
-    }
-
     /// Several groupings in one analysis give exactly what one analysis per grouping gives.
     #[test]
     fn groupings_from_one_scan_equal_separate_analyses() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../sample-data");
-        let options = IngestOptions {
-            inputs: vec![samples.to_string()],
-            ..IngestOptions::default()
-        };
-        ingest(dir.path(), &options, &Quiet).expect("ingested");
+        let dir = crate::test_support::sample_dataset();
         let reader = DatasetReader::new(dir.path());
         let groupings = vec![
             vec!["source".to_string()],
