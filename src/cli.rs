@@ -8,21 +8,24 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use runlens_ingest::dataset::DataLocation;
 use runlens_ingest::schema::Timestamp;
 
 /// Record, ingest and analyse LLM agent workflow benchmarks as one Parquet dataset.
 #[derive(Debug, Parser)]
 #[command(name = "runlens", version, about, max_term_width = 100)]
 pub struct Cli {
-    /// Dataset directory (a path, or a file:// URL).
+    /// The dataset: a directory (a path, or file:///path), or an object-store URL
+    /// (s3://bucket/prefix, gs://bucket/prefix, az://container/prefix; credentials from the
+    /// environment, see docs/dataset-format.md).
     #[arg(
         long,
         global = true,
         env = "RUNLENS_DATA",
         default_value = "runlens-data",
-        value_parser = parse_data_location
+        value_parser = DataLocation::parse
     )]
-    pub data: PathBuf,
+    pub data: DataLocation,
 
     /// The command to run.
     #[command(subcommand)]
@@ -56,6 +59,10 @@ pub enum Command {
     Report(ReportArgs),
     /// Run SQL over the dataset's tables (runs, phases, llm_calls, bench_results, ingest_log, ...).
     Query(QueryArgs),
+    /// Rewrite each partition's small files into few large ones (readers see the old set or the new).
+    Compact(CompactArgs),
+    /// Delete files no commit names and files compaction replaced, after a grace period.
+    Vacuum(VacuumArgs),
     /// List the input formats runlens reads.
     Formats,
     /// Print the dataset's column reference (Markdown).
@@ -555,6 +562,100 @@ pub struct QueryArgs {
     pub format: OutputFormat,
 }
 
+/// Arguments of `runlens compact`.
+#[derive(Debug, clap::Args)]
+pub struct CompactArgs {
+    /// Only this table (repeatable; default: every table).
+    #[arg(long = "table", value_name = "TABLE")]
+    pub tables: Vec<String>,
+
+    /// Only partitions of days before this one (YYYY-MM-DD, UTC).
+    #[arg(long, value_name = "DATE", value_parser = parse_day)]
+    pub before: Option<String>,
+
+    /// Size of the files to write (128MB, 1GB, ...): small files are merged into files of
+    /// about this size; files at least this large are left alone.
+    #[arg(long, value_name = "SIZE", default_value = "128MB", value_parser = parse_size)]
+    pub target_size: u64,
+}
+
+/// Arguments of `runlens vacuum`.
+#[derive(Debug, clap::Args)]
+pub struct VacuumArgs {
+    /// Keep files younger than this (30s, 10m, 1h, 2d): a writer may be about to commit
+    /// them, a reader may still be reading files a compaction replaced.
+    #[arg(long, value_name = "AGE", default_value = "1h", value_parser = parse_age)]
+    pub older_than: std::time::Duration,
+
+    /// Only say what would be deleted.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+/// `YYYY-MM-DD`.
+fn parse_day(value: &str) -> Result<String, String> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map_err(|_| format!("{value}: not a day (YYYY-MM-DD)"))
+}
+
+/// A size with a unit: `128MB`, `1GB`, `512KB`, `4096` (bytes); units are powers of 1024.
+fn parse_size(value: &str) -> Result<u64, String> {
+    let upper = value.trim().to_ascii_uppercase();
+    let digits = upper.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let factor: u64 = match upper[digits.len()..]
+        .trim_end_matches("IB")
+        .trim_end_matches('B')
+    {
+        "" => 1,
+        "K" => 1 << 10,
+        "M" => 1 << 20,
+        "G" => 1 << 30,
+        _ => return Err(format!("{value}: not a size (128MB, 1GB, ...)")),
+    };
+    match digits.trim().parse::<u64>() {
+        Ok(n) if n > 0 => Ok(n * factor),
+        _ => Err(format!("{value}: not a size (128MB, 1GB, ...)")),
+    }
+}
+
+/// An age with a unit: `30s`, `10m`, `1h`, `2d`.
+fn parse_age(value: &str) -> Result<std::time::Duration, String> {
+    let value = value.trim();
+    let split = value.len().saturating_sub(1);
+    let (digits, unit) = value.split_at(split);
+    let seconds: u64 = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("{value}: not an age (30s, 10m, 1h, 2d)")),
+    };
+    digits
+        .parse::<u64>()
+        .map(|n| std::time::Duration::from_secs(n * seconds))
+        .map_err(|_| format!("{value}: not an age (30s, 10m, 1h, 2d)"))
+}
+
+#[cfg(test)]
+mod maintenance_arg_tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_ages_read_their_units() {
+        assert_eq!(parse_size("128MB"), Ok(128 << 20));
+        assert_eq!(parse_size("1gb"), Ok(1 << 30));
+        assert_eq!(parse_size("64KiB"), Ok(64 << 10));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert!(parse_size("12XB").is_err() && parse_size("0MB").is_err());
+        assert_eq!(parse_age("1h"), Ok(std::time::Duration::from_secs(3600)));
+        assert_eq!(parse_age("0s"), Ok(std::time::Duration::ZERO));
+        assert!(parse_age("1w").is_err() && parse_age("h").is_err());
+        assert_eq!(parse_day("2026-11-30"), Ok("2026-11-30".into()));
+        assert!(parse_day("30/11/2026").is_err());
+    }
+}
+
 /// Arguments of `runlens probe`.
 #[derive(Debug, clap::Args)]
 pub struct ProbeArgs {
@@ -757,58 +858,5 @@ mod tests {
         assert_eq!(args.command, ["sh", "-c", "echo hi", "--runs"]);
         assert!(Cli::try_parse_from(["runlens", "record", "--runs", "0", "--", "x"]).is_err());
         assert!(Cli::try_parse_from(["runlens", "record", "--timeout", "-1", "--", "x"]).is_err());
-    }
-}
-
-/// The dataset's location: a path, or a `file://` URL. Any other URL (`s3://`, `gs://`,
-/// `az://`, `https://`, ...) is refused rather than taken as a relative folder named after
-/// its scheme.
-fn parse_data_location(value: &str) -> Result<PathBuf, String> {
-    if let Some(path) = value.strip_prefix("file://") {
-        return match path.starts_with('/') {
-            true => Ok(PathBuf::from(path)),
-            false => Err(format!(
-                "{value}: a file:// URL takes an absolute path (file:///data/runlens)"
-            )),
-        };
-    }
-    match value.split_once("://") {
-        Some((scheme, _))
-            if !scheme.is_empty()
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')) =>
-        {
-            Err(format!(
-                "{value}: this runlens keeps datasets in a local directory; {scheme}:// \
-                 locations are not supported (give a path, or mount the bucket and give its path)"
-            ))
-        }
-        _ => Ok(PathBuf::from(value)),
-    }
-}
-
-#[cfg(test)]
-mod data_location_tests {
-    use super::parse_data_location;
-    use std::path::PathBuf;
-
-    #[test]
-    fn urls_other_than_file_are_refused_not_made_into_folders() {
-        assert_eq!(
-            parse_data_location("runlens-data"),
-            Ok(PathBuf::from("runlens-data"))
-        );
-        assert_eq!(
-            parse_data_location("file:///srv/ds"),
-            Ok(PathBuf::from("/srv/ds"))
-        );
-        assert!(parse_data_location("file://relative").is_err());
-        for url in ["s3://bucket/ds", "gs://b/x", "az://c/x", "https://h/x"] {
-            let message = parse_data_location(url).expect_err(url);
-            assert!(message.contains("not supported"), "{message}");
-        }
-        // A path that merely contains "://" further on is a path.
-        assert_eq!(parse_data_location("./a://b"), Ok(PathBuf::from("./a://b")));
     }
 }

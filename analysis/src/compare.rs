@@ -14,11 +14,12 @@
 //! `--expect-speedup 10x` answers a claim: baseline median / candidate median ≥ 10 for the
 //! chosen metric (wall time by default), with the evidence.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
 use polars::prelude::*;
+use runlens_ingest::Dataset;
 use runlens_ingest::schema::Table;
 
 use crate::analyze::{Sample, keyed_scan, samples};
@@ -212,7 +213,6 @@ pub struct SpeedupClaim {
 /// A group's samples and findings: from the dataset or a saved baseline.
 pub fn load_group(
     reader: &DatasetReader,
-    data: &Path,
     spec: &GroupSpec,
     per_phase: bool,
     prices: Option<&PriceTable>,
@@ -237,12 +237,21 @@ pub fn load_group(
             findings: Some(SessionFindings::of(reader, filters)?),
         }),
         GroupSpec::Saved(name) => {
-            let path = baseline_path(data, name);
-            let text = std::fs::read_to_string(&path).map_err(|e| AnalysisError::Baseline {
-                path: path.clone(),
-                reason: e.to_string(),
-            })?;
-            match serde_json::from_str(&text) {
+            let dataset = reader.dataset();
+            let key = baseline_key(name);
+            let path = PathBuf::from(dataset.reader_path(&key));
+            let bytes = dataset
+                .store()
+                .get(&key)
+                .map_err(|e| AnalysisError::Baseline {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                })?
+                .ok_or_else(|| AnalysisError::Baseline {
+                    path: path.clone(),
+                    reason: "no such saved baseline".into(),
+                })?;
+            match serde_json::from_slice(&bytes) {
                 Ok(SavedFile::Group(group)) => Ok(group),
                 Ok(SavedFile::Samples(samples)) => Ok(SavedGroup {
                     samples,
@@ -257,29 +266,27 @@ pub fn load_group(
     }
 }
 
-/// Where a saved baseline lives.
-pub fn baseline_path(data: &Path, name: &str) -> PathBuf {
-    data.join("baselines").join(format!("{name}.json"))
+/// The key of a saved baseline in the dataset (`baselines/NAME.json`).
+pub fn baseline_key(name: &str) -> String {
+    format!("baselines/{name}.json")
 }
 
-/// Saves a group under `name` (written to a temporary file, then renamed). The file is
-/// self-contained: a CI job can keep it as an artifact and put it back into another
-/// dataset's `baselines/` directory.
-pub fn save_baseline(data: &Path, name: &str, group: &SavedGroup) -> Result<PathBuf> {
-    let path = baseline_path(data, name);
-    let fail = |e: std::io::Error| AnalysisError::Baseline {
-        path: path.clone(),
-        reason: e.to_string(),
+/// Saves a group under `name` in the dataset (replacing one saved before under that name);
+/// returns where it is. The file is self-contained: a CI job can keep it as an artifact
+/// and put it back into another dataset's `baselines/` folder.
+pub fn save_baseline(dataset: &Dataset, name: &str, group: &SavedGroup) -> Result<String> {
+    let key = baseline_key(name);
+    let location = dataset.reader_path(&key);
+    let fail = |reason: String| AnalysisError::Baseline {
+        path: PathBuf::from(&location),
+        reason,
     };
-    std::fs::create_dir_all(path.parent().unwrap_or(data)).map_err(fail)?;
-    let text = serde_json::to_string_pretty(group).map_err(|e| AnalysisError::Baseline {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text).map_err(fail)?;
-    std::fs::rename(&tmp, &path).map_err(fail)?;
-    Ok(path)
+    let text = serde_json::to_string_pretty(group).map_err(|e| fail(e.to_string()))?;
+    dataset
+        .store()
+        .put(&key, text.as_bytes())
+        .map_err(|e| fail(e.to_string()))?;
+    Ok(location)
 }
 
 pub(crate) fn median(values: &[f64]) -> f64 {

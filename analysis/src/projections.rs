@@ -124,7 +124,7 @@ mod tests {
             description: "projections test",
             labels: &labels,
         };
-        write_recorded(dir.path(), rows, &source, &|_| {}).expect("written");
+        write_recorded(&runlens_ingest::Dataset::new(dir.path()), rows, &source).expect("written");
         dir
     }
 

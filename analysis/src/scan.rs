@@ -37,12 +37,22 @@ impl std::fmt::Debug for DatasetReader {
 }
 
 impl DatasetReader {
-    /// Reads the dataset rooted at `root`.
+    /// Reads the dataset in the local directory `root`.
     pub fn new(root: impl Into<std::path::PathBuf>) -> Self {
+        DatasetReader::open(Dataset::new(root))
+    }
+
+    /// Reads `dataset` (a local directory or an object store).
+    pub fn open(dataset: Dataset) -> Self {
         DatasetReader {
-            dataset: Dataset::new(root),
+            dataset,
             plans: Arc::default(),
         }
+    }
+
+    /// The dataset read.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
     }
 
     /// A lazy scan of `table` (empty, with its schema, when the table has no files).
@@ -90,27 +100,40 @@ impl DatasetReader {
         Ok(plan)
     }
 
-    /// The scan of `table`'s committed files, listed now.
+    /// The scan of `table`'s committed files, as of the dataset's snapshot.
     fn plan(&self, table: Table) -> Result<LazyFrame> {
-        let files = self.dataset.table_files(table)?;
-        // A writer killed mid-commit can leave files its log does not name yet (rare; the
-        // next writer removes them): keep to the committed ones.
-        let uncommitted = self.dataset.uncommitted_among(table, files.clone())?;
-        let committed: Vec<PlRefPath> = files
+        let committed: Vec<PlRefPath> = self
+            .dataset
+            .table_files(table)?
             .iter()
-            .filter(|f| !uncommitted.contains(f))
-            .map(|f| PlRefPath::new(f.to_string_lossy().as_ref()))
+            .map(|key| PlRefPath::new(self.dataset.reader_path(key).as_str()))
             .collect();
         if committed.is_empty() {
             return Ok(empty_frame(table).lazy());
         }
         // Partitions (`date=...`) are read from the path below the table's folder only.
-        let table_dir = self.dataset.table_dir(table);
+        let table_dir = self.dataset.table_reader_path(table);
+        let cloud_options = match CloudScheme::from_path(&table_dir) {
+            Some(scheme) if !matches!(scheme, CloudScheme::File | CloudScheme::FileNoHostname) => {
+                Some(
+                    polars::io::cloud::CloudOptions::from_untyped_config(
+                        Some(scheme),
+                        self.dataset.reader_options(),
+                    )
+                    .map_err(AnalysisError::polars(format!(
+                        "configuring the reader of {}",
+                        self.dataset.location()
+                    )))?,
+                )
+            }
+            _ => None,
+        };
         let args = ScanArgsParquet {
             hive_options: HiveOptions {
-                hive_start_idx: table_dir.to_string_lossy().len(),
+                hive_start_idx: table_dir.len(),
                 ..HiveOptions::new_enabled()
             },
+            cloud_options,
             ..ScanArgsParquet::default()
         };
         LazyFrame::scan_parquet_files(committed.into_iter().collect(), args).map_err(
@@ -273,8 +296,7 @@ mod tests {
             description: "test",
             labels: &labels,
         };
-        write_recorded(dir.path(), rows, &source, &|_| {}).expect("written");
-        let reader = DatasetReader::new(dir.path());
+        write_recorded(&Dataset::new(dir.path()), rows, &source).expect("written");
         let count = |reader: &DatasetReader| {
             reader
                 .scan(Table::Runs)
@@ -283,16 +305,13 @@ mod tests {
                 .expect("collect")
                 .height()
         };
-        assert_eq!(count(&reader), 1);
-        // What a writer killed after moving its files into place, before its log, leaves.
+        assert_eq!(count(&DatasetReader::new(dir.path())), 1);
+        // What a writer killed after publishing its files, before its record, leaves.
         let dataset = Dataset::new(dir.path());
-        let file = dataset.table_files(Table::Runs).expect("files")[0].clone();
+        let key = dataset.table_files(Table::Runs).expect("files")[0].clone();
+        let file = dir.path().join(&key);
         let orphan = file.with_file_name("part-crashedcommit-0.parquet");
         std::fs::copy(&file, &orphan).expect("copy");
-        assert_eq!(
-            dataset.uncommitted_files(Table::Runs).expect("files"),
-            [orphan]
-        );
-        assert_eq!(count(&reader), 1);
+        assert_eq!(count(&DatasetReader::new(dir.path())), 1);
     }
 }

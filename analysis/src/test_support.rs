@@ -20,6 +20,6 @@ pub(crate) fn sample_dataset() -> tempfile::TempDir {
         inputs: vec![samples.to_string()],
         ..IngestOptions::default()
     };
-    ingest(dir.path(), &options, &Quiet).expect("ingested");
+    ingest(&runlens_ingest::Dataset::new(dir.path()), &options, &Quiet).expect("ingested");
     dir
 }

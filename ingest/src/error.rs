@@ -51,6 +51,24 @@ pub enum IngestError {
         /// Version this build writes.
         expected: u32,
     },
+    /// A commit record of the dataset could not be read or written.
+    #[error("commit record {key}: {reason}")]
+    CommitRecord {
+        /// The record's location.
+        key: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// The dataset's storage (an object store) refused or failed an operation.
+    #[error("{location}: {action}: {reason}")]
+    Storage {
+        /// The dataset's location as the user gave it (never a credential).
+        location: String,
+        /// What runlens was doing.
+        action: String,
+        /// Why it failed, one line.
+        reason: String,
+    },
     /// `--format` named a format runlens does not have.
     #[error("unknown format '{name}'; valid formats: {valid}")]
     UnknownFormat {

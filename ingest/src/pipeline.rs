@@ -20,7 +20,8 @@ use std::sync::Mutex;
 use globset::GlobBuilder;
 use rayon::prelude::*;
 
-use crate::dataset::{Commit, Dataset, Recovery, TranscriptIds, WriteSession};
+use crate::dataset::log::CommitKind;
+use crate::dataset::{Commit, Dataset, TranscriptIds};
 use crate::error::{IngestError, Result};
 use crate::formats::{self, Format, LineIssue, ParseContext, ParseError, ParseOptions, RowSink};
 use crate::redact::redact_command;
@@ -109,6 +110,9 @@ pub struct FileOutcome {
     /// Skipped without being read: same path, size and modification time as a file already
     /// stored.
     pub unchanged: bool,
+    /// Skipped because another writer committed the same content at the same time (it is
+    /// stored once, by that writer).
+    pub stored_by_another_writer: bool,
 }
 
 impl FileOutcome {
@@ -126,6 +130,7 @@ impl FileOutcome {
             absolute_path: None,
             modified: None,
             unchanged: false,
+            stored_by_another_writer: false,
         }
     }
 
@@ -153,8 +158,6 @@ pub struct IngestSummary {
     pub ingest_id: String,
     /// One outcome per offered file, in walk order; inputs that matched nothing last.
     pub outcomes: Vec<FileOutcome>,
-    /// What was cleaned up from an earlier interrupted writer.
-    pub recovery: Recovery,
     /// Whether this was a dry run.
     pub dry_run: bool,
     /// Files left out unopened because they were last modified before `--since`.
@@ -201,9 +204,9 @@ fn chunk_files(files: &[PathBuf]) -> Vec<&[PathBuf]> {
     chunks
 }
 
-/// Ingests `options.inputs` into the dataset at `data_dir`.
+/// Ingests `options.inputs` into `dataset`.
 pub fn ingest(
-    data_dir: &Path,
+    dataset: &Dataset,
     options: &IngestOptions,
     progress: &dyn Progress,
 ) -> Result<IngestSummary> {
@@ -213,7 +216,7 @@ pub fn ingest(
         .map(formats::by_name)
         .transpose()?;
     let ingest_id = new_ingest_id();
-    let (mut files, missing) = input_files(data_dir, &options.inputs);
+    let (mut files, missing) = input_files(dataset, &options.inputs);
     let window = crate::window::TimeWindow {
         since: options.since,
         until: None,
@@ -221,13 +224,12 @@ pub fn ingest(
     let offered = files.len();
     files.retain(|f| window.may_contain_file(f));
     let older_than_since = offered - files.len();
-    let dataset = Dataset::new(data_dir);
-    let session = open_session(&dataset, options.dry_run, progress)?;
-    let recovery = match &session {
-        Some(s) => s.recover()?,
-        None => Recovery::default(),
+    // No writer for a dry run: nothing is written.
+    let session = (!options.dry_run).then(|| dataset.writer()).transpose()?;
+    let mut known = match &session {
+        Some(writer) => writer.known_hashes(),
+        None => dataset.known_hashes()?,
     };
-    let mut known = dataset.known_hashes()?;
     let known_files = dataset.known_files()?;
     let seen = Mutex::new(dataset.stored_transcript_ids()?);
     let total_bytes = files
@@ -256,7 +258,7 @@ pub fn ingest(
         for chunk in chunk_files(&batch) {
             let commit = session
                 .as_ref()
-                .map(|s| s.begin(&format!("{ingest_id}-c{chunk_index}")))
+                .map(|s| s.begin(&format!("{ingest_id}-c{chunk_index}"), CommitKind::Ingest))
                 .transpose()?;
             chunk_index += 1;
             let ctx = ChunkContext {
@@ -268,9 +270,23 @@ pub fn ingest(
                 progress,
                 seen: &seen,
             };
-            let (chunk_outcomes, rows) = process_chunk(chunk, &mut known, &ctx)?;
+            let (mut chunk_outcomes, rows) = process_chunk(chunk, &mut known, &ctx)?;
             if let Some(commit) = commit {
-                commit_chunk(commit, &chunk_outcomes, &rows, &ingest_id, &options.labels)?;
+                let lost =
+                    commit_chunk(commit, &chunk_outcomes, &rows, &ingest_id, &options.labels)?;
+                for outcome in &mut chunk_outcomes {
+                    if outcome
+                        .content_hash
+                        .as_ref()
+                        .is_some_and(|h| lost.contains(h))
+                    {
+                        outcome.status = FileStatus::Skipped;
+                        outcome.stored_by_another_writer = true;
+                        outcome.rows.clear();
+                        outcome.already_stored_rows = 0;
+                    }
+                }
+                known.extend(lost);
             }
             outcomes.extend(chunk_outcomes);
         }
@@ -318,7 +334,7 @@ pub fn ingest(
     if let Some(session) = &session
         && !missing.is_empty()
     {
-        let commit = session.begin(&format!("{ingest_id}-missing"))?;
+        let commit = session.begin(&format!("{ingest_id}-missing"), CommitKind::Ingest)?;
         commit_chunk(
             commit,
             &missing,
@@ -336,7 +352,6 @@ pub fn ingest(
     Ok(IngestSummary {
         ingest_id,
         outcomes,
-        recovery,
         dry_run: options.dry_run,
         older_than_since,
     })
@@ -344,41 +359,25 @@ pub fn ingest(
 
 /// The files to offer, in walk order, without the dataset's own files; inputs that
 /// matched nothing come back as rejected outcomes.
-fn input_files(data_dir: &Path, inputs: &[String]) -> (Vec<PathBuf>, Vec<FileOutcome>) {
+fn input_files(dataset: &Dataset, inputs: &[String]) -> (Vec<PathBuf>, Vec<FileOutcome>) {
     let (mut files, missing) = expand_inputs(inputs);
     // `runlens ingest .` next to the dataset must not read the dataset itself.
-    if let Ok(root) = data_dir.canonicalize() {
+    if let Some(root) = dataset.local_root().and_then(|r| r.canonicalize().ok()) {
         files.retain(|f| f.canonicalize().map_or(true, |f| !f.starts_with(&root)));
     }
     (files, missing)
 }
 
-/// Takes the writer lock (none for a dry run) and says what recovery cleaned up.
-fn open_session(
-    dataset: &Dataset,
-    dry_run: bool,
-    progress: &dyn Progress,
-) -> Result<Option<WriteSession>> {
-    if dry_run {
-        return Ok(None);
-    }
-    let session = dataset.lock(&|path| {
-        progress.note(&format!(
-            "waiting for another runlens process to release {}",
-            path.display()
-        ))
-    })?;
-    Ok(Some(session))
-}
-
 /// Commits a chunk: its rows, then one `ingest_log` row per file that was not skipped.
+/// Returns the content hashes another writer committed first (those files' rows were left
+/// out).
 fn commit_chunk(
     commit: Commit<'_>,
     outcomes: &[FileOutcome],
     rows: &TableRows,
     ingest_id: &str,
     labels: &Labels,
-) -> Result<()> {
+) -> Result<HashSet<String>> {
     let now = Timestamp::now();
     let log: Vec<IngestLogRow> = outcomes
         .iter()
@@ -386,10 +385,11 @@ fn commit_chunk(
         .map(|o| log_row(o, ingest_id, labels, now))
         .collect();
     if log.is_empty() {
-        return commit.finish_empty();
+        commit.finish_empty()?;
+        return Ok(HashSet::new());
     }
     commit.stage_all(rows, now)?;
-    commit.finish(&log, now)
+    Ok(commit.finish(&log, now)?.stored_by_another_writer)
 }
 
 struct ChunkContext<'a> {
@@ -663,13 +663,18 @@ fn log_row(
 }
 
 pub(crate) fn new_ingest_id() -> String {
-    // Unique within the dataset: time to the microsecond, the process, and a counter for
-    // several commits of one process within the same microsecond.
+    // Unique among every writer of the dataset, on any machine: time to the microsecond,
+    // 32 random bits (the standard library's randomly seeded hasher), the process, and a
+    // counter for several commits of one process within the same microsecond.
+    use std::hash::{BuildHasher, Hasher};
     static COUNTER: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(n);
+    let random = hasher.finish() as u32;
     let now = chrono::Utc::now();
     format!(
-        "{}-{:x}-{n}",
+        "{}-{random:08x}-{:x}-{n}",
         now.format("%Y%m%dT%H%M%S%.6fZ"),
         std::process::id()
     )

@@ -6,9 +6,8 @@
 //! published last as the commit record. A crash before that leaves nothing a reader sees;
 //! each call has its own `ingest_id`, so writing run by run loses at most the run in flight.
 
-use std::path::Path;
-
 use crate::dataset::Dataset;
+use crate::dataset::log::CommitKind;
 use crate::error::Result;
 use crate::schema::{IngestLogRow, Labels, TableRows, Timestamp};
 
@@ -23,17 +22,13 @@ pub struct RecordedSource<'a> {
     pub labels: &'a Labels,
 }
 
-/// Writes `rows` into the dataset at `data_dir` as one commit; returns its `ingest_id`.
-/// `on_wait` is told when another runlens process holds the dataset.
+/// Writes `rows` into `dataset` as one commit; returns its `ingest_id`.
 pub fn write_recorded(
-    data_dir: &Path,
+    dataset: &Dataset,
     mut rows: TableRows,
     source: &RecordedSource<'_>,
-    on_wait: &dyn Fn(&Path),
 ) -> Result<String> {
-    let dataset = Dataset::new(data_dir);
-    let session = dataset.lock(on_wait)?;
-    session.recover()?;
+    let session = dataset.writer()?;
     let ingest_id = crate::pipeline::new_ingest_id();
     rows.stamp(source.description, &ingest_id, source.labels);
     let now = Timestamp::now();
@@ -62,7 +57,7 @@ pub fn write_recorded(
         ingest_id: ingest_id.clone(),
         labels: source.labels.clone(),
     };
-    let commit = session.begin(&ingest_id)?;
+    let commit = session.begin(&ingest_id, CommitKind::Record)?;
     commit.stage_all(&rows, now)?;
     commit.finish(&[log], now)?;
     Ok(ingest_id)
@@ -83,6 +78,7 @@ mod tests {
             labels: &labels,
         };
         let mut ids = Vec::new();
+        let dataset = Dataset::new(dir.path());
         for i in 0..2 {
             let rows = TableRows {
                 runs: vec![RunRow {
@@ -92,7 +88,7 @@ mod tests {
                 }],
                 ..TableRows::default()
             };
-            ids.push(write_recorded(dir.path(), rows, &source, &|_| {}).expect("write"));
+            ids.push(write_recorded(&dataset, rows, &source).expect("write"));
         }
         assert_ne!(ids[0], ids[1]);
         let dataset = Dataset::new(dir.path());

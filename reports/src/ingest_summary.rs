@@ -123,12 +123,15 @@ fn verdict(summary: &IngestSummary) -> String {
     );
     let rows: usize = summary.outcomes.iter().map(FileOutcome::row_count).sum();
     let mut out = String::new();
-    let recovery = &summary.recovery;
-    if recovery.staging_removed || recovery.orphan_files > 0 {
+    let raced = summary
+        .outcomes
+        .iter()
+        .filter(|o| o.stored_by_another_writer)
+        .count();
+    if raced > 0 {
         let _ = writeln!(
             out,
-            "recovered from an interrupted earlier write: {} uncommitted file(s) removed.",
-            recovery.orphan_files
+            "{raced} file(s) skipped: another writer stored the same content at the same time."
         );
     }
     if summary.dry_run {
@@ -181,7 +184,6 @@ fn verdict(summary: &IngestSummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use runlens_ingest::dataset::Recovery;
     use runlens_ingest::formats::LineIssue;
 
     fn outcome(path: &str, format: Option<&'static str>, status: FileStatus) -> FileOutcome {
@@ -198,6 +200,7 @@ mod tests {
             absolute_path: None,
             modified: None,
             unchanged: false,
+            stored_by_another_writer: false,
         }
     }
 
@@ -205,7 +208,6 @@ mod tests {
         IngestSummary {
             ingest_id: "20261122T100000000000Z-1".into(),
             outcomes,
-            recovery: Recovery::default(),
             dry_run: false,
             older_than_since: 0,
         }
@@ -231,16 +233,16 @@ mod tests {
     }
 
     #[test]
-    fn recovery_is_reported() {
-        let mut s = summary(vec![outcome("a.json", None, FileStatus::Skipped)]);
-        s.recovery = Recovery {
-            orphan_files: 2,
-            staging_removed: true,
-        };
-        let text = render_ingest_summary(&s);
+    fn files_another_writer_stored_are_reported() {
+        let mut raced = outcome("a.json", None, FileStatus::Skipped);
+        raced.stored_by_another_writer = true;
+        let text = render_ingest_summary(&summary(vec![
+            raced,
+            outcome("b.json", None, FileStatus::Skipped),
+        ]));
         assert!(
             text.contains(
-                "recovered from an interrupted earlier write: 2 uncommitted file(s) removed."
+                "1 file(s) skipped: another writer stored the same content at the same time."
             ),
             "{text}"
         );

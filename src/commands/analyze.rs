@@ -10,7 +10,7 @@ use super::{Outcome, print_stdout};
 use crate::cli::{AnalyzeArgs, OutlierArg, OutputFormat};
 
 /// Runs the command.
-pub fn run(data: &std::path::Path, args: AnalyzeArgs) -> anyhow::Result<Outcome> {
+pub fn run(dataset: &runlens_ingest::Dataset, args: AnalyzeArgs) -> anyhow::Result<Outcome> {
     let options = AnalyzeOptions {
         by: args
             .by
@@ -44,7 +44,7 @@ pub fn run(data: &std::path::Path, args: AnalyzeArgs) -> anyhow::Result<Outcome>
         // A target on a phase needs the per-phase rows.
         options.per_phase |= runlens_analysis::targets::needs_phases(t);
     }
-    let analysis = match analyze(&DatasetReader::new(data), &options) {
+    let analysis = match analyze(&DatasetReader::open(dataset.clone()), &options) {
         Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. }) => {
             return Err(super::UsageError(e.to_string()).into());
         }

@@ -11,13 +11,13 @@ use crate::cli::{CompareArgs, OutputFormat};
 
 /// Runs the command: exit 1 when a metric got worse beyond the threshold or a claimed
 /// speed-up does not hold.
-pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome> {
-    let reader = DatasetReader::new(data);
+pub fn run(dataset: &runlens_ingest::Dataset, args: CompareArgs) -> anyhow::Result<Outcome> {
+    let reader = DatasetReader::open(dataset.clone());
     for metric in &args.metrics {
         catalogue::lookup(metric).map_err(UsageError)?;
     }
     let prices = super::price_file(args.prices.as_deref())?;
-    let baseline = load_group(&reader, data, &args.baseline, args.phase, prices.as_ref())
+    let baseline = load_group(&reader, &args.baseline, args.phase, prices.as_ref())
         .map_err(usage_or_failure)?;
     if let Some(name) = &args.save_baseline {
         if matches!(args.baseline, GroupSpec::Saved(_)) {
@@ -26,11 +26,8 @@ pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome>
             )
             .into());
         }
-        let path = save_baseline(data, name, &baseline)?;
-        eprintln!(
-            "saved the baseline's figures as {name} ({})",
-            path.display()
-        );
+        let location = save_baseline(dataset, name, &baseline)?;
+        eprintln!("saved the baseline's figures as {name} ({location})");
     }
     let Some(candidate_spec) = &args.candidate else {
         if args.save_baseline.is_some() {
@@ -43,7 +40,7 @@ pub fn run(data: &std::path::Path, args: CompareArgs) -> anyhow::Result<Outcome>
     if matches!(candidate_spec, GroupSpec::Saved(_)) {
         return Err(UsageError("--candidate takes a filter, not saved:".into()).into());
     }
-    let candidate = load_group(&reader, data, candidate_spec, args.phase, prices.as_ref())
+    let candidate = load_group(&reader, candidate_spec, args.phase, prices.as_ref())
         .map_err(usage_or_failure)?
         .samples;
     let baseline = baseline.samples;

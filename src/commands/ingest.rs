@@ -49,10 +49,10 @@ fn options(args: IngestArgs) -> Result<IngestOptions, UsageError> {
 }
 
 /// Runs the command.
-pub fn run(data: &std::path::Path, args: IngestArgs) -> anyhow::Result<Outcome> {
+pub fn run(dataset: &runlens_ingest::Dataset, args: IngestArgs) -> anyhow::Result<Outcome> {
     let options = options(args)?;
-    let summary = ingest(data, &options, &Bar::for_stderr())
-        .with_context(|| format!("ingesting into {}", data.display()))?;
+    let summary = ingest(dataset, &options, &Bar::for_stderr())
+        .with_context(|| format!("ingesting into {}", dataset.location()))?;
     print_stdout(&runlens_reports::render_ingest_summary(&summary))?;
     Ok(if summary.has_rejections() {
         Outcome::Rejected

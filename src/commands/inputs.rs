@@ -73,8 +73,12 @@ pub fn scratch_dataset(paths: &[String]) -> anyhow::Result<(tempfile::TempDir, b
         labels: Labels::default(),
         ..IngestOptions::default()
     };
-    let summary = ingest(dir.path(), &options, &Bar::for_stderr())
-        .with_context(|| format!("reading {}", paths.join(", ")))?;
+    let summary = ingest(
+        &runlens_ingest::Dataset::new(dir.path()),
+        &options,
+        &Bar::for_stderr(),
+    )
+    .with_context(|| format!("reading {}", paths.join(", ")))?;
     let rejected = summary.has_rejections();
     if rejected {
         // Every input is accounted for: the rejected ones are named, and exit 1 says so.

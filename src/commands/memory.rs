@@ -7,7 +7,7 @@ use super::{Outcome, UsageError, print_stdout};
 use crate::cli::{MemoryArgs, OutputFormat};
 
 /// Runs the command: exit 1 when a group's memory grows like a leak.
-pub fn run(data: &std::path::Path, args: MemoryArgs) -> anyhow::Result<Outcome> {
+pub fn run(dataset: &runlens_ingest::Dataset, args: MemoryArgs) -> anyhow::Result<Outcome> {
     let by: Vec<String> = args
         .by
         .iter()
@@ -15,7 +15,7 @@ pub fn run(data: &std::path::Path, args: MemoryArgs) -> anyhow::Result<Outcome> 
         .filter(|k| !k.is_empty())
         .collect();
     let rows = match memory_growth(
-        &DatasetReader::new(data),
+        &DatasetReader::open(dataset.clone()),
         &by,
         &args.filters,
         args.threshold,

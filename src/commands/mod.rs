@@ -5,6 +5,7 @@ pub mod analyze;
 pub mod compare;
 pub mod ingest;
 pub mod inputs;
+pub mod maintenance;
 pub mod memory;
 pub mod prices;
 pub mod probe;

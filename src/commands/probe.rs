@@ -81,7 +81,7 @@ fn options(args: &ProbeArgs) -> anyhow::Result<ProbeOptions> {
 }
 
 /// Runs the command.
-pub fn run(data: &std::path::Path, args: ProbeArgs) -> anyhow::Result<Outcome> {
+pub fn run(dataset: &runlens_ingest::Dataset, args: ProbeArgs) -> anyhow::Result<Outcome> {
     let options = options(&args)?;
     let redactor = Arc::new(Redactor::from_env());
     let id = format!(
@@ -115,21 +115,15 @@ pub fn run(data: &std::path::Path, args: ProbeArgs) -> anyhow::Result<Outcome> {
     let labels = Labels(args.labels.iter().cloned().collect());
     let description = redactor.redact(&format!("runlens probe {target}"));
     write_recorded(
-        data,
+        dataset,
         rows,
         &RecordedSource {
             producer: "probe",
             description: &description,
             labels: &labels,
         },
-        &|path| {
-            eprintln!(
-                "runlens: waiting for another runlens process to release {}",
-                path.display()
-            )
-        },
     )
-    .with_context(|| format!("writing the probe's calls into {}", data.display()))?;
+    .with_context(|| format!("writing the probe's calls into {}", dataset.location()))?;
     let rows: Vec<_> = calls.iter().map(|c| c.row.clone()).collect();
     let summaries = summarize_calls(&rows);
     let mut checks: BTreeMap<(String, String), ToolCheck> = BTreeMap::new();
@@ -177,7 +171,7 @@ pub fn run(data: &std::path::Path, args: ProbeArgs) -> anyhow::Result<Outcome> {
     eprintln!(
         "runlens: {} call(s) written to {} (llm_calls, source = probe)",
         calls.len(),
-        data.display()
+        dataset.location()
     );
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
     for row in calls.iter().map(|c| &c.row) {

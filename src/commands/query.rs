@@ -1,14 +1,15 @@
 //! `runlens query` and `runlens sessions`: SQL results rendered as tables, CSV or JSON.
 
 use runlens_analysis::{AnalysisError, DatasetReader, run_sql};
+use runlens_ingest::Dataset;
 use runlens_reports::{FrameFormat, render_frame};
 
 use super::{Outcome, UsageError, print_stdout};
 use crate::cli::{OutputFormat, QueryArgs, SessionsArgs};
 
 /// Runs the command.
-pub fn run(data: &std::path::Path, args: QueryArgs) -> anyhow::Result<Outcome> {
-    let reader = DatasetReader::new(data);
+pub fn run(dataset: &Dataset, args: QueryArgs) -> anyhow::Result<Outcome> {
+    let reader = DatasetReader::open(dataset.clone());
     let mut frame = match run_sql(&reader, &args.sql) {
         Ok(frame) => frame,
         // A query polars cannot plan is the caller's mistake, not a failure of runlens.
@@ -22,17 +23,18 @@ pub fn run(data: &std::path::Path, args: QueryArgs) -> anyhow::Result<Outcome> {
 }
 
 /// `runlens sessions`: token totals per session or per day.
-pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Outcome> {
+pub fn sessions(dataset: &Dataset, args: SessionsArgs) -> anyhow::Result<Outcome> {
     // Paths, or the agents' own folders when asked or when there is no dataset, are read
     // into a temporary dataset.
     let mut inputs = args.paths.clone();
-    if args.discover || (inputs.is_empty() && !data.exists()) {
+    let missing = dataset.local_root().is_some_and(|root| !root.exists());
+    if args.discover || (inputs.is_empty() && missing) {
         inputs.extend(super::inputs::discovered_inputs());
         if inputs.is_empty() {
             return Err(UsageError(format!(
                 "no dataset at {} and no transcripts in the agents' folders: give paths, --data, \
                  or set CLAUDE_CONFIG_DIR / CODEX_HOME",
-                data.display()
+                dataset.location()
             ))
             .into());
         }
@@ -44,8 +46,10 @@ pub fn sessions(data: &std::path::Path, args: SessionsArgs) -> anyhow::Result<Ou
             (Some(dir), rejected)
         }
     };
-    let data = scratch.as_ref().map_or(data, |d| d.path());
-    let reader = DatasetReader::new(data);
+    let reader = DatasetReader::open(match &scratch {
+        Some(dir) => Dataset::new(dir.path()),
+        None => dataset.clone(),
+    });
     let window = runlens_analysis::sessions::Window {
         since_us: args.window.since.map(|t| t.0),
         until_us: args.window.until.map(|t| t.0),

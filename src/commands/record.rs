@@ -70,7 +70,7 @@ fn options(args: RecordArgs) -> Result<RecordOptions, UsageError> {
 }
 
 /// Runs the command.
-pub fn run(data: &std::path::Path, args: RecordArgs) -> anyhow::Result<Outcome> {
+pub fn run(dataset: &runlens_ingest::Dataset, args: RecordArgs) -> anyhow::Result<Outcome> {
     let options = options(args)?;
     let interrupt = Interrupt::install()?;
     let note = |line: &str| eprintln!("runlens: {line}");
@@ -78,14 +78,14 @@ pub fn run(data: &std::path::Path, args: RecordArgs) -> anyhow::Result<Outcome> 
         "recording {} counted run(s) after {} warm-up(s) into {}; resources from {}",
         options.runs,
         options.warmup,
-        data.display(),
+        dataset.location(),
         options.accounting.name()
     ));
-    let result = record(data, &options, &interrupt, &note)?;
+    let result = record(dataset, &options, &interrupt, &note)?;
     print_stdout(&runlens_reports::render_record_summary(&result.summary))?;
     note(&format!(
         "runs are in {} as run_id {}-r*",
-        data.display(),
+        dataset.location(),
         result.recording_id
     ));
     Ok(match result.interrupted_by {

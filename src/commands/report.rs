@@ -5,12 +5,13 @@ use runlens_analysis::DatasetReader;
 use runlens_analysis::compare::{GroupSpec, load_group};
 use runlens_analysis::release::{ReleaseOptions, ReleaseVerdict, release_comparison};
 use runlens_analysis::report_content::{ReportOptions, ReportVerdict, build_report};
+use runlens_ingest::Dataset;
 
 use super::{Outcome, UsageError, print_stdout, usage_or_failure};
 use crate::cli::{ReportArgs, ReportFormat};
 
 /// Runs the command.
-pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> {
+pub fn run(dataset: &Dataset, args: ReportArgs) -> anyhow::Result<Outcome> {
     // Input paths are reported on by themselves, from a temporary dataset.
     let (scratch, inputs_rejected) = match args.paths.is_empty() {
         true => (None, false),
@@ -19,7 +20,10 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
             (Some(dir), rejected)
         }
     };
-    let data = scratch.as_ref().map_or(data, |d| d.path());
+    let dataset = match &scratch {
+        Some(dir) => Dataset::new(dir.path()),
+        None => dataset.clone(),
+    };
     let targets = match &args.targets {
         None => None,
         Some(path) => {
@@ -33,7 +37,7 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
     };
     let prices = super::price_file(args.prices.as_deref())?;
     if let (Some(baseline), Some(candidate)) = (&args.baseline, &args.candidate) {
-        let outcome = release_report(data, &args, baseline, candidate, prices.as_ref())?;
+        let outcome = release_report(&dataset, &args, baseline, candidate, prices.as_ref())?;
         return Ok(if inputs_rejected {
             Outcome::Rejected
         } else {
@@ -52,14 +56,14 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
         prices,
         workflows_per_day: args.workflows_per_day,
     };
-    let report = match build_report(&DatasetReader::new(data), &options) {
+    let report = match build_report(&DatasetReader::open(dataset.clone()), &options) {
         Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. })
         | Err(e @ runlens_analysis::AnalysisError::Targets(_)) => {
             return Err(UsageError(e.to_string()).into());
         }
         other => other?,
     };
-    let reader = DatasetReader::new(data);
+    let reader = DatasetReader::open(dataset.clone());
     let needs_charts = args.format == ReportFormat::Html || args.charts.is_some();
     let chart_data = match needs_charts {
         true => Some(runlens_analysis::chart_data::chart_data(
@@ -111,7 +115,7 @@ pub fn run(data: &std::path::Path, args: ReportArgs) -> anyhow::Result<Outcome> 
 /// The release comparison report: baseline against candidate. Exit 1 on a regression (or a
 /// claim that does not hold).
 fn release_report(
-    data: &std::path::Path,
+    dataset: &Dataset,
     args: &ReportArgs,
     baseline: &GroupSpec,
     candidate: &GroupSpec,
@@ -123,11 +127,9 @@ fn release_report(
     if matches!(candidate, GroupSpec::Saved(_)) {
         return Err(UsageError("--candidate takes a filter, not saved:".into()).into());
     }
-    let reader = DatasetReader::new(data);
-    let baseline_group =
-        load_group(&reader, data, baseline, true, prices).map_err(usage_or_failure)?;
-    let candidate_group =
-        load_group(&reader, data, candidate, true, prices).map_err(usage_or_failure)?;
+    let reader = DatasetReader::open(dataset.clone());
+    let baseline_group = load_group(&reader, baseline, true, prices).map_err(usage_or_failure)?;
+    let candidate_group = load_group(&reader, candidate, true, prices).map_err(usage_or_failure)?;
     if baseline_group.samples.is_empty() {
         return Err(UsageError("the baseline matches no measurement".into()).into());
     }

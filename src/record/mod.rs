@@ -93,10 +93,10 @@ impl RecordResult {
     }
 }
 
-/// Runs the recording and writes it into the dataset at `data_dir`; `note` receives one
+/// Runs the recording and writes it into `dataset`, run by run; `note` receives one
 /// progress line per run.
 pub fn record(
-    data_dir: &Path,
+    dataset: &runlens_ingest::Dataset,
     options: &RecordOptions,
     interrupt: &Interrupt,
     note: &dyn Fn(&str),
@@ -215,21 +215,15 @@ pub fn record(
         }
         run.append_rows(&mut table_rows);
         write_recorded(
-            data_dir,
+            dataset,
             table_rows,
             &RecordedSource {
                 producer: "record",
                 description: &command_line,
                 labels: &options.labels,
             },
-            &|path| {
-                note(&format!(
-                    "waiting for another runlens process to release {}",
-                    path.display()
-                ))
-            },
         )
-        .with_context(|| format!("writing run {} into {}", index + 1, data_dir.display()))?;
+        .with_context(|| format!("writing run {} into {}", index + 1, dataset.location()))?;
         let failed = run.failed();
         let was_interrupted = run.row.interrupted;
         recorded.push(run);

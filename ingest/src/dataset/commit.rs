@@ -1,58 +1,79 @@
-//! Writing: a [`WriteSession`] holds the dataset's lock, recovers what a crashed writer
-//! left, and opens [`Commit`]s; a [`Stager`] writes a commit's rows as Parquet files under
-//! `.staging/` and the commit publishes them (its `ingest_log` file last).
+//! Writing: a [`Writer`] opens [`Commit`]s; a [`Stager`] writes a commit's rows as Parquet
+//! files in a staging folder; the commit publishes them and appends its record to the
+//! commit log (see the protocol in [`super`]).
 
+use super::log::{self, AddedFile, CommitKind, CommitRecord, Conflict};
 use super::*;
 
-/// What [`WriteSession::recover`] cleaned up.
-#[derive(Debug, Default, Clone, PartialEq)]
-pub struct Recovery {
-    /// Data files of commits that never completed, deleted.
-    pub orphan_files: usize,
-    /// Whether a staging folder of an interrupted writer was removed.
-    pub staging_removed: bool,
-}
-
-/// Exclusive write access to a dataset, for as long as the value lives.
+/// Writes commits to a dataset. Holds the snapshot its commits are checked against: the
+/// content hashes it knows stored, brought up to date at every commit.
 #[derive(Debug)]
-pub struct WriteSession {
+pub struct Writer {
     pub(super) dataset: Dataset,
-    pub(super) _lock: File,
+    snapshot: Mutex<Snapshot>,
 }
 
-impl WriteSession {
-    /// Removes what an interrupted writer left: its staging folder and uncommitted files.
-    pub fn recover(&self) -> Result<Recovery> {
-        let mut recovery = Recovery::default();
-        let staging = self.dataset.root.join(STAGING);
-        if staging.exists() {
-            // Finished commits remove their own folder; anything left was interrupted.
-            recovery.staging_removed = fs::read_dir(&staging)
-                .map_err(|e| IngestError::io("reading", &staging, e))?
-                .next()
-                .is_some();
-            fs::remove_dir_all(&staging).map_err(|e| IngestError::io("removing", &staging, e))?;
-        }
-        for table in Table::ALL.into_iter().filter(|t| *t != Table::IngestLog) {
-            for file in self.dataset.uncommitted_files(table)? {
-                fs::remove_file(&file).map_err(|e| IngestError::io("removing", &file, e))?;
-                recovery.orphan_files += 1;
-            }
-        }
-        Ok(recovery)
+impl Writer {
+    pub(super) fn new(dataset: Dataset) -> Result<Writer> {
+        // Its own snapshot, read now (the dataset handle's cached one may be older).
+        let snapshot = dataset.read_snapshot()?;
+        let writer = Writer {
+            dataset,
+            snapshot: Mutex::new(snapshot),
+        };
+        writer.adopt_legacy()?;
+        Ok(writer)
     }
 
-    /// Starts a commit named `commit_id` (unique within the dataset).
-    pub fn begin(&self, commit_id: &str) -> Result<Commit<'_>> {
-        let staging = self.dataset.root.join(STAGING).join(commit_id);
+    /// The dataset written to.
+    pub fn dataset(&self) -> &Dataset {
+        &self.dataset
+    }
+
+    /// Content hashes stored as of this writer's snapshot.
+    pub fn known_hashes(&self) -> HashSet<String> {
+        self.lock_snapshot().content_hashes.clone()
+    }
+
+    /// A dataset written before the commit log: its files become commit 0, as they were.
+    fn adopt_legacy(&self) -> Result<()> {
+        let mut snapshot = self.lock_snapshot();
+        if snapshot.sequence.is_some() || snapshot.files.is_empty() {
+            return Ok(());
+        }
+        let mut record = CommitRecord::new(CommitKind::Adopt, "adopted");
+        record.add = snapshot.files.values().map(|f| f.file.clone()).collect();
+        record.content_hashes = snapshot.content_hashes.iter().cloned().collect();
+        record.content_hashes.sort();
+        *snapshot = Snapshot::default();
+        // Another writer adopting at the same moment writes the same files; either wins.
+        log::append(
+            self.dataset.store(),
+            &mut snapshot,
+            &record,
+            &mut |_| Ok(()),
+        )?
+        .ok();
+        Ok(())
+    }
+
+    /// Starts a commit named `commit_id` (unique: it names the commit's files).
+    pub fn begin(&self, commit_id: &str, kind: CommitKind) -> Result<Commit<'_>> {
+        let staging = self.dataset.store().staging_root().join(commit_id);
         fs::create_dir_all(&staging).map_err(|e| IngestError::io("creating", &staging, e))?;
         Ok(Commit {
-            session: self,
+            writer: self,
             id: commit_id.to_string(),
+            kind,
             staging,
             staged: Mutex::new(Vec::new()),
             counter: AtomicUsize::new(1),
         })
+    }
+
+    fn lock_snapshot(&self) -> std::sync::MutexGuard<'_, Snapshot> {
+        // A poisoned lock only means another thread panicked; the snapshot is intact.
+        self.snapshot.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -60,14 +81,27 @@ impl WriteSession {
 #[derive(Debug, Clone)]
 pub struct StagedFile {
     staged: PathBuf,
-    target: PathBuf,
+    key: String,
+    table: Table,
+    rows: u64,
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CommitOutcome {
+    /// Its record's sequence number; `None` when nothing was left to commit.
+    pub sequence: Option<u64>,
+    /// Content hashes of inputs another writer committed first, at the same time: their
+    /// rows were left out of this commit (they are stored once, by the other writer).
+    pub stored_by_another_writer: HashSet<String>,
 }
 
 /// One atomic unit of writing: data files of any tables plus their `ingest_log` rows.
 #[derive(Debug)]
-pub struct Commit<'s> {
-    session: &'s WriteSession,
+pub struct Commit<'w> {
+    writer: &'w Writer,
     id: String,
+    kind: CommitKind,
     staging: PathBuf,
     staged: Mutex<Vec<StagedFile>>,
     counter: AtomicUsize,
@@ -94,7 +128,6 @@ impl Commit<'_> {
         Stager {
             commit_id: &self.id,
             staging: &self.staging,
-            dataset: &self.session.dataset,
             counter: &self.counter,
             staged: &self.staged,
             open: BTreeMap::new(),
@@ -113,24 +146,200 @@ impl Commit<'_> {
         Ok(())
     }
 
-    /// Publishes the staged files and then `log` (the commit record).
-    pub fn finish(self, log: &[IngestLogRow], now: Timestamp) -> Result<()> {
-        let log_files = self.stage(log, now)?;
-        let staged = std::mem::take(&mut *self.lock_staged());
-        let (log_files, data_files): (Vec<_>, Vec<_>) = staged
-            .into_iter()
-            .partition(|f| log_files.iter().any(|l| l.staged == f.staged));
-        for file in data_files.iter().chain(log_files.iter()) {
-            publish(file)?;
+    /// Publishes the staged files with `log` (the `ingest_log` rows) and appends the commit
+    /// record. Inputs that another writer committed first meanwhile are left out (their
+    /// rows are removed from this commit's files) and reported in the outcome.
+    pub fn finish(self, log: &[IngestLogRow], now: Timestamp) -> Result<CommitOutcome> {
+        self.stage(log, now)?;
+        let store = self.writer.dataset.store();
+        let mut files = std::mem::take(&mut *self.lock_staged());
+        for file in &files {
+            store.publish(&file.staged, &file.key)?;
         }
-        fs::remove_dir_all(&self.staging)
-            .map_err(|e| IngestError::io("removing", &self.staging, e))?;
-        Ok(())
+        let mut record = CommitRecord::new(self.kind, &self.id);
+        let mut hashes: Vec<String> = log
+            .iter()
+            .filter(|row| matches!(row.status.as_str(), "ingested" | "partial"))
+            .filter_map(|row| row.content_hash.clone())
+            .collect();
+        hashes.sort();
+        hashes.dedup();
+        record.content_hashes = hashes;
+        let mut outcome = CommitOutcome::default();
+        loop {
+            record.add = files
+                .iter()
+                .map(|f| self.added(f))
+                .collect::<Result<Vec<_>>>()?;
+            if record.add.is_empty() {
+                break;
+            }
+            let mine: HashSet<String> = record.content_hashes.iter().cloned().collect();
+            let appended = {
+                let mut snapshot = self.writer.lock_snapshot();
+                log::append(store, &mut snapshot, &record, &mut |theirs| {
+                    let both: HashSet<String> = theirs
+                        .content_hashes
+                        .iter()
+                        .filter(|h| mine.contains(*h))
+                        .cloned()
+                        .collect();
+                    if both.is_empty() {
+                        Ok(())
+                    } else {
+                        Err(Conflict {
+                            content_hashes: both,
+                            ..Conflict::default()
+                        })
+                    }
+                })?
+            };
+            match appended {
+                Ok(sequence) => {
+                    outcome.sequence = Some(sequence);
+                    break;
+                }
+                Err(conflict) => {
+                    files = self.leave_out(files, log, &conflict.content_hashes)?;
+                    record
+                        .content_hashes
+                        .retain(|h| !conflict.content_hashes.contains(h));
+                    outcome
+                        .stored_by_another_writer
+                        .extend(conflict.content_hashes);
+                }
+            }
+        }
+        let _ = fs::remove_dir_all(&self.staging);
+        Ok(outcome)
     }
 
     /// Ends a commit that wrote nothing (every file was skipped).
     pub fn finish_empty(self) -> Result<()> {
         fs::remove_dir_all(&self.staging).map_err(|e| IngestError::io("removing", &self.staging, e))
+    }
+
+    /// The record entry of a published file.
+    fn added(&self, file: &StagedFile) -> Result<AddedFile> {
+        let store = self.writer.dataset.store();
+        let on_disk = store.local_path(&file.key).unwrap_or(file.staged.clone());
+        let bytes = fs::metadata(&on_disk)
+            .map_err(|e| IngestError::io("reading", &on_disk, e))?
+            .len();
+        Ok(AddedFile {
+            path: file.key.clone(),
+            table: file.table.name().to_string(),
+            rows: file.rows,
+            bytes,
+        })
+    }
+
+    /// Rewrites this commit's published files without the rows of the inputs whose content
+    /// hash is in `lost` (an `ingest_log` row by its hash, a data row by its source path);
+    /// the old files are deleted (best effort: `vacuum` deletes what remains).
+    fn leave_out(
+        &self,
+        files: Vec<StagedFile>,
+        log: &[IngestLogRow],
+        lost: &HashSet<String>,
+    ) -> Result<Vec<StagedFile>> {
+        let lost_sources: HashSet<&str> = log
+            .iter()
+            .filter(|row| row.content_hash.as_ref().is_some_and(|h| lost.contains(h)))
+            .filter_map(|row| row.source_path.as_deref())
+            .collect();
+        let store = self.writer.dataset.store();
+        let mut kept = Vec::with_capacity(files.len());
+        for file in files {
+            let on_disk = store.local_path(&file.key).unwrap_or(file.staged.clone());
+            let (column, values): (&str, HashSet<&str>) = if file.table == Table::IngestLog {
+                ("content_hash", lost.iter().map(String::as_str).collect())
+            } else {
+                ("source_path", lost_sources.clone())
+            };
+            let rewritten = self.filter_file(&on_disk, &file, column, &values)?;
+            if let Some(new) = &rewritten {
+                store.publish(&new.staged, &new.key)?;
+            }
+            store.delete(&file.key)?;
+            kept.extend(rewritten);
+        }
+        Ok(kept)
+    }
+
+    /// A new staged file with the rows of `source` whose `column` is not in `values`;
+    /// `None` when no row is left.
+    fn filter_file(
+        &self,
+        source: &Path,
+        file: &StagedFile,
+        column: &str,
+        values: &HashSet<&str>,
+    ) -> Result<Option<StagedFile>> {
+        let parquet_err = |source| IngestError::Parquet {
+            path: file.staged.clone(),
+            source,
+        };
+        let arrow_err = |source| IngestError::Arrow {
+            table: file.table.name(),
+            source,
+        };
+        let handle = File::open(source).map_err(|e| IngestError::io("opening", source, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(handle)
+            .and_then(|b| b.build())
+            .map_err(parquet_err)?;
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        let name = format!("part-{}-{n}.parquet", self.id);
+        let staged = self.staging.join(&name);
+        let key = match file.key.rsplit_once('/') {
+            Some((folder, _)) => format!("{folder}/{name}"),
+            None => name,
+        };
+        let mut writer: Option<ArrowWriter<File>> = None;
+        let mut rows = 0u64;
+        for batch in reader {
+            let batch = batch.map_err(arrow_err)?;
+            let Some(values_column) = batch
+                .column_by_name(column)
+                .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+            else {
+                continue;
+            };
+            let keep: arrow::array::BooleanArray = (0..batch.num_rows())
+                .map(|i| {
+                    Some(!values_column.is_valid(i) || !values.contains(values_column.value(i)))
+                })
+                .collect();
+            let kept = arrow::compute::filter_record_batch(&batch, &keep).map_err(arrow_err)?;
+            if kept.num_rows() == 0 {
+                continue;
+            }
+            if writer.is_none() {
+                let handle =
+                    File::create(&staged).map_err(|e| IngestError::io("creating", &staged, e))?;
+                writer = Some(
+                    ArrowWriter::try_new(handle, kept.schema(), Some(writer_properties()))
+                        .map_err(parquet_err)?,
+                );
+            }
+            if let Some(w) = writer.as_mut() {
+                w.write(&kept).map_err(parquet_err)?;
+            }
+            rows += kept.num_rows() as u64;
+        }
+        let Some(writer) = writer else {
+            return Ok(None);
+        };
+        let handle = writer.into_inner().map_err(parquet_err)?;
+        handle
+            .sync_all()
+            .map_err(|e| IngestError::io("syncing", &staged, e))?;
+        Ok(Some(StagedFile {
+            staged,
+            key,
+            table: file.table,
+            rows,
+        }))
     }
 
     fn lock_staged(&self) -> std::sync::MutexGuard<'_, Vec<StagedFile>> {
@@ -145,7 +354,6 @@ impl Commit<'_> {
 pub struct Stager<'c> {
     commit_id: &'c str,
     staging: &'c Path,
-    dataset: &'c Dataset,
     counter: &'c AtomicUsize,
     staged: &'c Mutex<Vec<StagedFile>>,
     open: BTreeMap<(Table, i64), (ArrowWriter<File>, StagedFile)>,
@@ -161,6 +369,7 @@ impl Stager<'_> {
                 self.open.insert(key, opened);
             }
             if let Some((writer, file)) = self.open.get_mut(&key) {
+                file.rows += batch.num_rows() as u64;
                 writer
                     .write(&batch)
                     .map_err(|source| IngestError::Parquet {
@@ -220,21 +429,26 @@ impl Stager<'_> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let name = format!("part-{}-{n}.parquet", self.commit_id);
         let staged = self.staging.join(&name);
-        let target = self
-            .dataset
-            .table_dir(table)
-            .join(format!(
-                "date={}",
-                Timestamp(day * MICROS_PER_DAY).utc_day()
-            ))
-            .join(&name);
+        let key = format!(
+            "{}/date={}/{name}",
+            table.name(),
+            Timestamp(day * MICROS_PER_DAY).utc_day()
+        );
         let handle = File::create(&staged).map_err(|e| IngestError::io("creating", &staged, e))?;
         let writer = ArrowWriter::try_new(handle, batch.schema(), Some(writer_properties()))
             .map_err(|source| IngestError::Parquet {
                 path: staged.clone(),
                 source,
             })?;
-        Ok((writer, StagedFile { staged, target }))
+        Ok((
+            writer,
+            StagedFile {
+                staged,
+                key,
+                table,
+                rows: 0,
+            },
+        ))
     }
 }
 
@@ -274,7 +488,7 @@ pub(super) fn split_by_day<R: TableRow>(
 }
 
 /// Parquet settings of every dataset file: zstd, bounded row groups, the schema version.
-pub(super) fn writer_properties() -> WriterProperties {
+pub(crate) fn writer_properties() -> WriterProperties {
     WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -283,16 +497,4 @@ pub(super) fn writer_properties() -> WriterProperties {
             SCHEMA_VERSION.to_string(),
         )]))
         .build()
-}
-
-pub(super) fn publish(file: &StagedFile) -> Result<()> {
-    let dir = file.target.parent().unwrap_or(Path::new("."));
-    fs::create_dir_all(dir).map_err(|e| IngestError::io("creating", dir, e))?;
-    fs::rename(&file.staged, &file.target)
-        .map_err(|e| IngestError::io("renaming", &file.staged, e))?;
-    // Make the rename durable before the commit record is published after it.
-    if let Ok(d) = File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
 }

@@ -26,31 +26,73 @@ impl TranscriptIds {
     }
 }
 
-/// Reads the columns `names` of a committed Parquet file of `table` (only those columns are
-/// decoded), after checking the file's schema version, handing each record batch to
-/// `each_batch`. The one reader of what is stored.
-fn read_columns(
-    path: &Path,
+/// Reads the columns `names` of the committed Parquet file `key` of `table` (only those
+/// columns are decoded), after checking the file's schema version, handing each record
+/// batch to `each_batch`. The one reader of what is stored.
+pub(super) fn read_columns(
+    dataset: &Dataset,
+    key: &str,
     table: Table,
     names: &[&str],
     each_batch: &mut dyn FnMut(&RecordBatch),
 ) -> Result<()> {
+    read_file(dataset, key, table, Some(names), each_batch)
+}
+
+/// Reads the columns `names` (every column for `None`) of the committed file `key`.
+pub(super) fn read_file(
+    dataset: &Dataset,
+    key: &str,
+    table: Table,
+    names: Option<&[&str]>,
+    each_batch: &mut dyn FnMut(&RecordBatch),
+) -> Result<()> {
+    match dataset.store().local_path(key) {
+        Some(path) => {
+            let file = File::open(&path).map_err(|e| IngestError::io("opening", &path, e))?;
+            read_columns_from(file, key, table, names, each_batch)
+        }
+        None => {
+            let bytes = dataset
+                .store()
+                .get(key)?
+                .ok_or_else(|| IngestError::Storage {
+                    location: dataset.location().to_string(),
+                    action: format!("reading {key}"),
+                    reason: "a committed file is missing".into(),
+                })?;
+            read_columns_from(bytes::Bytes::from(bytes), key, table, names, each_batch)
+        }
+    }
+}
+
+fn read_columns_from<R: parquet::file::reader::ChunkReader + 'static>(
+    source: R,
+    key: &str,
+    table: Table,
+    names: Option<&[&str]>,
+    each_batch: &mut dyn FnMut(&RecordBatch),
+) -> Result<()> {
     let parquet_err = |source| IngestError::Parquet {
-        path: path.to_path_buf(),
+        path: PathBuf::from(key),
         source,
     };
-    let file = File::open(path).map_err(|e| IngestError::io("opening", path, e))?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_err)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(source).map_err(parquet_err)?;
     check_schema_version(
-        path,
+        Path::new(key),
         builder.metadata().file_metadata().key_value_metadata(),
     )?;
     let schema = builder.parquet_schema();
-    let wanted: Vec<usize> = names
-        .iter()
-        .filter_map(|name| schema.columns().iter().position(|c| c.name() == *name))
-        .collect();
-    let mask = ProjectionMask::leaves(schema, wanted);
+    let mask = match names {
+        Some(names) => {
+            let wanted: Vec<usize> = names
+                .iter()
+                .filter_map(|name| schema.columns().iter().position(|c| c.name() == *name))
+                .collect();
+            ProjectionMask::leaves(schema, wanted)
+        }
+        None => ProjectionMask::all(),
+    };
     let reader = builder.with_projection(mask).build().map_err(parquet_err)?;
     for batch in reader {
         let batch = batch.map_err(|source| IngestError::Arrow {
@@ -66,12 +108,13 @@ fn read_columns(
 /// calls `each(first, second)` for every row whose `first` is not null (content hashes from
 /// `ingest_log`, transcript ids from `llm_calls` and `tool_calls`).
 pub(super) fn read_column_pair(
-    path: &Path,
+    dataset: &Dataset,
+    key: &str,
     table: Table,
     [first, second]: [&str; 2],
     each: &mut dyn FnMut(&str, Option<&str>),
 ) -> Result<()> {
-    read_columns(path, table, &[first, second], &mut |batch| {
+    read_columns(dataset, key, table, &[first, second], &mut |batch| {
         let column = |name: &str| {
             batch
                 .column_by_name(name)
@@ -94,7 +137,8 @@ pub(super) fn read_column_pair(
 /// The usage of the stored calls of `sessions` in a committed `llm_calls` file: per
 /// session, (source line, usage vector) of each call.
 pub(super) fn read_session_usage(
-    path: &Path,
+    dataset: &Dataset,
+    key: &str,
     sessions: &HashSet<String>,
     out: &mut HashMap<String, Vec<(i64, UsageVector)>>,
 ) -> Result<()> {
@@ -106,7 +150,7 @@ pub(super) fn read_session_usage(
         "output_tokens",
         "reasoning_tokens",
     ];
-    read_columns(path, Table::LlmCalls, &columns, &mut |batch| {
+    read_columns(dataset, key, Table::LlmCalls, &columns, &mut |batch| {
         let ints = |name: &str| {
             batch
                 .column_by_name(name)
@@ -156,7 +200,11 @@ pub struct KnownFile {
 
 /// The stored files of one `ingest_log` file, by absolute path (see
 /// [`super::Dataset::known_files`]).
-pub(super) fn read_known_files(path: &Path, out: &mut HashMap<String, KnownFile>) -> Result<()> {
+pub(super) fn read_known_files(
+    dataset: &Dataset,
+    key: &str,
+    out: &mut HashMap<String, KnownFile>,
+) -> Result<()> {
     let columns = [
         "absolute_path",
         "size_bytes",
@@ -164,7 +212,7 @@ pub(super) fn read_known_files(path: &Path, out: &mut HashMap<String, KnownFile>
         "content_hash",
         "status",
     ];
-    read_columns(path, Table::IngestLog, &columns, &mut |batch| {
+    read_columns(dataset, key, Table::IngestLog, &columns, &mut |batch| {
         let text = |name: &str| {
             batch
                 .column_by_name(name)

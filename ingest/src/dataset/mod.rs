@@ -1,33 +1,49 @@
-//! The on-disk dataset: one folder per table of hive-partitioned, zstd-compressed Parquet
-//! files (`runs/date=2026-11-22/part-<commit>-<n>.parquet`), written atomically.
+//! The dataset: one folder per table of hive-partitioned, zstd-compressed Parquet files
+//! (`runs/date=2026-11-22/part-<commit>-<n>.parquet`), in a local directory or on object
+//! storage, and the commit log that says which of them are part of it.
 //!
-//! Commit protocol (what makes a crash harmless and a re-run idempotent):
-//! 1. A writer holds the exclusive lock on `<root>/.lock` for its whole session.
-//! 2. Data files are written under `<root>/.staging/<commit>/` and fsynced.
-//! 3. They are renamed into their table folders; the commit's `ingest_log` file is renamed
-//!    **last**. That file is the commit record.
-//! 4. On the next open, [`WriteSession::recover`] deletes `.staging/` and every data file
-//!    whose commit has no `ingest_log` file: a crash mid-commit leaves nothing behind that a
-//!    re-run would count twice. Readers never look inside `.staging/`.
+//! Commit protocol (safe for any number of writers at once, on any [`Store`], no lock):
+//! 1. A writer writes its data files under names no other writer uses (the commit id is
+//!    unique) and publishes them into their table folders. No reader looks at them yet.
+//! 2. It then creates the commit record `_runlens/commits/<n>.json` naming them, with
+//!    create-if-absent ([`log::append`]). If another writer took number `n`, it reads that
+//!    record: when it stores none of the same input files, the writer tries `n + 1`; when
+//!    it does, the writer drops those inputs' rows from its own files (they are stored
+//!    once, by the other writer) and tries again.
+//! 3. Readers replay the records ([`Snapshot`]) and read only the files they name.
 //!
-//! The parts: this module (the dataset's folders and the listing of committed files),
-//! `commit` (the write session, its commits and the stager that writes their files), and
-//! `index` (what is already stored: content hashes and transcript ids, read from the
-//! files' own columns).
+//! A writer killed at any moment leaves at most files no record names: invisible, blocking
+//! nobody, deleted by `runlens vacuum` after a grace period. Datasets written before the
+//! commit log (whose `ingest_log` files were the commit records) are read as they were and
+//! adopted by their first new commit.
+//!
+//! The parts: this module (the [`Dataset`] and its snapshot), `store` (local directory and
+//! object storage), `log` (commit records), `commit` (writers, their commits and the
+//! stager that writes their files), `index` (what is already stored, read from the files'
+//! own columns) and `maintenance` (`compact`, `vacuum`).
 
 mod commit;
 mod index;
+pub mod location;
+pub mod log;
+mod maintenance;
+mod object;
+pub mod store;
 
-pub use commit::{Commit, Recovery, StagedFile, Stager, WriteSession};
+pub use commit::{Commit, CommitOutcome, StagedFile, Stager, Writer};
 pub use index::KnownFile;
 pub use index::TranscriptIds;
 use index::{read_column_pair, read_known_files, read_session_usage};
+pub use location::{Cloud, DataLocation};
+pub use log::Snapshot;
+pub use maintenance::{CompactOptions, CompactSummary, VacuumOptions, VacuumSummary};
+pub use store::{LocalStore, ObjectInfo, Store};
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use arrow::array::{Array, Int64Array, StringArray};
 use arrow::record_batch::RecordBatch;
@@ -48,89 +64,111 @@ pub(super) const STAGING: &str = ".staging";
 pub(super) const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
 /// Rows per Parquet row group: small enough that an open writer holds little in memory.
 pub(super) const ROW_GROUP_ROWS: usize = 128 * 1024;
-pub(super) const LOCK_FILE: &str = ".lock";
 
-/// A dataset directory (it may not exist yet).
+/// A dataset (it may not exist yet): its storage and, once read, its snapshot.
 #[derive(Debug, Clone)]
 pub struct Dataset {
-    root: PathBuf,
+    store: Arc<dyn Store>,
+    /// The snapshot this handle reads, taken at its first use.
+    snapshot: Arc<Mutex<Option<Arc<Snapshot>>>>,
 }
 
 impl Dataset {
-    /// The dataset rooted at `root`.
+    /// The dataset in the local directory `root`.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Dataset { root: root.into() }
+        Dataset::with_store(Arc::new(LocalStore::new(root)))
     }
 
-    /// The folder holding `table`'s files.
-    pub fn table_dir(&self, table: Table) -> PathBuf {
-        self.root.join(table.name())
-    }
-
-    /// Committed Parquet files of `table`, sorted.
-    pub fn table_files(&self, table: Table) -> Result<Vec<PathBuf>> {
-        let dir = self.table_dir(table);
-        let mut files = Vec::new();
-        if !dir.is_dir() {
-            return Ok(files);
+    /// The dataset kept in `store`.
+    pub fn with_store(store: Arc<dyn Store>) -> Self {
+        Dataset {
+            store,
+            snapshot: Arc::default(),
         }
-        for partition in read_dir_sorted(&dir)? {
-            if !partition.is_dir() {
-                continue;
-            }
-            for file in read_dir_sorted(&partition)? {
-                if file.extension().is_some_and(|e| e == "parquet") {
-                    files.push(file);
-                }
-            }
-        }
-        Ok(files)
     }
 
-    /// The commits whose `ingest_log` file is published.
-    fn committed(&self) -> Result<HashSet<String>> {
+    /// Its storage.
+    pub fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    /// The location as the user gave it (a path or a URL without credentials).
+    pub fn location(&self) -> &str {
+        self.store.location()
+    }
+
+    /// The local directory, when the dataset is one.
+    pub fn local_root(&self) -> Option<PathBuf> {
+        self.store.local_path("")
+    }
+
+    /// The snapshot this handle reads: the dataset as of its first call (one command sees
+    /// one consistent set of files; [`Dataset::refresh`] moves on).
+    pub fn snapshot(&self) -> Result<Arc<Snapshot>> {
+        let mut cached = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(snapshot) = cached.as_ref() {
+            return Ok(snapshot.clone());
+        }
+        let snapshot = Arc::new(self.read_snapshot()?);
+        *cached = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+
+    /// Brings the snapshot up to date with the commits made since it was taken.
+    pub fn refresh(&self) -> Result<Arc<Snapshot>> {
+        let mut cached = self.snapshot.lock().unwrap_or_else(|p| p.into_inner());
+        let snapshot = match cached.take() {
+            Some(old) if old.sequence.is_some() => {
+                let mut snapshot = Arc::unwrap_or_clone(old);
+                snapshot.catch_up(self.store())?;
+                snapshot
+            }
+            _ => self.read_snapshot()?,
+        };
+        let snapshot = Arc::new(snapshot);
+        *cached = Some(snapshot.clone());
+        Ok(snapshot)
+    }
+
+    /// Reads the commit log (or, for a dataset written before it, the legacy layout).
+    pub(super) fn read_snapshot(&self) -> Result<Snapshot> {
+        let mut snapshot = log::latest_checkpoint(self.store())?.unwrap_or_default();
+        snapshot.catch_up(self.store())?;
+        if snapshot.sequence.is_none() {
+            return maintenance::legacy_snapshot(self);
+        }
+        Ok(snapshot)
+    }
+
+    /// Keys of `table`'s committed files, sorted.
+    pub fn table_files(&self, table: Table) -> Result<Vec<String>> {
         Ok(self
-            .table_files(Table::IngestLog)?
-            .iter()
-            .filter_map(|p| commit_of(p))
-            .collect())
-    }
-
-    /// Files of `table` that no `ingest_log` file commits: left by a writer killed between
-    /// moving its data files into place and publishing its log (the next writer deletes
-    /// them; readers leave them out until then).
-    pub fn uncommitted_files(&self, table: Table) -> Result<Vec<PathBuf>> {
-        self.uncommitted_among(table, self.table_files(table)?)
-    }
-
-    /// Those of `files` (listed from `table`) that no `ingest_log` file commits.
-    pub fn uncommitted_among(&self, table: Table, files: Vec<PathBuf>) -> Result<Vec<PathBuf>> {
-        if table == Table::IngestLog || files.is_empty() {
-            return Ok(Vec::new());
-        }
-        let committed = self.committed()?;
-        Ok(files
+            .snapshot()?
+            .table_files(table)
             .into_iter()
-            .filter(|f| commit_of(f).is_none_or(|c| !committed.contains(&c)))
+            .map(|f| f.file.path.clone())
             .collect())
+    }
+
+    /// The path or URL a Parquet reader opens for `key`.
+    pub fn reader_path(&self, key: &str) -> String {
+        self.store.reader_path(key)
+    }
+
+    /// Settings a Parquet reader needs beyond the environment for this dataset's reader
+    /// paths (may hold credentials: never print them).
+    pub fn reader_options(&self) -> Vec<(String, String)> {
+        self.store.reader_options()
+    }
+
+    /// Where `table`'s folder is, as a reader path (hive partitions start below it).
+    pub fn table_reader_path(&self, table: Table) -> String {
+        self.store.reader_path(table.name())
     }
 
     /// Content hashes of every file already stored (`ingested` or `partial`).
     pub fn known_hashes(&self) -> Result<HashSet<String>> {
-        let mut hashes = HashSet::new();
-        for path in self.table_files(Table::IngestLog)? {
-            read_column_pair(
-                &path,
-                Table::IngestLog,
-                ["content_hash", "status"],
-                &mut |hash, status| {
-                    if matches!(status, Some("ingested" | "partial")) {
-                        hashes.insert(hash.to_string());
-                    }
-                },
-            )?;
-        }
-        Ok(hashes)
+        Ok(self.snapshot()?.content_hashes.clone())
     }
 
     /// The files already stored (`ingested` or `partial`) as they were when read: per
@@ -139,8 +177,8 @@ impl Dataset {
     /// file and need not be read again.
     pub fn known_files(&self) -> Result<HashMap<String, KnownFile>> {
         let mut files = HashMap::new();
-        for path in self.table_files(Table::IngestLog)? {
-            read_known_files(&path, &mut files)?;
+        for key in self.table_files(Table::IngestLog)? {
+            read_known_files(self, &key, &mut files)?;
         }
         Ok(files)
     }
@@ -151,9 +189,10 @@ impl Dataset {
     /// these again; they are not stored twice.
     pub fn stored_transcript_ids(&self) -> Result<TranscriptIds> {
         let mut ids = TranscriptIds::default();
-        for path in self.table_files(Table::LlmCalls)? {
+        for key in self.table_files(Table::LlmCalls)? {
             read_column_pair(
-                &path,
+                self,
+                &key,
                 Table::LlmCalls,
                 ["call_id", "source"],
                 &mut |id, source| {
@@ -163,9 +202,10 @@ impl Dataset {
                 },
             )?;
         }
-        for path in self.table_files(Table::ToolCalls)? {
+        for key in self.table_files(Table::ToolCalls)? {
             read_column_pair(
-                &path,
+                self,
+                &key,
                 Table::ToolCalls,
                 ["tool_call_id", "session_id"],
                 &mut |id, session| {
@@ -188,8 +228,9 @@ impl Dataset {
         if sessions.is_empty() {
             return Ok(HashMap::new());
         }
-        for path in self.table_files(Table::LlmCalls)? {
-            read_session_usage(&path, sessions, &mut found)?;
+        // Forks are read after their parents were committed by this same ingest.
+        for key in self.refresh()?.table_files(Table::LlmCalls) {
+            read_session_usage(self, &key.file.path, sessions, &mut found)?;
         }
         Ok(found
             .into_iter()
@@ -200,53 +241,20 @@ impl Dataset {
             .collect())
     }
 
-    /// Takes the writer lock, waiting for another runlens process if one holds it.
-    /// `on_wait` is called once if the lock is busy.
-    pub fn lock(&self, on_wait: &dyn Fn(&Path)) -> Result<WriteSession> {
-        fs::create_dir_all(&self.root).map_err(|e| IngestError::io("creating", &self.root, e))?;
-        let path = self.root.join(LOCK_FILE);
-        let file = File::options()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(|e| IngestError::io("opening", &path, e))?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => {
-                on_wait(&path);
-                file.lock()
-                    .map_err(|e| IngestError::io("locking", &path, e))?;
-            }
-            Err(fs::TryLockError::Error(e)) => return Err(IngestError::io("locking", &path, e)),
-        }
-        Ok(WriteSession {
-            dataset: self.clone(),
-            _lock: file,
-        })
+    /// A writer: any number of them, in any number of processes and machines, may write
+    /// at once (see the module's commit protocol).
+    pub fn writer(&self) -> Result<Writer> {
+        Writer::new(self.clone())
     }
 }
 
 /// The commit id in a part file's name (`part-<commit>-<n>.parquet`).
-pub(super) fn commit_of(path: &Path) -> Option<String> {
-    let stem = path.file_stem()?.to_str()?;
+pub(super) fn commit_of(key: &str) -> Option<String> {
+    let name = key.rsplit('/').next()?;
+    let stem = name.strip_suffix(".parquet")?;
     let rest = stem.strip_prefix("part-")?;
     let (commit, n) = rest.rsplit_once('-')?;
     n.parse::<usize>().ok().map(|_| commit.to_string())
-}
-
-pub(super) fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut entries: Vec<PathBuf> = fs::read_dir(dir)
-        .map_err(|e| IngestError::io("reading", dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| !n.starts_with('.'))
-        })
-        .collect();
-    entries.sort();
-    Ok(entries)
 }
 
 #[cfg(test)]

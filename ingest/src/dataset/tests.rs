@@ -1,5 +1,6 @@
-//! Tests of the dataset: commits, crashes, recovery and what readers see.
-use super::commit::publish;
+//! Tests of the dataset: commits, concurrent writers, crashes, compaction, vacuum and
+//! what readers see.
+use super::log::CommitKind;
 use super::*;
 use crate::schema::RunRow;
 
@@ -16,8 +17,8 @@ fn log_row(hash: &str, status: &str) -> IngestLogRow {
 fn commit_publishes_data_then_log_and_hashes_read_back() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ds = Dataset::new(dir.path());
-    let session = ds.lock(&|_| {}).expect("lock");
-    let commit = session.begin("c1").expect("begin");
+    let session = ds.writer().expect("writer");
+    let commit = session.begin("c1", CommitKind::Ingest).expect("begin");
     let run = RunRow {
         run_id: "r".into(),
         start_ts: Some(Timestamp(1_795_343_025_123_000)),
@@ -35,6 +36,8 @@ fn commit_publishes_data_then_log_and_hashes_read_back() {
             .join("runs/date=2026-11-22/part-c1-1.parquet")
             .exists()
     );
+    assert_eq!(ds.refresh().expect("snapshot").sequence, Some(0));
+    assert!(dir.path().join(log::record_key(0)).exists());
     assert_eq!(ds.table_files(Table::IngestLog).expect("files").len(), 1);
     let hashes = ds.known_hashes().expect("hashes");
     assert!(hashes.contains("aa") && !hashes.contains("bb"));
@@ -45,8 +48,8 @@ fn commit_publishes_data_then_log_and_hashes_read_back() {
 fn rows_of_two_days_go_to_two_partitions() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ds = Dataset::new(dir.path());
-    let session = ds.lock(&|_| {}).expect("lock");
-    let commit = session.begin("c").expect("begin");
+    let session = ds.writer().expect("writer");
+    let commit = session.begin("c", CommitKind::Ingest).expect("begin");
     let run = |id: &str, ts: Option<i64>| RunRow {
         run_id: id.into(),
         start_ts: ts.map(Timestamp),
@@ -66,13 +69,9 @@ fn rows_of_two_days_go_to_two_partitions() {
     let files = ds.table_files(Table::Runs).expect("files");
     let days: Vec<String> = files
         .iter()
-        .map(|f| {
-            f.parent()
-                .and_then(|p| p.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default()
-        })
+        .map(|f| f.split('/').nth(1).unwrap_or_default().to_string())
         .collect();
+    let files: Vec<PathBuf> = files.iter().map(|k| dir.path().join(k)).collect();
     assert_eq!(
         days,
         ["date=1970-01-01", "date=2026-11-22", "date=2026-11-23"]
@@ -102,53 +101,228 @@ fn rows_of_two_days_go_to_two_partitions() {
     assert_eq!(ids_in(&files[2]), ["next"]);
 }
 
-#[test]
-fn recovery_removes_uncommitted_files_and_staging() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let ds = Dataset::new(dir.path());
-    let session = ds.lock(&|_| {}).expect("lock");
-    // A crash after publishing a data file but before the commit record:
-    let commit = session.begin("crashed").expect("begin");
-    let staged = commit
-        .stage(&[RunRow::default()], Timestamp(0))
-        .expect("stage");
-    publish(&staged[0]).expect("publish");
-    drop(commit);
-    let recovery = session.recover().expect("recover");
-    assert_eq!(recovery.orphan_files, 1);
-    assert!(recovery.staging_removed);
-    assert!(ds.table_files(Table::Runs).expect("files").is_empty());
+fn write_commit(writer: &Writer, id: &str, run_ids: &[&str], hash: &str) -> CommitOutcome {
+    let commit = writer.begin(id, CommitKind::Ingest).expect("begin");
+    let runs: Vec<RunRow> = run_ids
+        .iter()
+        .map(|r| RunRow {
+            run_id: r.to_string(),
+            start_ts: Some(Timestamp(1_795_343_025_123_000)),
+            source_path: Some(format!("/in/{hash}.json")),
+            ..RunRow::default()
+        })
+        .collect();
+    commit.stage(&runs, Timestamp(0)).expect("stage");
+    let mut log = log_row(hash, "ingested");
+    log.source_path = Some(format!("/in/{hash}.json"));
+    commit.finish(&[log], Timestamp(0)).expect("finish")
+}
+
+fn committed_run_ids(dir: &Path) -> Vec<String> {
+    let ds = Dataset::new(dir);
+    let mut ids = Vec::new();
+    for key in ds.table_files(Table::Runs).expect("files") {
+        index::read_columns(&ds, &key, Table::Runs, &["run_id"], &mut |b| {
+            let col = b.column(0).as_any().downcast_ref::<StringArray>().cloned();
+            if let Some(col) = col {
+                ids.extend((0..col.len()).map(|i| col.value(i).to_string()));
+            }
+        })
+        .expect("read");
+    }
+    ids.sort();
+    ids
 }
 
 #[test]
-fn a_second_writer_waits_for_the_lock() {
+fn two_writers_offering_the_same_input_store_it_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     let ds = Dataset::new(dir.path());
-    let first = ds.lock(&|_| {}).expect("lock");
-    let waited = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let handle = {
-        let ds = ds.clone();
-        let waited = waited.clone();
-        std::thread::spawn(move || {
-            let _second = ds
-                .lock(&|_| waited.store(true, Ordering::SeqCst))
-                .expect("second lock");
-        })
+    // Both writers took their snapshot before either committed.
+    let first = ds.writer().expect("writer");
+    let second = Dataset::new(dir.path()).writer().expect("writer");
+    let a = write_commit(&first, "a", &["a1"], "shared");
+    assert_eq!(a.sequence, Some(0));
+    assert!(a.stored_by_another_writer.is_empty());
+    // The second commit holds the shared input and one of its own: the shared rows are
+    // left out, the rest is committed after the first.
+    let commit = second.begin("b", CommitKind::Ingest).expect("begin");
+    let row = |id: &str, hash: &str| RunRow {
+        run_id: id.into(),
+        start_ts: Some(Timestamp(1_795_343_025_123_000)),
+        source_path: Some(format!("/in/{hash}.json")),
+        ..RunRow::default()
     };
-    while !waited.load(Ordering::SeqCst) {
-        std::thread::yield_now();
+    commit
+        .stage(
+            &[row("b-shared", "shared"), row("b-own", "own")],
+            Timestamp(0),
+        )
+        .expect("stage");
+    let logs: Vec<IngestLogRow> = ["shared", "own"]
+        .iter()
+        .map(|h| {
+            let mut l = log_row(h, "ingested");
+            l.source_path = Some(format!("/in/{h}.json"));
+            l
+        })
+        .collect();
+    let b = commit.finish(&logs, Timestamp(0)).expect("finish");
+    assert_eq!(b.sequence, Some(1));
+    assert_eq!(
+        b.stored_by_another_writer,
+        HashSet::from(["shared".to_string()])
+    );
+    assert_eq!(committed_run_ids(dir.path()), ["a1", "b-own"]);
+    // The rewritten files replaced the originals: nothing uncommitted is left.
+    let stored: Vec<String> = ds
+        .store()
+        .list("runs/")
+        .expect("list")
+        .into_iter()
+        .map(|o| o.key)
+        .collect();
+    assert_eq!(stored.len(), 2, "{stored:?}");
+}
+
+#[test]
+fn concurrent_writer_threads_commit_every_input_once() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::thread::scope(|s| {
+        for w in 0..6 {
+            let root = dir.path().to_path_buf();
+            s.spawn(move || {
+                let writer = Dataset::new(root).writer().expect("writer");
+                // Every input is offered by two writers.
+                for i in 0..5 {
+                    let input = (w / 2) * 5 + i;
+                    let hash = format!("h{input}");
+                    write_commit(
+                        &writer,
+                        &format!("w{w}-{i}"),
+                        &[&format!("run{input}")],
+                        &hash,
+                    );
+                }
+            });
+        }
+    });
+    let ids = committed_run_ids(dir.path());
+    let expected: Vec<String> = {
+        let mut v: Vec<String> = (0..15).map(|i| format!("run{i}")).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(ids, expected);
+}
+
+#[test]
+fn files_without_a_record_are_invisible_and_vacuumed_after_the_grace_period() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    let writer = ds.writer().expect("writer");
+    write_commit(&writer, "kept", &["kept"], "k");
+    // A writer killed after publishing a data file, before its record:
+    let commit = writer.begin("killed", CommitKind::Ingest).expect("begin");
+    let staged = commit
+        .stage(&[RunRow::default()], Timestamp(0))
+        .expect("stage");
+    assert_eq!(staged.len(), 1);
+    let orphan = dir
+        .path()
+        .join("runs/date=1970-01-01/part-killed-1.parquet");
+    std::fs::create_dir_all(orphan.parent().expect("parent")).expect("mkdir");
+    std::fs::copy(
+        dir.path().join(".staging/killed/part-killed-1.parquet"),
+        &orphan,
+    )
+    .expect("copy");
+    drop(commit);
+    assert_eq!(committed_run_ids(dir.path()), ["kept"]);
+    let young = ds
+        .vacuum(&VacuumOptions {
+            grace: std::time::Duration::from_secs(3600),
+            dry_run: false,
+        })
+        .expect("vacuum");
+    assert_eq!((young.uncommitted, young.within_grace), (0, 1));
+    assert!(orphan.exists());
+    let now = ds
+        .vacuum(&VacuumOptions {
+            grace: std::time::Duration::ZERO,
+            dry_run: false,
+        })
+        .expect("vacuum");
+    assert_eq!((now.uncommitted, now.staging), (1, 1));
+    assert!(!orphan.exists());
+    assert!(!dir.path().join(".staging/killed").exists());
+    assert_eq!(committed_run_ids(dir.path()), ["kept"]);
+}
+
+#[test]
+fn compaction_swaps_a_partitions_files_for_one_and_vacuum_removes_the_old() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    let writer = ds.writer().expect("writer");
+    for i in 0..4 {
+        write_commit(
+            &writer,
+            &format!("c{i}"),
+            &[&format!("r{i}")],
+            &format!("h{i}"),
+        );
     }
-    drop(first);
-    handle
-        .join()
-        .expect("second writer finishes once the first is gone");
+    assert_eq!(ds.table_files(Table::Runs).expect("files").len(), 4);
+    let summary = Dataset::new(dir.path())
+        .compact(&CompactOptions {
+            tables: vec![Table::Runs],
+            before: None,
+            target_bytes: 128 << 20,
+        })
+        .expect("compact");
+    assert_eq!(
+        (summary.files_in, summary.files_out, summary.rows),
+        (4, 1, 4)
+    );
+    let after = Dataset::new(dir.path());
+    assert_eq!(after.table_files(Table::Runs).expect("files").len(), 1);
+    assert_eq!(committed_run_ids(dir.path()), ["r0", "r1", "r2", "r3"]);
+    // Hashes stay known: the inputs are not ingested again.
+    assert!(after.known_hashes().expect("hashes").contains("h2"));
+    let vacuumed = after
+        .vacuum(&VacuumOptions {
+            grace: std::time::Duration::ZERO,
+            dry_run: false,
+        })
+        .expect("vacuum");
+    assert_eq!(vacuumed.replaced, 4);
+    assert_eq!(ds.store().list("runs/").expect("list").len(), 1);
+    assert_eq!(committed_run_ids(dir.path()), ["r0", "r1", "r2", "r3"]);
+}
+
+#[test]
+fn a_dataset_from_before_the_commit_log_is_read_and_adopted() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    let writer = ds.writer().expect("writer");
+    write_commit(&writer, "old", &["old-run"], "old-hash");
+    // The same files without the commit log: the layout before it.
+    std::fs::remove_dir_all(dir.path().join("_runlens")).expect("remove log");
+    let legacy = Dataset::new(dir.path());
+    assert_eq!(committed_run_ids(dir.path()), ["old-run"]);
+    assert!(legacy.known_hashes().expect("hashes").contains("old-hash"));
+    let writer = legacy.writer().expect("writer adopts");
+    write_commit(&writer, "new", &["new-run"], "new-hash");
+    let records = log::read_records_after(ds.store(), None).expect("records");
+    assert_eq!(records[0].1.kind, CommitKind::Adopt);
+    assert_eq!(committed_run_ids(dir.path()), ["new-run", "old-run"]);
 }
 
 #[test]
 fn part_names_carry_their_commit() {
     assert_eq!(
-        commit_of(Path::new("x/part-20261122T1000Z-42-c3-7.parquet")).as_deref(),
+        commit_of("x/part-20261122T1000Z-42-c3-7.parquet").as_deref(),
         Some("20261122T1000Z-42-c3")
     );
-    assert_eq!(commit_of(Path::new("x/other.parquet")), None);
+    assert_eq!(commit_of("x/other.parquet"), None);
 }
