@@ -1,6 +1,5 @@
 //! `runlens ingest`.
 
-use anyhow::Context;
 use runlens_ingest::formats::ParseOptions;
 use runlens_ingest::formats::run_log::compile_phase_regex;
 use runlens_ingest::formats::time_output::CustomFormat;
@@ -51,8 +50,13 @@ fn options(args: IngestArgs) -> Result<IngestOptions, UsageError> {
 /// Runs the command.
 pub fn run(dataset: &runlens_ingest::Dataset, args: IngestArgs) -> anyhow::Result<Outcome> {
     let options = options(args)?;
-    let summary = ingest(dataset, &options, &Bar::for_stderr())
-        .with_context(|| format!("ingesting into {}", dataset.location()))?;
+    let summary = ingest(dataset, &options, &Bar::for_stderr()).map_err(|e| match e {
+        // A storage error names the dataset already.
+        e @ runlens_ingest::IngestError::Storage { .. } => anyhow::Error::from(e),
+        other => {
+            anyhow::Error::from(other).context(format!("ingesting into {}", dataset.location()))
+        }
+    })?;
     print_stdout(&runlens_reports::render_ingest_summary(&summary))?;
     Ok(if summary.has_rejections() {
         Outcome::Rejected

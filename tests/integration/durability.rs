@@ -128,3 +128,87 @@ fn a_transcript_that_grew_is_not_counted_twice() {
     assert_eq!(query_value(&data, "select count(*) from llm_calls"), "5");
     assert_eq!(query_value(&data, "select count(*) from sessions"), "1");
 }
+
+#[test]
+fn compact_keeps_every_figure_and_vacuum_removes_the_replaced_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let batch = dir.path().join("batch");
+    write_time_files(&batch, 12);
+    let data = dir.path().join("d");
+    // One commit per file: many small files in one partition.
+    let mut files: Vec<_> = std::fs::read_dir(&batch)
+        .expect("batch")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    files.sort();
+    for file in &files {
+        assert!(
+            run(&data, &["ingest", file.to_str().expect("utf-8")])
+                .status
+                .success()
+        );
+    }
+    let figures =
+        "select count(*) || '/' || sum(wall_ms) || '/' || count(distinct run_id) from runs";
+    let before = query_value(&data, figures);
+    let run_files = || files_below(&data.join("runs")).len();
+    assert_eq!(run_files(), 12);
+    assert!(!data.join(".lock").exists(), "no lock file");
+
+    let out = run(&data, &["compact", "--table", "runs"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("12 files"),
+        "compact says what it replaced: {}",
+        stdout(&out)
+    );
+    assert_eq!(query_value(&data, figures), before);
+    // The replaced files stay for readers until vacuum; a young file is kept.
+    assert_eq!(run_files(), 13);
+    let kept = run(&data, &["vacuum"]);
+    assert!(
+        stdout(&kept).contains("12 file(s) younger than 3600s kept"),
+        "{}",
+        stdout(&kept)
+    );
+    let out = run(&data, &["vacuum", "--older-than", "0s"]);
+    assert!(
+        stdout(&out).contains("12 file(s) replaced by compaction"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(run_files(), 1);
+    assert_eq!(query_value(&data, figures), before);
+    // Nothing new to ingest: the compacted inputs are still known.
+    let again = run(&data, &["ingest", batch.to_str().expect("utf-8")]);
+    assert!(
+        stdout(&again).contains("all 12 file(s) are already in the dataset"),
+        "{}",
+        stdout(&again)
+    );
+
+    let bad = run(&data, &["compact", "--table", "nope"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("--table nope: no such table"),
+        "{}",
+        stderr(&bad)
+    );
+}
+
+#[test]
+fn a_data_url_of_an_unknown_scheme_is_refused_not_made_into_a_folder() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_runlens"))
+        .current_dir(dir.path())
+        .args(["--data", "ftp://host/ds", "ingest", "."])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("ftp:// is not a dataset location"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).expect("dir").count(), 0);
+}

@@ -5,7 +5,9 @@ runlens: the generated files' own row counts.
 
 Usage:
   python3 check_concurrency.py RUNLENS local
-  python3 check_concurrency.py RUNLENS s3 ENDPOINT BUCKET
+  python3 check_concurrency.py RUNLENS s3 ENDPOINT BUCKET [AUTH_ENDPOINT]
+
+AUTH_ENDPOINT is a second server with authentication on, for the wrong-credentials check.
 
 What it checks (issue 15's "done when"):
   1. 8 `runlens ingest` processes at once over overlapping inputs (every file offered by
@@ -301,14 +303,34 @@ def pyarrow_test(data):
     fs = pafs.S3FileSystem(endpoint_override=sys.argv[3], scheme="http", access_key="runlens-test-key",
                            secret_key=SECRET, region="us-east-1")
     for table in ("llm_calls", "ingest_log"):
+        # As docs/dataset-format.md reads them: the replayed files, hive partitioning on.
         paths = [f"{bucket}/{prefix}/{k}" for k, t in live.items() if t == table]
-        ds = pads.dataset(paths, filesystem=fs, format="parquet")
+        ds = pads.dataset(paths, filesystem=fs, format="parquet",
+                          partitioning=pads.HivePartitioning.discover(),
+                          partition_base_dir=f"{bucket}/{prefix}/{table}")
+        check("date" in ds.schema.names, f"pyarrow sees the date partition of {table}")
         rows = ds.count_rows()
         theirs = query(data, f"select count(*) as n from {table}")[0]["n"]
         check(rows == theirs, f"pyarrow over S3 reads {rows} {table} rows, runlens query {theirs}")
     stored = list_keys(prefix + "/")
     leaked = [k for k in stored if SECRET.encode() in s3.get_object(Bucket=bucket, Key=k)["Body"].read()]
     check(not leaked and stored, f"the secret is in none of the {len(stored)} stored objects {leaked[:3]}")
+
+
+def duckdb_doc_statement_check(root: Path):
+    """The DuckDB statement of docs/dataset-format.md, run as written on a local dataset."""
+    import duckdb
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "dataset-format.md").read_text()
+    block = doc.split("**DuckDB**", 1)[1].split("```sql", 1)[1].split("```", 1)[0]
+    sql = block.replace("'runlens-data'", f"'{root}'")
+    con = duckdb.connect()
+    result = None
+    for statement in sql.split(";"):
+        if statement.strip():
+            result = con.execute(statement).fetchall()
+    theirs = query(str(root), "select count(*) as n from llm_calls")[0]["n"]
+    check(result == [(theirs,)], f"the DuckDB statement of docs/dataset-format.md counts {result}, runlens {theirs}")
 
 
 def local_secret_and_lock_check(root: Path):
@@ -343,10 +365,27 @@ def bad_input_tests():
                    {"AWS_ENDPOINT_URL": "http://127.0.0.1:9"})
     check(rc == 3 and len(err.splitlines()) == 1 and f"s3://{sys.argv[4]}/unreachable" in err,
           f"unreachable endpoint: exit {rc}: {err}")
+    if len(sys.argv) > 5:
+        import boto3
+
+        # A server that checks credentials: a key it does not know is refused.
+        boto3.client("s3", endpoint_url=sys.argv[5], region_name="us-east-1",
+                     aws_access_key_id="x", aws_secret_access_key="y").create_bucket(Bucket="runlens-auth")
+        rc, err = line(["--data", "s3://runlens-auth/ds", "ingest", "sample-data/time"],
+                       {"AWS_ENDPOINT_URL": sys.argv[5], "AWS_ACCESS_KEY_ID": "AKIAUNKNOWNRUNLENS00"})
+        check(rc == 3 and len(err.splitlines()) == 1 and "s3://runlens-auth/ds" in err and "InvalidAccessKeyId" in err,
+              f"wrong credentials: exit {rc}: {err}")
 
 
 def main():
     random.seed(15)
+    if MODE == "s3":
+        import boto3
+
+        s3 = boto3.client("s3", endpoint_url=sys.argv[3], region_name="us-east-1",
+                          aws_access_key_id="runlens-test-key", aws_secret_access_key=SECRET)
+        if sys.argv[4] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
+            s3.create_bucket(Bucket=sys.argv[4])
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         data = concurrent_ingest(work)
@@ -360,6 +399,7 @@ def main():
         else:
             for location in (data, compacted):
                 local_secret_and_lock_check(Path(location))
+                duckdb_doc_statement_check(Path(location))
     leaked = [o for o in OUTPUTS if SECRET in o]
     check(not leaked, f"the secret is in none of the {len(OUTPUTS)} outputs and errors")
     if failures:

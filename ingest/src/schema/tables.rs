@@ -481,8 +481,8 @@ define_table! {
 }
 
 define_table! {
-    /// One input file offered to ingest, with its outcome. The dataset's commit record:
-    /// data files whose `ingest_id` has no `ingest_log` row are never kept.
+    /// One input file offered to ingest (or one commit of rows runlens recorded itself),
+    /// with its outcome; committed with the data rows it describes.
     IngestLogRow => IngestLog, partition_by ingested_ts {
         /// When the file was offered (UTC).
         ingested_ts: Option<Timestamp>,
