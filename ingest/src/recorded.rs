@@ -6,8 +6,8 @@
 //! published last as the commit record. A crash before that leaves nothing a reader sees;
 //! each call has its own `ingest_id`, so writing run by run loses at most the run in flight.
 
-use crate::dataset::Dataset;
 use crate::dataset::log::CommitKind;
+use crate::dataset::{Dataset, Writer};
 use crate::error::Result;
 use crate::schema::{IngestLogRow, Labels, TableRows, Timestamp};
 
@@ -25,10 +25,19 @@ pub struct RecordedSource<'a> {
 /// Writes `rows` into `dataset` as one commit; returns its `ingest_id`.
 pub fn write_recorded(
     dataset: &Dataset,
+    rows: TableRows,
+    source: &RecordedSource<'_>,
+) -> Result<String> {
+    write_recorded_with(&dataset.writer()?, rows, source)
+}
+
+/// Writes `rows` as one commit of `session` (a writer kept for many commits, such as one
+/// per recorded run, reads the commit log once); returns its `ingest_id`.
+pub fn write_recorded_with(
+    session: &Writer,
     mut rows: TableRows,
     source: &RecordedSource<'_>,
 ) -> Result<String> {
-    let session = dataset.writer()?;
     let ingest_id = crate::pipeline::new_ingest_id();
     rows.stamp(source.description, &ingest_id, source.labels);
     let now = Timestamp::now();

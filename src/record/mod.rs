@@ -24,7 +24,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use regex::Regex;
-use runlens_ingest::recorded::{RecordedSource, write_recorded};
+use runlens_ingest::recorded::{RecordedSource, write_recorded_with};
 use runlens_ingest::redact::Redactor;
 use runlens_ingest::schema::{Labels, TableRows};
 use runlens_reports::RecordSummary;
@@ -125,6 +125,10 @@ pub fn record(
     let child_env = capture.as_ref().map(|c| c.child_env()).unwrap_or_default();
     let mut run_starts: Vec<(String, i64)> = Vec::new();
     let total = options.warmup + options.runs;
+    // One writer for every run: the commit log is read once, then kept up to date.
+    let writer = dataset
+        .writer()
+        .with_context(|| format!("opening {} for writing", dataset.location()))?;
     let mut recorded = Vec::new();
     let mut interrupted_by = None;
     for index in 0..total {
@@ -214,8 +218,8 @@ pub fn record(
             table_rows.tool_calls = tool_calls;
         }
         run.append_rows(&mut table_rows);
-        write_recorded(
-            dataset,
+        write_recorded_with(
+            &writer,
             table_rows,
             &RecordedSource {
                 producer: "record",
