@@ -46,12 +46,16 @@ impl Writer {
         record.content_hashes = snapshot.content_hashes.iter().cloned().collect();
         record.content_hashes.sort();
         *snapshot = Snapshot::default();
-        // Another writer adopting at the same moment writes the same files; either wins.
+        // Another writer adopting at the same moment writes the same files: its record
+        // stands for both.
         log::append(
             self.dataset.store(),
             &mut snapshot,
             &record,
-            &mut |_| Ok(()),
+            &mut |theirs| match theirs.kind {
+                CommitKind::Adopt => Err(Conflict::default()),
+                _ => Ok(()),
+            },
         )?
         .ok();
         Ok(())
