@@ -6,6 +6,8 @@ runlens: the generated files' own row counts.
 Usage:
   python3 check_concurrency.py RUNLENS local
   python3 check_concurrency.py RUNLENS s3 ENDPOINT BUCKET [AUTH_ENDPOINT]
+  python3 check_concurrency.py RUNLENS az CONTAINER     (Azurite's blob service on its
+                                                        default port, AZURE_STORAGE_USE_EMULATOR)
 
 AUTH_ENDPOINT is a second server with authentication on, for the wrong-credentials check.
 
@@ -62,6 +64,8 @@ def env():
     else:
         # The secret is in the environment here too: nothing may copy it anywhere.
         e["AWS_SECRET_ACCESS_KEY"] = SECRET
+        if MODE == "az":
+            e["AZURE_STORAGE_USE_EMULATOR"] = "true"
     return e
 
 
@@ -116,6 +120,8 @@ def make_inputs(folder: Path, count: int, start: int, base_rows: int = 40):
 def new_location(name):
     if MODE == "s3":
         return f"s3://{sys.argv[4]}/{name}-{int(time.time() * 1000)}"
+    if MODE == "az":
+        return f"az://{sys.argv[3]}/{name}-{int(time.time() * 1000)}"
     return str(Path(tempfile.mkdtemp(prefix="runlens-conc-")) / name)
 
 
@@ -333,6 +339,20 @@ def duckdb_doc_statement_check(root: Path):
     check(result == [(theirs,)], f"the DuckDB statement of docs/dataset-format.md counts {result}, runlens {theirs}")
 
 
+def azure_secret_check():
+    from azure.storage.blob import BlobServiceClient
+
+    # Azurite's well-known development account (not a secret).
+    svc = BlobServiceClient.from_connection_string(
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;"
+        "AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;"
+        "BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;")
+    container = svc.get_container_client(sys.argv[3])
+    names = [b.name for b in container.list_blobs()]
+    leaked = [n for n in names if SECRET.encode() in container.download_blob(n).readall()]
+    check(not leaked and names, f"the secret is in none of the {len(names)} stored blobs {leaked[:3]}")
+
+
 def local_secret_and_lock_check(root: Path):
     leaked, locks, count = [], [], 0
     for path in root.rglob("*"):
@@ -396,6 +416,8 @@ def main():
         if MODE == "s3":
             pyarrow_test(data)
             pyarrow_test(compacted)
+        elif MODE == "az":
+            azure_secret_check()
         else:
             for location in (data, compacted):
                 local_secret_and_lock_check(Path(location))

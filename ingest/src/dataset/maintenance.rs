@@ -198,22 +198,31 @@ impl Dataset {
         };
         let mut writer: Option<ArrowWriter<File>> = None;
         let mut rows = 0u64;
+        // Batch by batch, as read: one row group in memory, whatever the files' sizes.
+        let mut write = |batch: &RecordBatch| -> Result<()> {
+            if writer.is_none() {
+                let handle =
+                    File::create(target).map_err(|e| IngestError::io("creating", target, e))?;
+                writer = Some(
+                    ArrowWriter::try_new(handle, batch.schema(), Some(writer_properties()))
+                        .map_err(parquet_err)?,
+                );
+            }
+            if let Some(w) = writer.as_mut() {
+                w.write(batch).map_err(parquet_err)?;
+            }
+            rows += batch.num_rows() as u64;
+            Ok(())
+        };
         for file in files {
-            let mut batches: Vec<RecordBatch> = Vec::new();
-            self.read_all(&file.file.path, table, &mut |batch| batches.push(batch))?;
-            for batch in batches {
-                if writer.is_none() {
-                    let handle =
-                        File::create(target).map_err(|e| IngestError::io("creating", target, e))?;
-                    writer = Some(
-                        ArrowWriter::try_new(handle, batch.schema(), Some(writer_properties()))
-                            .map_err(parquet_err)?,
-                    );
+            let mut failed = None;
+            index::read_file(self, &file.file.path, table, None, &mut |batch| {
+                if failed.is_none() {
+                    failed = write(batch).err();
                 }
-                if let Some(w) = writer.as_mut() {
-                    w.write(&batch).map_err(parquet_err)?;
-                }
-                rows += batch.num_rows() as u64;
+            })?;
+            if let Some(e) = failed {
+                return Err(e);
             }
         }
         if let Some(writer) = writer {
@@ -223,11 +232,6 @@ impl Dataset {
                 .map_err(|e| IngestError::io("syncing", target, e))?;
         }
         Ok(rows)
-    }
-
-    /// Every column of the committed file `key`, batch by batch.
-    fn read_all(&self, key: &str, table: Table, each: &mut dyn FnMut(RecordBatch)) -> Result<()> {
-        index::read_file(self, key, table, None, &mut |batch| each(batch.clone()))
     }
 
     /// Deletes what no reader needs any more: files no commit names and files a compaction
