@@ -182,20 +182,7 @@ impl Commit<'_> {
             let appended = {
                 let mut snapshot = self.writer.lock_snapshot();
                 log::append(store, &mut snapshot, &record, &mut |theirs| {
-                    let both: HashSet<String> = theirs
-                        .content_hashes
-                        .iter()
-                        .filter(|h| mine.contains(*h))
-                        .cloned()
-                        .collect();
-                    if both.is_empty() {
-                        Ok(())
-                    } else {
-                        Err(Conflict {
-                            content_hashes: both,
-                            ..Conflict::default()
-                        })
-                    }
+                    Conflict::on_inputs(theirs, &mine)
                 })?
             };
             match appended {

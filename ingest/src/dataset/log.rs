@@ -404,6 +404,50 @@ pub struct Conflict {
     pub removed: HashSet<String>,
 }
 
+impl Conflict {
+    /// `theirs` against a commit storing the inputs `mine`: a conflict when it stores one
+    /// of them too.
+    pub fn on_inputs(
+        theirs: &CommitRecord,
+        mine: &HashSet<String>,
+    ) -> std::result::Result<(), Conflict> {
+        let both: HashSet<String> = theirs
+            .content_hashes
+            .iter()
+            .filter(|h| mine.contains(*h))
+            .cloned()
+            .collect();
+        match both.is_empty() {
+            true => Ok(()),
+            false => Err(Conflict {
+                content_hashes: both,
+                ..Conflict::default()
+            }),
+        }
+    }
+
+    /// `theirs` against a compaction replacing the files `removing`: a conflict when it
+    /// replaced one of them first.
+    pub fn on_removals(
+        theirs: &CommitRecord,
+        removing: &HashSet<String>,
+    ) -> std::result::Result<(), Conflict> {
+        let both: HashSet<String> = theirs
+            .remove
+            .iter()
+            .filter(|k| removing.contains(*k))
+            .cloned()
+            .collect();
+        match both.is_empty() {
+            true => Ok(()),
+            false => Err(Conflict {
+                removed: both,
+                ..Conflict::default()
+            }),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,21 +507,9 @@ mod tests {
             .expect("io")
             .ok();
         let mine = record("b", &["h1", "h3"]);
+        let inputs: HashSet<String> = mine.content_hashes.iter().cloned().collect();
         let outcome = append(&store, &mut b, &mine, &mut |theirs| {
-            let both: HashSet<String> = theirs
-                .content_hashes
-                .iter()
-                .filter(|h| mine.content_hashes.contains(h))
-                .cloned()
-                .collect();
-            if both.is_empty() {
-                Ok(())
-            } else {
-                Err(Conflict {
-                    content_hashes: both,
-                    ..Conflict::default()
-                })
-            }
+            Conflict::on_inputs(theirs, &inputs)
         })
         .expect("io");
         assert_eq!(

@@ -149,20 +149,7 @@ impl Dataset {
         let removing: HashSet<String> = record.remove.iter().cloned().collect();
         let mut writer_snapshot = Snapshot::clone(snapshot.as_ref());
         let appended = log::append(self.store(), &mut writer_snapshot, &record, &mut |theirs| {
-            let both: HashSet<String> = theirs
-                .remove
-                .iter()
-                .filter(|k| removing.contains(*k))
-                .cloned()
-                .collect();
-            if both.is_empty() {
-                Ok(())
-            } else {
-                Err(Conflict {
-                    removed: both,
-                    ..Conflict::default()
-                })
-            }
+            Conflict::on_removals(theirs, &removing)
         });
         match appended {
             Ok(Ok(sequence)) => {

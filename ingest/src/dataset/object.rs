@@ -165,6 +165,40 @@ impl ObjectStorage {
         }
     }
 
+    /// The objects under `prefix` (after the key `after`, when given: the store lists from
+    /// that offset on, so a reader does not page through every commit record), sorted.
+    fn listing(&self, prefix: &str, after: Option<&str>) -> Result<Vec<ObjectInfo>> {
+        let base = self.path(prefix.trim_end_matches('/'));
+        let offset = after.map(|key| self.path(key));
+        let listed = self.run(async {
+            let stream = match &offset {
+                Some(offset) => self.store.list_with_offset(Some(&base), offset),
+                None => self.store.list(Some(&base)),
+            };
+            stream.try_collect::<Vec<object_store::ObjectMeta>>().await
+        });
+        let listed = listed.map_err(|e| self.error(format!("listing {prefix}"), &e))?;
+        let strip = if self.prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.prefix)
+        };
+        let mut found: Vec<ObjectInfo> = listed
+            .into_iter()
+            .filter_map(|meta| {
+                let key = meta.location.as_ref().strip_prefix(strip.as_str())?;
+                Some(ObjectInfo {
+                    key: key.to_string(),
+                    size: meta.size,
+                    modified: SystemTime::from(meta.last_modified),
+                })
+            })
+            .filter(|o| after.is_none_or(|after| o.key.as_str() > after))
+            .collect();
+        found.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(found)
+    }
+
     async fn upload(&self, staged: &Path, path: &ObjectPath) -> std::result::Result<(), String> {
         let size = std::fs::metadata(staged).map_err(|e| e.to_string())?.len();
         if size < MULTIPART_FROM {
@@ -240,72 +274,11 @@ impl Store for ObjectStorage {
     }
 
     fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>> {
-        let base = self.path(prefix.trim_end_matches('/'));
-        let strip = if self.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.prefix)
-        };
-        let listed = self.run(async {
-            self.store
-                .list(Some(&base))
-                .try_collect::<Vec<object_store::ObjectMeta>>()
-                .await
-        });
-        let listed = listed.map_err(|e| self.error(format!("listing {prefix}"), &e))?;
-        let mut found: Vec<ObjectInfo> = listed
-            .into_iter()
-            .filter_map(|meta| {
-                let key = meta
-                    .location
-                    .as_ref()
-                    .strip_prefix(strip.as_str())?
-                    .to_string();
-                Some(ObjectInfo {
-                    key,
-                    size: meta.size,
-                    modified: SystemTime::from(meta.last_modified),
-                })
-            })
-            .collect();
-        found.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(found)
+        self.listing(prefix, None)
     }
 
     fn list_after(&self, prefix: &str, after: &str) -> Result<Vec<ObjectInfo>> {
-        // The store lists from the offset on: a reader does not page through every record.
-        let base = self.path(prefix.trim_end_matches('/'));
-        let offset = self.path(after);
-        let strip = if self.prefix.is_empty() {
-            String::new()
-        } else {
-            format!("{}/", self.prefix)
-        };
-        let listed = self.run(async {
-            self.store
-                .list_with_offset(Some(&base), &offset)
-                .try_collect::<Vec<object_store::ObjectMeta>>()
-                .await
-        });
-        let listed = listed.map_err(|e| self.error(format!("listing {prefix}"), &e))?;
-        let mut found: Vec<ObjectInfo> = listed
-            .into_iter()
-            .filter_map(|meta| {
-                let key = meta
-                    .location
-                    .as_ref()
-                    .strip_prefix(strip.as_str())?
-                    .to_string();
-                Some(ObjectInfo {
-                    key,
-                    size: meta.size,
-                    modified: SystemTime::from(meta.last_modified),
-                })
-            })
-            .filter(|o| o.key.as_str() > after)
-            .collect();
-        found.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(found)
+        self.listing(prefix, Some(after))
     }
 
     fn delete(&self, key: &str) -> Result<()> {
