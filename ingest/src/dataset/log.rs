@@ -411,19 +411,11 @@ impl Conflict {
         theirs: &CommitRecord,
         mine: &HashSet<String>,
     ) -> std::result::Result<(), Conflict> {
-        let both: HashSet<String> = theirs
-            .content_hashes
-            .iter()
-            .filter(|h| mine.contains(*h))
-            .cloned()
-            .collect();
-        match both.is_empty() {
-            true => Ok(()),
-            false => Err(Conflict {
-                content_hashes: both,
-                ..Conflict::default()
-            }),
+        Conflict {
+            content_hashes: shared(&theirs.content_hashes, mine),
+            ..Conflict::default()
         }
+        .into_result()
     }
 
     /// `theirs` against a compaction replacing the files `removing`: a conflict when it
@@ -432,20 +424,28 @@ impl Conflict {
         theirs: &CommitRecord,
         removing: &HashSet<String>,
     ) -> std::result::Result<(), Conflict> {
-        let both: HashSet<String> = theirs
-            .remove
-            .iter()
-            .filter(|k| removing.contains(*k))
-            .cloned()
-            .collect();
-        match both.is_empty() {
+        Conflict {
+            removed: shared(&theirs.remove, removing),
+            ..Conflict::default()
+        }
+        .into_result()
+    }
+
+    fn into_result(self) -> std::result::Result<(), Conflict> {
+        match self.content_hashes.is_empty() && self.removed.is_empty() {
             true => Ok(()),
-            false => Err(Conflict {
-                removed: both,
-                ..Conflict::default()
-            }),
+            false => Err(self),
         }
     }
+}
+
+/// The values of `theirs` that are in `mine`.
+fn shared(theirs: &[String], mine: &HashSet<String>) -> HashSet<String> {
+    theirs
+        .iter()
+        .filter(|v| mine.contains(*v))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]
