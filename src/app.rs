@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Probe(args) => commands::probe::run(&dataset()?, args),
         Command::Report(args) => commands::report::run(&dataset()?, args),
         Command::Query(args) => commands::query::run(&dataset()?, args),
+        Command::Sql(args) => commands::query::views(&dataset()?, args),
         Command::Compact(args) => commands::maintenance::compact(&dataset()?, args),
         Command::Vacuum(args) => commands::maintenance::vacuum(&dataset()?, args),
         Command::Formats => {

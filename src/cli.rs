@@ -59,6 +59,8 @@ pub enum Command {
     Report(ReportArgs),
     /// Run SQL over the dataset's tables (runs, phases, llm_calls, bench_results, ingest_log, ...).
     Query(QueryArgs),
+    /// Print the statements that make the dataset's committed tables views in Spark, DuckDB or Trino.
+    Sql(SqlArgs),
     /// Rewrite each partition's small files into few large ones (readers see the old set or the new).
     Compact(CompactArgs),
     /// Delete files no commit names and files compaction replaced, after a grace period.
@@ -560,6 +562,34 @@ pub struct QueryArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+/// Arguments of `runlens sql`.
+#[derive(Debug, clap::Args)]
+pub struct SqlArgs {
+    /// The engine the statements are for.
+    #[arg(long, value_enum)]
+    pub dialect: SqlDialect,
+
+    /// The dataset's location as the engine names it, when it differs from --data (a
+    /// cluster's mount, abfss://container@account.dfs.core.windows.net/path, ...).
+    #[arg(long, value_name = "URL")]
+    pub root: Option<String>,
+
+    /// Trino: the catalog.schema (a Hive catalog) the tables and views are created in.
+    #[arg(long, value_name = "CATALOG.SCHEMA", default_value = "hive.runlens")]
+    pub trino_schema: String,
+}
+
+/// An engine `runlens sql` writes statements for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SqlDialect {
+    /// Apache Spark SQL (temporary views).
+    Spark,
+    /// DuckDB (views over read_parquet).
+    Duckdb,
+    /// Trino with a Hive catalog (external tables, views of the committed files).
+    Trino,
 }
 
 /// Arguments of `runlens compact`.

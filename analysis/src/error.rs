@@ -35,6 +35,9 @@ pub enum AnalysisError {
     /// A targets file does not fit the data (a metric or statistic that does not exist).
     #[error("targets: {0}")]
     Targets(String),
+    /// The statements for another engine cannot be written for this dataset.
+    #[error("sql: {0}")]
+    Views(String),
     /// The dataset could not be listed.
     #[error(transparent)]
     Dataset(#[from] runlens_ingest::IngestError),

@@ -6,6 +6,7 @@ pub mod catalogue;
 pub mod cells;
 pub mod chart_data;
 pub mod compare;
+pub mod dialect;
 pub mod error;
 pub mod labels;
 pub mod memory;
@@ -21,6 +22,7 @@ pub mod stats;
 pub mod targets;
 #[cfg(test)]
 mod test_support;
+pub mod views;
 
 pub use error::{AnalysisError, Result};
 pub use query::run_sql;

@@ -142,6 +142,24 @@ impl DatasetReader {
     }
 }
 
+/// `sessions` columns summed over a session's agents.
+pub(crate) const SUMMED: [&str; 6] = [
+    "message_count",
+    "user_messages",
+    "assistant_messages",
+    "system_messages",
+    "tool_calls",
+    "tool_errors",
+];
+
+/// `sessions` token columns summed over a session's agents (null when no agent reported any).
+pub(crate) const TOKENS: [&str; 4] = [
+    "input_tokens",
+    "output_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+];
+
 /// One row per session from one row per agent (`agents`, as [`DatasetReader::scan_agents`]
 /// reads them), with the `sessions` columns: the main agent's id, kind, provider, model,
 /// finding details, path, ingest and labels (a session whose main agent was not ingested
@@ -152,20 +170,6 @@ impl DatasetReader {
 /// Collected here: a dataset holds few sessions next to its calls, and the codes are
 /// merged in Rust.
 pub fn fold_agents(agents: LazyFrame) -> Result<LazyFrame> {
-    const SUMMED: [&str; 6] = [
-        "message_count",
-        "user_messages",
-        "assistant_messages",
-        "system_messages",
-        "tool_calls",
-        "tool_errors",
-    ];
-    const TOKENS: [&str; 4] = [
-        "input_tokens",
-        "output_tokens",
-        "cache_read_input_tokens",
-        "cache_creation_input_tokens",
-    ];
     const MAIN_AGENTS: [&str; 9] = [
         "agent_id",
         "agent_kind",

@@ -5,7 +5,7 @@ use runlens_ingest::Dataset;
 use runlens_reports::{FrameFormat, render_frame};
 
 use super::{Outcome, UsageError, print_stdout};
-use crate::cli::{OutputFormat, QueryArgs, SessionsArgs};
+use crate::cli::{OutputFormat, QueryArgs, SessionsArgs, SqlArgs, SqlDialect};
 
 /// Runs the command.
 pub fn run(dataset: &Dataset, args: QueryArgs) -> anyhow::Result<Outcome> {
@@ -19,6 +19,35 @@ pub fn run(dataset: &Dataset, args: QueryArgs) -> anyhow::Result<Outcome> {
         Err(e) => return Err(e.into()),
     };
     print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
+    Ok(Outcome::Success)
+}
+
+/// `runlens sql`: the statements registering the dataset's committed tables as views in
+/// another engine.
+pub fn views(dataset: &Dataset, args: SqlArgs) -> anyhow::Result<Outcome> {
+    use runlens_analysis::dialect::Dialect;
+    if let Some(root) = dataset.local_root().filter(|root| !root.exists()) {
+        return Err(UsageError(format!(
+            "no dataset at {}: give --data (a directory or an s3://, gs://, az:// URL)",
+            root.display()
+        ))
+        .into());
+    }
+    let options = runlens_analysis::views::ViewOptions {
+        dialect: match args.dialect {
+            SqlDialect::Spark => Dialect::Spark,
+            SqlDialect::Duckdb => Dialect::DuckDb,
+            SqlDialect::Trino => Dialect::Trino,
+        },
+        root: args.root,
+        trino_schema: args.trino_schema,
+    };
+    let reader = DatasetReader::open(dataset.clone());
+    let statements = match runlens_analysis::views::view_statements(&reader, &options) {
+        Err(e @ AnalysisError::Views(_)) => return Err(UsageError(e.to_string()).into()),
+        other => other?,
+    };
+    print_stdout(&statements)?;
     Ok(Outcome::Success)
 }
 

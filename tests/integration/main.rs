@@ -12,3 +12,4 @@ mod record;
 mod release;
 mod report;
 mod validate;
+mod views;
