@@ -6,8 +6,6 @@ use polars::prelude::*;
 
 use crate::error::{AnalysisError, Result};
 
-const ROW: &str = "__runlens_row";
-
 fn explode_labels(lf: LazyFrame) -> LazyFrame {
     lf.explode(
         cols(["labels"]),
@@ -49,35 +47,63 @@ pub fn label_column(key: &str) -> String {
 }
 
 /// Adds a `label_<key>` column for each of `keys`, keeping row order.
+///
+/// Each column is read straight out of the `labels` map of each row (an elementwise
+/// expression: no explode, no join, no sort), so a label costs about what a plain column
+/// costs and the plan stays streamable.
 pub fn with_label_columns(lf: LazyFrame, keys: &[String]) -> LazyFrame {
-    if keys.is_empty() {
+    let mut taken = std::collections::HashSet::new();
+    let columns: Vec<Expr> = keys
+        .iter()
+        .filter_map(|key| {
+            let name = label_column(key);
+            taken.insert(name.clone()).then(|| label_value(key, &name))
+        })
+        .collect();
+    if columns.is_empty() {
         return lf;
     }
-    let base = lf.with_row_index(ROW, None);
-    let pairs = explode_labels(base.clone().select([col(ROW), col("labels")])).select([
-        col(ROW),
-        col("labels").struct_().field_by_name("key").alias("key"),
-        col("labels")
-            .struct_()
-            .field_by_name("value")
-            .alias("value"),
-    ]);
-    let mut out = base;
-    let mut taken = std::collections::HashSet::new();
-    for key in keys {
-        let name = label_column(key);
-        if !taken.insert(name.clone()) {
-            continue;
-        }
-        let one = pairs
-            .clone()
-            .filter(col("key").eq(lit(key.as_str())))
-            .select([col(ROW), col("value").alias(name.as_str())])
-            .unique(Some(cols([ROW])), UniqueKeepStrategy::First);
-        out = out.left_join(one, col(ROW), col(ROW));
+    lf.with_columns(columns)
+}
+
+/// The value of label `key` of each row (null when the row has no such key), named `name`.
+pub fn label_value(key: &str, name: &str) -> Expr {
+    let key = key.to_string();
+    let output = PlSmallStr::from(name);
+    col("labels")
+        .map(
+            move |labels| values_of_key(&labels, &key),
+            move |_, _| Ok(Field::new(output.clone(), DataType::String)),
+        )
+        .alias(name)
+}
+
+/// For each row of a `labels` column (a list of `{key, value}` entries), the value of `key`.
+fn values_of_key(labels: &Column, key: &str) -> PolarsResult<Column> {
+    if labels.is_empty() {
+        return Ok(Column::new_empty(labels.name().clone(), &DataType::String));
     }
-    out.sort([ROW], SortMultipleOptions::default())
-        .drop(cols([ROW]))
+    // One chunk, so that the offsets index the entries of `get_inner`.
+    let list = labels.list()?.rechunk();
+    let bounds = list.offsets()?;
+    let bounds = bounds.as_slice();
+    let nulls = list.is_null();
+    let entries = list.get_inner();
+    let fields = entries.struct_()?;
+    let (keys, values) = (fields.field_by_name("key")?, fields.field_by_name("value")?);
+    let (keys, values) = (keys.str()?, values.str()?);
+    let found: StringChunked = (0..list.len())
+        .map(|row| {
+            if nulls.get(row).unwrap_or(true) {
+                return None;
+            }
+            let (from, to) = (bounds[row] as usize, bounds[row + 1] as usize);
+            (from..to)
+                .find(|&i| keys.get(i) == Some(key))
+                .and_then(|i| values.get(i))
+        })
+        .collect();
+    Ok(found.with_name(labels.name().clone()).into_column())
 }
 
 #[cfg(test)]
@@ -136,5 +162,35 @@ mod tests {
             .collect();
         assert_eq!(n, [Some(1), Some(2), Some(3)]);
         assert!(df.column("label_model_name").is_ok());
+    }
+
+    #[test]
+    fn values_are_found_across_chunks_and_slices() {
+        // Two frames stacked: two chunks, each with its own offsets; then a slice that
+        // starts inside the first.
+        let frame = labelled().collect().expect("collect");
+        let mut stacked = frame.clone();
+        stacked.vstack_mut(&frame).expect("vstack");
+        assert_eq!(stacked.column("labels").expect("labels").n_chunks(), 2);
+        let sliced = stacked.slice(1, 4).lazy();
+        let df = with_label_columns(sliced, &["provider".to_string(), "absent".to_string()])
+            .collect()
+            .expect("collect");
+        let column = |name: &str| -> Vec<Option<String>> {
+            df.column(name)
+                .expect("column")
+                .str()
+                .expect("str")
+                .iter()
+                .map(|v| v.map(str::to_string))
+                .collect()
+        };
+        let provider = column("label_provider");
+        assert_eq!(
+            provider,
+            [Some("anthropic"), None, Some("ollama"), Some("anthropic")]
+                .map(|v| v.map(str::to_string))
+        );
+        assert_eq!(column("label_absent"), vec![None; 4]);
     }
 }

@@ -34,7 +34,11 @@ pub fn run_sql_with(
         let lf = if referenced.is_empty() {
             lf
         } else {
-            let keys = label_keys(&lf)?;
+            // Only the labels the statement names become columns.
+            let keys: Vec<String> = label_keys(&lf)?
+                .into_iter()
+                .filter(|k| referenced.contains(&label_column(k)))
+                .collect();
             let present: Vec<String> = keys.iter().map(|k| label_column(k)).collect();
             // A label no row of this table carries reads as null, as a missing key does.
             let absent: Vec<Expr> = referenced
