@@ -7,7 +7,7 @@ use polars::sql::SQLContext;
 use runlens_ingest::schema::Table;
 
 use crate::error::{AnalysisError, Result};
-use crate::labels::{label_column, label_keys, with_label_columns};
+use crate::labels::label_column;
 use crate::scan::DatasetReader;
 
 /// Runs one SQL statement over the dataset's tables and collects the result.
@@ -25,17 +25,17 @@ pub fn run_sql_with(
     for (name, frame) in extra {
         context.register(name, frame);
     }
-    // Label columns cost a scan of `labels` and a join per key: only when asked for.
+    // Label columns may cost reading the `labels` maps: only the ones asked for.
     let referenced = referenced_label_columns(sql);
     // Only the tables the statement names are registered: a scan lists a table's files
     // (and `sessions` folds its agents) even when the statement never reads it.
     for table in Table::ALL.into_iter().filter(|t| names_word(sql, t.name())) {
-        let lf = reader.scan(table)?;
         let lf = if referenced.is_empty() {
-            lf
+            reader.scan(table)?
         } else {
             // Only the labels the statement names become columns.
-            let keys: Vec<String> = label_keys(&lf)?
+            let keys: Vec<String> = reader
+                .label_keys(table)?
                 .into_iter()
                 .filter(|k| referenced.contains(&label_column(k)))
                 .collect();
@@ -46,7 +46,7 @@ pub fn run_sql_with(
                 .filter(|name| !present.contains(name))
                 .map(|name| lit(NULL).cast(DataType::String).alias(name.as_str()))
                 .collect();
-            let lf = with_label_columns(lf, &keys);
+            let lf = reader.scan_labelled(table, &keys)?;
             if absent.is_empty() {
                 lf
             } else {

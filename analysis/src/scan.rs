@@ -9,6 +9,10 @@
 //! reuses that plan for every later scan: one command sees one consistent set of files
 //! (a commit landing meanwhile is seen by the next command), and the commit log is not
 //! listed again for every query.
+//!
+//! Label columns (`label_<key>`) come from what each file's commit recorded when every row
+//! of the file carries the same labels, so such files' `labels` maps are not decoded; the
+//! other files' maps are read row by row ([`crate::labels`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -16,9 +20,15 @@ use std::sync::{Arc, Mutex};
 use arrow::datatypes::{DataType as ArrowType, TimeUnit as ArrowTimeUnit};
 use polars::prelude::*;
 use runlens_ingest::Dataset;
+use runlens_ingest::dataset::log::AddedFile;
 use runlens_ingest::schema::Table;
 
 use crate::error::{AnalysisError, Result};
+use crate::labels::{label_column, with_label_columns};
+
+/// Most scans a labelled scan is split into (one per distinct combination of the wanted
+/// labels' values); beyond, every file's labels are read row by row instead.
+const MAX_LABEL_SCANS: usize = 64;
 
 /// A dataset opened for reading.
 #[derive(Clone)]
@@ -26,6 +36,8 @@ pub struct DatasetReader {
     dataset: Dataset,
     /// Each table's scan plan over its committed files, made at its first scan.
     plans: Arc<Mutex<HashMap<Table, LazyFrame>>>,
+    /// Each table's committed files, listed at its first scan.
+    files: Arc<Mutex<HashMap<Table, Arc<Vec<AddedFile>>>>>,
 }
 
 impl std::fmt::Debug for DatasetReader {
@@ -47,6 +59,7 @@ impl DatasetReader {
         DatasetReader {
             dataset,
             plans: Arc::default(),
+            files: Arc::default(),
         }
     }
 
@@ -100,13 +113,35 @@ impl DatasetReader {
         Ok(plan)
     }
 
+    /// `table`'s committed files, as listed at this reader's first look at the table.
+    fn files(&self, table: Table) -> Result<Arc<Vec<AddedFile>>> {
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(listed) = files.get(&table) {
+            return Ok(listed.clone());
+        }
+        let listed: Arc<Vec<AddedFile>> = Arc::new(
+            self.dataset
+                .snapshot()?
+                .table_files(table)
+                .into_iter()
+                .map(|f| f.file.clone())
+                .collect(),
+        );
+        files.insert(table, listed.clone());
+        Ok(listed)
+    }
+
     /// The scan of `table`'s committed files, as of the dataset's snapshot.
     fn plan(&self, table: Table) -> Result<LazyFrame> {
-        let committed: Vec<PlRefPath> = self
-            .dataset
-            .table_files(table)?
+        let files = self.files(table)?;
+        self.scan_files(table, &files.iter().collect::<Vec<_>>())
+    }
+
+    /// A scan of `files` of `table`.
+    fn scan_files(&self, table: Table, files: &[&AddedFile]) -> Result<LazyFrame> {
+        let committed: Vec<PlRefPath> = files
             .iter()
-            .map(|key| PlRefPath::new(self.dataset.reader_path(key).as_str()))
+            .map(|f| PlRefPath::new(self.dataset.reader_path(&f.path).as_str()))
             .collect();
         if committed.is_empty() {
             return Ok(empty_frame(table).lazy());
@@ -139,6 +174,92 @@ impl DatasetReader {
         LazyFrame::scan_parquet_files(committed.into_iter().collect(), args).map_err(
             AnalysisError::polars(format!("scanning table {}", table.name())),
         )
+    }
+
+    /// The distinct label keys of `table`'s rows, sorted: from the commit records for files
+    /// whose rows all share their labels, from the `labels` column for the rest.
+    pub fn label_keys(&self, table: Table) -> Result<Vec<String>> {
+        if table == Table::Sessions {
+            // Every agent's row: a superset of the folded sessions' keys.
+            return crate::labels::label_keys(&self.scan_all_versions(table)?);
+        }
+        let files = self.files(table)?;
+        let mut keys = std::collections::BTreeSet::new();
+        let mut unknown = Vec::new();
+        for file in files.iter() {
+            match &file.labels {
+                Some(labels) => keys.extend(labels.keys().cloned()),
+                None => unknown.push(file),
+            }
+        }
+        if !unknown.is_empty() {
+            keys.extend(crate::labels::label_keys(
+                &self.scan_files(table, &unknown)?,
+            )?);
+        }
+        Ok(keys.into_iter().collect())
+    }
+
+    /// A scan of `table` (as [`DatasetReader::scan`]) with a `label_<key>` column for each
+    /// of `keys` (the first key wins when two give the same column name).
+    ///
+    /// Files whose rows all carry the same labels (recorded in their commit) are scanned
+    /// together with each wanted label a constant, one scan per combination of values; the
+    /// other files' `labels` maps are read row by row. Row order may differ from
+    /// [`DatasetReader::scan`]'s.
+    pub fn scan_labelled(&self, table: Table, keys: &[String]) -> Result<LazyFrame> {
+        if keys.is_empty() {
+            return self.scan(table);
+        }
+        if table == Table::Sessions {
+            // One row per session folded from its agents' rows: read the folded maps.
+            return Ok(with_label_columns(self.scan(table)?, keys));
+        }
+        let mut wanted: Vec<(&String, String)> = Vec::new();
+        for key in keys {
+            let name = label_column(key);
+            if !wanted.iter().any(|(_, n)| *n == name) {
+                wanted.push((key, name));
+            }
+        }
+        let files = self.files(table)?;
+        // Files by the values they give the wanted labels (`None`: not recorded).
+        let mut groups: std::collections::BTreeMap<Option<Vec<Option<&String>>>, Vec<&AddedFile>> =
+            std::collections::BTreeMap::new();
+        for file in files.iter() {
+            let values = file
+                .labels
+                .as_ref()
+                .map(|labels| wanted.iter().map(|(key, _)| labels.get(*key)).collect());
+            groups.entry(values).or_default().push(file);
+        }
+        let known = groups.keys().filter(|values| values.is_some()).count();
+        if known == 0 || groups.len() > MAX_LABEL_SCANS {
+            return Ok(with_label_columns(self.scan(table)?, keys));
+        }
+        let mut parts = Vec::with_capacity(groups.len());
+        for (values, group) in &groups {
+            let scan = self.scan_files(table, group)?;
+            parts.push(match values {
+                Some(values) => scan.with_columns(
+                    wanted
+                        .iter()
+                        .zip(values)
+                        .map(|((_, name), value)| {
+                            let value = match value {
+                                Some(v) => lit(v.as_str()),
+                                None => lit(NULL).cast(DataType::String),
+                            };
+                            value.alias(name.as_str())
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                None => with_label_columns(scan, keys),
+            });
+        }
+        polars::prelude::concat(parts, UnionArgs::default()).map_err(AnalysisError::polars(
+            format!("scanning table {}", table.name()),
+        ))
     }
 }
 
@@ -317,5 +438,102 @@ mod tests {
         let orphan = file.with_file_name("part-crashedcommit-0.parquet");
         std::fs::copy(&file, &orphan).expect("copy");
         assert_eq!(count(&DatasetReader::new(dir.path())), 1);
+    }
+
+    #[test]
+    fn label_columns_from_recorded_labels_equal_the_ones_read_from_the_maps() {
+        use runlens_ingest::dataset::log::CommitKind;
+        use runlens_ingest::schema::{IngestLogRow, Timestamp};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let dataset = Dataset::new(dir.path());
+        let writer = dataset.writer().expect("writer");
+        let run = |id: &str, pairs: &[(&str, &str)]| RunRow {
+            run_id: id.into(),
+            labels: Labels(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+            ..RunRow::default()
+        };
+        let commits: [(&str, Vec<RunRow>); 4] = [
+            (
+                "a",
+                vec![
+                    run("a1", &[("vendor", "ollama")]),
+                    run("a2", &[("vendor", "ollama")]),
+                ],
+            ),
+            ("b", vec![run("b1", &[("vendor", "openai"), ("Set", "x")])]),
+            (
+                "c",
+                vec![
+                    run("c1", &[("vendor", "gemini")]),
+                    run("c2", &[("other", "1")]),
+                ],
+            ),
+            ("d", vec![run("d1", &[])]),
+        ];
+        for (id, rows) in &commits {
+            let commit = writer.begin(id, CommitKind::Ingest).expect("begin");
+            commit.stage(rows, Timestamp(0)).expect("stage");
+            let log = IngestLogRow {
+                content_hash: Some(id.to_string()),
+                status: "ingested".into(),
+                ..IngestLogRow::default()
+            };
+            commit.finish(&[log], Timestamp(0)).expect("finish");
+        }
+        let reader = DatasetReader::new(dir.path());
+        assert_eq!(
+            reader.label_keys(Table::Runs).expect("keys"),
+            ["Set", "other", "vendor"]
+        );
+        let keys = vec![
+            "vendor".to_string(),
+            "Set".to_string(),
+            "absent".to_string(),
+        ];
+        let rows = |lf: LazyFrame| -> Vec<String> {
+            let df = lf
+                .select([
+                    col("run_id"),
+                    col("label_vendor"),
+                    col("label_set"),
+                    col("label_absent"),
+                ])
+                .sort(["run_id"], SortMultipleOptions::default())
+                .collect()
+                .expect("collect");
+            (0..df.height())
+                .map(|i| {
+                    df.get_row(i)
+                        .expect("row")
+                        .0
+                        .iter()
+                        .map(|v| v.to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .collect()
+        };
+        let from_records = rows(reader.scan_labelled(Table::Runs, &keys).expect("scan"));
+        let from_maps = rows(with_label_columns(
+            reader.scan(Table::Runs).expect("scan"),
+            &keys,
+        ));
+        assert_eq!(from_records, from_maps);
+        assert_eq!(
+            from_records,
+            [
+                r#""a1" "ollama" null null"#,
+                r#""a2" "ollama" null null"#,
+                r#""b1" "openai" "x" null"#,
+                r#""c1" "gemini" null null"#,
+                r#""c2" null null null"#,
+                r#""d1" null null null"#,
+            ]
+        );
     }
 }

@@ -5,7 +5,7 @@
 use polars::prelude::*;
 
 use crate::error::{AnalysisError, Result};
-use crate::labels::{label_column, label_keys};
+use crate::labels::label_column;
 use crate::prices::{PriceTable, Tokens};
 use crate::query::run_sql_with;
 use crate::scan::DatasetReader;
@@ -292,7 +292,7 @@ fn totals(
             " LEFT JOIN sessions s ON c.session_id = s.session_id",
         ),
         Some(Grouping::Label(key)) => {
-            let present = label_keys(&reader.scan(Table::LlmCalls)?)?;
+            let present = reader.label_keys(Table::LlmCalls)?;
             if !present.iter().any(|k| k == key) {
                 return Err(AnalysisError::UnknownLabel {
                     table: "llm_calls",

@@ -16,7 +16,7 @@ use runlens_ingest::schema::Table;
 
 use crate::dialect::Dialect;
 use crate::error::{AnalysisError, Result};
-use crate::labels::{label_column, label_keys};
+use crate::labels::label_column;
 use crate::scan::{DatasetReader, SUMMED, TOKENS};
 
 /// What to print the statements for.
@@ -67,7 +67,7 @@ pub fn view_statements(reader: &DatasetReader, options: &ViewOptions) -> Result<
         let keys = dataset.table_files(table)?;
         let labels = match keys.is_empty() {
             true => Vec::new(),
-            false => label_keys(&reader.scan_all_versions(table)?)?,
+            false => reader.label_keys(table)?,
         };
         let paths: Vec<String> = keys.iter().map(|k| format!("{root}/{k}")).collect();
         out.push_str(&writer.files_relation(table, &paths)?);

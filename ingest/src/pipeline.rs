@@ -21,7 +21,7 @@ use globset::GlobBuilder;
 use rayon::prelude::*;
 
 use crate::dataset::log::CommitKind;
-use crate::dataset::{Commit, Dataset, TranscriptIds};
+use crate::dataset::{Commit, Dataset, Stager, TranscriptIds};
 use crate::error::{IngestError, Result};
 use crate::formats::{self, Format, LineIssue, ParseContext, ParseError, ParseOptions, RowSink};
 use crate::redact::redact_command;
@@ -35,9 +35,12 @@ const BYTES_PER_COMMIT: u64 = 128 << 20;
 /// files (each append is a row group's worth of work for the open Parquet writer).
 const SPILL_ROWS: usize = 8_192;
 /// A file yielding more rows than this is staged by its own worker; smaller files' rows
-/// are merged into the chunk's shared part files, so 10,000 tiny inputs do not become
-/// 10,000 tiny Parquet files.
+/// are merged into part files shared by the files a worker parses, so 10,000 tiny inputs do
+/// not become 10,000 tiny Parquet files.
 const MERGE_ROWS: usize = 4_096;
+/// Input bytes whose rows a worker's merge holds before appending them (rows can be large:
+/// a hyperfine result carries every run's time), next to [`SPILL_ROWS`].
+const MERGE_BYTES: u64 = 8 << 20;
 
 /// What to ingest and how.
 #[derive(Debug, Clone, Default)]
@@ -270,10 +273,9 @@ pub fn ingest(
                 progress,
                 seen: &seen,
             };
-            let (mut chunk_outcomes, rows) = process_chunk(chunk, &mut known, &ctx)?;
+            let mut chunk_outcomes = process_chunk(chunk, &mut known, &ctx)?;
             if let Some(commit) = commit {
-                let lost =
-                    commit_chunk(commit, &chunk_outcomes, &rows, &ingest_id, &options.labels)?;
+                let lost = commit_chunk(commit, &chunk_outcomes, &ingest_id, &options.labels)?;
                 for outcome in &mut chunk_outcomes {
                     if outcome
                         .content_hash
@@ -335,13 +337,7 @@ pub fn ingest(
         && !missing.is_empty()
     {
         let commit = session.begin(&format!("{ingest_id}-missing"), CommitKind::Ingest)?;
-        commit_chunk(
-            commit,
-            &missing,
-            &TableRows::default(),
-            &ingest_id,
-            &options.labels,
-        )?;
+        commit_chunk(commit, &missing, &ingest_id, &options.labels)?;
     }
     // Outcomes in walk order, forks included.
     let order: std::collections::HashMap<&PathBuf, usize> =
@@ -368,13 +364,12 @@ fn input_files(dataset: &Dataset, inputs: &[String]) -> (Vec<PathBuf>, Vec<FileO
     (files, missing)
 }
 
-/// Commits a chunk: its rows, then one `ingest_log` row per file that was not skipped.
-/// Returns the content hashes another writer committed first (those files' rows were left
-/// out).
+/// Commits a chunk: its staged rows, then one `ingest_log` row per file that was not
+/// skipped. Returns the content hashes another writer committed first (those files' rows
+/// were left out).
 fn commit_chunk(
     commit: Commit<'_>,
     outcomes: &[FileOutcome],
-    rows: &TableRows,
     ingest_id: &str,
     labels: &Labels,
 ) -> Result<HashSet<String>> {
@@ -388,7 +383,6 @@ fn commit_chunk(
         commit.finish_empty()?;
         return Ok(HashSet::new());
     }
-    commit.stage_all(rows, now)?;
     Ok(commit.finish(&log, now)?.stored_by_another_writer)
 }
 
@@ -404,12 +398,12 @@ struct ChunkContext<'a> {
     seen: &'a Mutex<TranscriptIds>,
 }
 
-/// Hashes, de-duplicates and parses one chunk of files; returns outcomes and pending rows.
+/// Hashes, de-duplicates, parses and stages one chunk of files; returns their outcomes.
 fn process_chunk(
     chunk: &[PathBuf],
     known: &mut HashSet<String>,
     ctx: &ChunkContext<'_>,
-) -> Result<(Vec<FileOutcome>, TableRows)> {
+) -> Result<Vec<FileOutcome>> {
     let hashed: Vec<(FileOutcome, Option<String>)> = chunk
         .par_iter()
         .map(|path| hash_file(path, ctx.known_files))
@@ -436,22 +430,90 @@ fn process_chunk(
             }
         }
     }
-    let parsed: Vec<Result<(usize, FileOutcome, TableRows)>> = to_parse
+    // Small files' rows go to one merge stager per worker thread, appended as they add up:
+    // memory holds a few thousand rows per worker, whatever the chunk's size.
+    let workers = rayon::current_num_threads().max(1);
+    let merges: Vec<Mutex<Merge<'_>>> = (0..workers)
+        .map(|_| {
+            Mutex::new(Merge {
+                pending: TableRows::default(),
+                pending_input: 0,
+                stager: ctx.commit.map(Commit::stager),
+            })
+        })
+        .collect();
+    let now = Timestamp::now();
+    let parsed: Vec<Result<(usize, FileOutcome)>> = to_parse
         .into_par_iter()
         .map(|(i, outcome)| {
             let size = outcome.size_bytes;
-            let result = parse_file(outcome, ctx).map(|(o, rows)| (i, o, rows));
+            let result = parse_file(outcome, ctx).and_then(|(outcome, rows)| {
+                if !rows.is_empty() {
+                    let worker = rayon::current_thread_index().unwrap_or(0) % workers;
+                    // Each worker has its own merge: the lock is not contended.
+                    let mut merge = merges[worker].lock().unwrap_or_else(|p| p.into_inner());
+                    merge.add(rows, size, now)?;
+                }
+                Ok((i, outcome))
+            });
             ctx.progress.advance(size);
             result
         })
         .collect();
-    let mut rows = TableRows::default();
+    for merge in merges {
+        merge
+            .into_inner()
+            .unwrap_or_else(|p| p.into_inner())
+            .finish(now)?;
+    }
     for result in parsed {
-        let (i, outcome, file_rows) = result?;
-        rows.append(file_rows);
+        let (i, outcome) = result?;
         outcomes[i] = Some(outcome);
     }
-    Ok((outcomes.into_iter().flatten().collect(), rows))
+    Ok(outcomes.into_iter().flatten().collect())
+}
+
+/// Small files' rows on their way to one worker's shared part files.
+struct Merge<'c> {
+    pending: TableRows,
+    /// Bytes of the input files the pending rows came from.
+    pending_input: u64,
+    /// `None` on a dry run: rows are counted, not written.
+    stager: Option<Stager<'c>>,
+}
+
+impl Merge<'_> {
+    /// Adds the rows of one file of `input_bytes`; appends all pending rows once they
+    /// reach [`SPILL_ROWS`] or come from [`MERGE_BYTES`] of input.
+    fn add(&mut self, rows: TableRows, input_bytes: u64, now: Timestamp) -> Result<()> {
+        if self.stager.is_none() {
+            return Ok(());
+        }
+        self.pending.append(rows);
+        self.pending_input += input_bytes;
+        if self.pending.len() >= SPILL_ROWS || self.pending_input >= MERGE_BYTES {
+            self.flush(now)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, now: Timestamp) -> Result<()> {
+        let rows = std::mem::take(&mut self.pending);
+        self.pending_input = 0;
+        if let Some(stager) = self.stager.as_mut() {
+            stager.append_all(&rows, now)?;
+        }
+        Ok(())
+    }
+
+    /// Appends what is left and hands the files to the commit.
+    fn finish(mut self, now: Timestamp) -> Result<()> {
+        self.flush(now)?;
+        if let Some(stager) = self.stager {
+            stager.finish()?;
+        }
+        Ok(())
+    }
 }
 
 /// The file's content hash: the stored one, unread, when the file is where it was stored

@@ -117,12 +117,16 @@ def make_inputs(folder: Path, count: int, start: int, base_rows: int = 40):
     return sizes
 
 
+LOCAL_ROOT = None
+
+
 def new_location(name):
     if MODE == "s3":
         return f"s3://{sys.argv[4]}/{name}-{int(time.time() * 1000)}"
     if MODE == "az":
         return f"az://{sys.argv[3]}/{name}-{int(time.time() * 1000)}"
-    return str(Path(tempfile.mkdtemp(prefix="runlens-conc-")) / name)
+    # Under the run's temporary directory, removed with it when the check ends.
+    return str(Path(tempfile.mkdtemp(prefix="runlens-conc-", dir=LOCAL_ROOT)) / name)
 
 
 def concurrent_ingest(work: Path):
@@ -406,8 +410,10 @@ def main():
                           aws_access_key_id="runlens-test-key", aws_secret_access_key=SECRET)
         if sys.argv[4] not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
             s3.create_bucket(Bucket=sys.argv[4])
+    global LOCAL_ROOT
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        LOCAL_ROOT = tmp
         data = concurrent_ingest(work)
         kill_test(work)
         record_test()

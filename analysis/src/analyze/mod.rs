@@ -27,7 +27,7 @@ use runlens_ingest::schema::Table;
 
 use crate::catalogue::{self, Metric};
 use crate::error::{AnalysisError, Result};
-use crate::labels::{label_column, label_keys, with_label_columns};
+use crate::labels::label_column;
 use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 use crate::stats::{OutlierRule, analyze_sample};
@@ -274,7 +274,7 @@ pub(crate) fn check_keys(reader: &DatasetReader, options: &AnalyzeOptions) -> Re
     }
     let mut present: Vec<String> = Vec::new();
     for table in TABLES {
-        present.extend(label_keys(&reader.scan(table)?)?);
+        present.extend(reader.label_keys(table)?);
     }
     present.sort();
     present.dedup();
@@ -332,11 +332,7 @@ pub(crate) fn keyed_parts(
     }
     labels.sort();
     labels.dedup();
-    Ok((
-        with_label_columns(reader.scan(table)?, &labels),
-        keys,
-        condition,
-    ))
+    Ok((reader.scan_labelled(table, &labels)?, keys, condition))
 }
 
 /// [`keyed_parts`] with the filters applied: shared by every analysis that groups.

@@ -88,6 +88,51 @@ pub struct StagedFile {
     key: String,
     table: Table,
     rows: u64,
+    labels: SharedLabels,
+}
+
+/// What the labels of the rows written to one file have in common, recorded with the file
+/// in its commit ([`AddedFile::labels`]) so that readers can know a file's labels unread.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(super) enum SharedLabels {
+    /// No row yet.
+    #[default]
+    NoRows,
+    /// Every row carries exactly these labels.
+    Same(crate::schema::Labels),
+    /// Rows carry different labels.
+    Mixed,
+}
+
+impl SharedLabels {
+    /// What `rows` share.
+    pub(super) fn of<R: TableRow>(rows: &[R]) -> SharedLabels {
+        let Some(first) = rows.first() else {
+            return SharedLabels::NoRows;
+        };
+        if rows.iter().all(|r| r.labels() == first.labels()) {
+            SharedLabels::Same(first.labels().clone())
+        } else {
+            SharedLabels::Mixed
+        }
+    }
+
+    /// What the rows of both share.
+    pub(super) fn join(&self, other: &SharedLabels) -> SharedLabels {
+        match (self, other) {
+            (SharedLabels::NoRows, x) | (x, SharedLabels::NoRows) => x.clone(),
+            (SharedLabels::Same(a), SharedLabels::Same(b)) if a == b => self.clone(),
+            _ => SharedLabels::Mixed,
+        }
+    }
+
+    /// The labels a commit records for the file: known only when every row shares them.
+    pub(super) fn recorded(&self) -> Option<BTreeMap<String, String>> {
+        match self {
+            SharedLabels::Same(labels) => Some(labels.0.clone()),
+            SharedLabels::NoRows | SharedLabels::Mixed => None,
+        }
+    }
 }
 
 /// What a commit did.
@@ -135,6 +180,7 @@ impl Commit<'_> {
             counter: &self.counter,
             staged: &self.staged,
             open: BTreeMap::new(),
+            pending_bytes: 0,
         }
     }
 
@@ -222,6 +268,7 @@ impl Commit<'_> {
             table: file.table.name().to_string(),
             rows: file.rows,
             bytes,
+            labels: file.labels.recorded(),
         })
     }
 
@@ -309,8 +356,12 @@ impl Commit<'_> {
                 let handle =
                     File::create(&staged).map_err(|e| IngestError::io("creating", &staged, e))?;
                 writer = Some(
-                    ArrowWriter::try_new(handle, kept.schema(), Some(writer_properties()))
-                        .map_err(parquet_err)?,
+                    ArrowWriter::try_new(
+                        handle,
+                        kept.schema(),
+                        Some(writer_properties(&kept.schema())),
+                    )
+                    .map_err(parquet_err)?,
                 );
             }
             if let Some(w) = writer.as_mut() {
@@ -325,11 +376,13 @@ impl Commit<'_> {
         handle
             .sync_all()
             .map_err(|e| IngestError::io("syncing", &staged, e))?;
+        // A subset of the rows shares what all of them shared.
         Ok(Some(StagedFile {
             staged,
             key,
             table: file.table,
             rows,
+            labels: file.labels.clone(),
         }))
     }
 
@@ -339,35 +392,91 @@ impl Commit<'_> {
     }
 }
 
-/// Appends rows to open staging files of one commit, one Parquet file per table and day,
-/// each append a new row group: a large input is written as it is parsed, in small
-/// portions, without becoming many small files.
+/// Appends rows to open staging files of one commit, one Parquet file per table and day:
+/// a large input is written as it is parsed, in small portions, without becoming many
+/// small files.
+///
+/// Rows wait as Arrow batches until their file has a row group's worth
+/// ([`ROW_GROUP_ROWS`]), or until the batches waiting in all files pass
+/// [`PENDING_BYTES`]; then the file with the most waiting is written out as one row group.
+/// A Parquet writer's per-column state (a zstd context and a dictionary per column) thus
+/// exists for one file at a time, not for every day an input touches: memory stays bounded
+/// whatever the number of days, and row groups stay large.
 pub struct Stager<'c> {
     commit_id: &'c str,
     staging: &'c Path,
     counter: &'c AtomicUsize,
     staged: &'c Mutex<Vec<StagedFile>>,
-    open: BTreeMap<(Table, i64), (ArrowWriter<File>, StagedFile)>,
+    open: BTreeMap<(Table, i64), OpenFile>,
+    /// Bytes of the batches waiting in all open files.
+    pending_bytes: usize,
+}
+
+/// Batches waiting, in all files of one stager, before the largest is written out.
+const PENDING_BYTES: usize = 16 << 20;
+
+/// A staging file being written, and the rows waiting to be.
+struct OpenFile {
+    writer: ArrowWriter<File>,
+    file: StagedFile,
+    pending: Vec<RecordBatch>,
+    pending_rows: usize,
+    pending_bytes: usize,
+}
+
+impl OpenFile {
+    /// Writes the waiting batches as one row group; returns the bytes they held.
+    fn write_out(&mut self) -> Result<usize> {
+        if self.pending.is_empty() {
+            return Ok(0);
+        }
+        let parquet_err = |source| IngestError::Parquet {
+            path: self.file.staged.clone(),
+            source,
+        };
+        for batch in self.pending.drain(..) {
+            self.writer.write(&batch).map_err(parquet_err)?;
+        }
+        // Ends the row group: the column writers and their buffers are released.
+        self.writer.flush().map_err(parquet_err)?;
+        self.pending_rows = 0;
+        Ok(std::mem::take(&mut self.pending_bytes))
+    }
 }
 
 impl Stager<'_> {
     /// Appends `rows`, split by UTC day (`fallback` for rows without a timestamp).
     pub fn append<R: TableRow>(&mut self, rows: &[R], fallback: Timestamp) -> Result<()> {
+        let shared = SharedLabels::of(rows);
         for (day, batch) in split_by_day(rows, fallback)? {
             let key = (R::TABLE, day);
             if !self.open.contains_key(&key) {
                 let opened = self.open_file(R::TABLE, day, &batch)?;
                 self.open.insert(key, opened);
             }
-            if let Some((writer, file)) = self.open.get_mut(&key) {
-                file.rows += batch.num_rows() as u64;
-                writer
-                    .write(&batch)
-                    .map_err(|source| IngestError::Parquet {
-                        path: file.staged.clone(),
-                        source,
-                    })?;
+            let Some(open) = self.open.get_mut(&key) else {
+                continue;
+            };
+            let bytes = batch.get_array_memory_size();
+            open.file.rows += batch.num_rows() as u64;
+            open.file.labels = open.file.labels.join(&shared);
+            open.pending_rows += batch.num_rows();
+            open.pending_bytes += bytes;
+            open.pending.push(batch);
+            self.pending_bytes += bytes;
+            if open.pending_rows >= ROW_GROUP_ROWS {
+                self.pending_bytes -= open.write_out()?;
             }
+        }
+        while self.pending_bytes > PENDING_BYTES {
+            let Some(largest) = self.open.values_mut().max_by_key(|f| f.pending_bytes) else {
+                break;
+            };
+            let written = largest.write_out()?;
+            if written == 0 {
+                break;
+            }
+            self.pending_bytes -= written;
         }
         Ok(())
     }
@@ -389,15 +498,17 @@ impl Stager<'_> {
         self.append(&rows.artifacts, fallback)
     }
 
-    /// Closes and fsyncs every file and hands them to the commit; returns them.
+    /// Writes what waits, closes and fsyncs every file and hands them to the commit;
+    /// returns them.
     pub fn finish(self) -> Result<Vec<StagedFile>> {
         let mut done = Vec::with_capacity(self.open.len());
-        for (writer, file) in self.open.into_values() {
-            let parquet_err = |source| IngestError::Parquet {
+        for mut open in self.open.into_values() {
+            open.write_out()?;
+            let OpenFile { writer, file, .. } = open;
+            let handle = writer.into_inner().map_err(|source| IngestError::Parquet {
                 path: file.staged.clone(),
                 source,
-            };
-            let handle = writer.into_inner().map_err(parquet_err)?;
+            })?;
             handle
                 .sync_all()
                 .map_err(|e| IngestError::io("syncing", &file.staged, e))?;
@@ -411,12 +522,7 @@ impl Stager<'_> {
         Ok(done)
     }
 
-    fn open_file(
-        &self,
-        table: Table,
-        day: i64,
-        batch: &RecordBatch,
-    ) -> Result<(ArrowWriter<File>, StagedFile)> {
+    fn open_file(&self, table: Table, day: i64, batch: &RecordBatch) -> Result<OpenFile> {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         let name = format!("part-{}-{n}.parquet", self.commit_id);
         let staged = self.staging.join(&name);
@@ -426,20 +532,28 @@ impl Stager<'_> {
             Timestamp(day * MICROS_PER_DAY).utc_day()
         );
         let handle = File::create(&staged).map_err(|e| IngestError::io("creating", &staged, e))?;
-        let writer = ArrowWriter::try_new(handle, batch.schema(), Some(writer_properties()))
-            .map_err(|source| IngestError::Parquet {
-                path: staged.clone(),
-                source,
-            })?;
-        Ok((
+        let writer = ArrowWriter::try_new(
+            handle,
+            batch.schema(),
+            Some(writer_properties(&batch.schema())),
+        )
+        .map_err(|source| IngestError::Parquet {
+            path: staged.clone(),
+            source,
+        })?;
+        Ok(OpenFile {
             writer,
-            StagedFile {
+            file: StagedFile {
                 staged,
                 key,
                 table,
                 rows: 0,
+                labels: SharedLabels::NoRows,
             },
-        ))
+            pending: Vec::new(),
+            pending_rows: 0,
+            pending_bytes: 0,
+        })
     }
 }
 
@@ -478,14 +592,27 @@ pub(super) fn split_by_day<R: TableRow>(
         .collect()
 }
 
-/// Parquet settings of every dataset file: zstd, bounded row groups, the schema version.
-pub(crate) fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+/// Parquet settings of every dataset file of `schema`: zstd, bounded row groups, the
+/// schema version; no dictionary for measurements (floats) and instants, whose values
+/// seldom repeat: a dictionary there costs memory and time while writing and saves nothing.
+pub(crate) fn writer_properties(schema: &arrow::datatypes::Schema) -> WriterProperties {
+    let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_key_value_metadata(Some(vec![KeyValue::new(
             SCHEMA_VERSION_KEY.to_string(),
             SCHEMA_VERSION.to_string(),
-        )]))
-        .build()
+        )]));
+    for field in schema.fields() {
+        if matches!(
+            field.data_type(),
+            arrow::datatypes::DataType::Float64 | arrow::datatypes::DataType::Timestamp(_, _)
+        ) {
+            builder = builder.set_column_dictionary_enabled(
+                parquet::schema::types::ColumnPath::from(field.name().as_str()),
+                false,
+            );
+        }
+    }
+    builder.build()
 }

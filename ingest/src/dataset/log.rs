@@ -55,6 +55,11 @@ pub struct AddedFile {
     pub rows: u64,
     /// Size, bytes.
     pub bytes: u64,
+    /// The labels of every row, when all rows of the file carry exactly these (no other
+    /// key, no other value): readers then know each row's labels without decoding the
+    /// `labels` column. Absent when the rows differ, or the writer did not record them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub labels: Option<BTreeMap<String, String>>,
 }
 
 /// One commit record, as stored.
@@ -461,6 +466,7 @@ mod tests {
             table: "runs".into(),
             rows: 1,
             bytes: 10,
+            labels: None,
         });
         r
     }
@@ -555,6 +561,7 @@ mod tests {
             table: "runs".into(),
             rows: 1,
             bytes: 9,
+            labels: None,
         });
         s.apply(1, &compact);
         let keys: Vec<&String> = s.files.keys().collect();

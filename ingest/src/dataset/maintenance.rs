@@ -126,6 +126,7 @@ impl Dataset {
                             table: table.name().to_string(),
                             rows,
                             bytes,
+                            labels: shared_labels(&group),
                         });
                     }
                 }
@@ -191,8 +192,12 @@ impl Dataset {
                 let handle =
                     File::create(target).map_err(|e| IngestError::io("creating", target, e))?;
                 writer = Some(
-                    ArrowWriter::try_new(handle, batch.schema(), Some(writer_properties()))
-                        .map_err(parquet_err)?,
+                    ArrowWriter::try_new(
+                        handle,
+                        batch.schema(),
+                        Some(writer_properties(&batch.schema())),
+                    )
+                    .map_err(parquet_err)?,
                 );
             }
             if let Some(w) = writer.as_mut() {
@@ -335,6 +340,16 @@ fn partition_day(partition: &str) -> Option<&str> {
 
 /// The partition's files merged into groups of about `target` bytes, in key order; files
 /// already that large, and groups of one file, are left as they are.
+/// The labels every row of the merged `files` carries: known when each file's are known
+/// and all are the same.
+fn shared_labels(files: &[&LiveFile]) -> Option<BTreeMap<String, String>> {
+    let first = files.first()?.file.labels.as_ref()?;
+    files
+        .iter()
+        .all(|f| f.file.labels.as_ref() == Some(first))
+        .then(|| first.clone())
+}
+
 fn merge_groups<'a>(files: &[&'a LiveFile], target: u64) -> Vec<Vec<&'a LiveFile>> {
     let mut groups: Vec<Vec<&LiveFile>> = Vec::new();
     let mut current: Vec<&LiveFile> = Vec::new();
@@ -387,6 +402,7 @@ pub(super) fn legacy_snapshot(dataset: &Dataset) -> Result<Snapshot> {
                         table: table.name().to_string(),
                         rows,
                         bytes: object.size,
+                        labels: None,
                     },
                     sequence: 0,
                 },
@@ -420,6 +436,7 @@ mod tests {
                 table: "runs".into(),
                 rows: 1,
                 bytes,
+                labels: None,
             },
             sequence: 0,
         }

@@ -326,3 +326,140 @@ fn part_names_carry_their_commit() {
     );
     assert_eq!(commit_of("x/other.parquet"), None);
 }
+
+#[test]
+fn a_files_labels_are_recorded_when_all_its_rows_share_them_and_survive_compaction() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    let writer = ds.writer().expect("writer");
+    let labelled = |id: &str, pairs: &[(&str, &str)]| RunRow {
+        run_id: id.into(),
+        start_ts: Some(Timestamp(1_795_343_025_123_000)),
+        labels: crate::schema::Labels(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
+        ..RunRow::default()
+    };
+    let commit_rows = |id: &str, rows: &[RunRow]| {
+        let commit = writer.begin(id, CommitKind::Ingest).expect("begin");
+        let mut stager = commit.stager();
+        // Two appends to the same open file: what the file shares is both appends'.
+        let (first, rest) = rows.split_at(1);
+        stager.append(first, Timestamp(0)).expect("append");
+        stager.append(rest, Timestamp(0)).expect("append");
+        stager.finish().expect("finish stager");
+        commit
+            .finish(&[log_row(id, "ingested")], Timestamp(0))
+            .expect("finish");
+    };
+    let vendor = [("vendor", "ollama"), ("set", "a")];
+    commit_rows("same", &[labelled("r1", &vendor), labelled("r2", &vendor)]);
+    commit_rows(
+        "mixed",
+        &[
+            labelled("r3", &vendor),
+            labelled("r4", &[("vendor", "openai")]),
+        ],
+    );
+    commit_rows("same2", &[labelled("r5", &vendor), labelled("r6", &vendor)]);
+    let labels_of = |ds: &Dataset| -> Vec<Option<Vec<(String, String)>>> {
+        ds.refresh()
+            .expect("snapshot")
+            .table_files(Table::Runs)
+            .iter()
+            .map(|f| f.file.labels.clone().map(|l| l.into_iter().collect()))
+            .collect()
+    };
+    let expected: Vec<(String, String)> = [("set", "a"), ("vendor", "ollama")]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    // Files sort by key: part-mixed-*, part-same-*, part-same2-*.
+    assert_eq!(
+        labels_of(&ds),
+        [None, Some(expected.clone()), Some(expected.clone())]
+    );
+    // Compacting the two files that share their labels keeps them; with the mixed file,
+    // nothing is known.
+    let compact = |ds: &Dataset| {
+        ds.compact(&CompactOptions {
+            tables: vec![Table::Runs],
+            before: None,
+            target_bytes: 128 << 20,
+        })
+        .expect("compact")
+    };
+    assert_eq!(compact(&Dataset::new(dir.path())).files_out, 1);
+    assert_eq!(labels_of(&Dataset::new(dir.path())), [None]);
+    let dir2 = tempfile::tempdir().expect("tempdir");
+    let ds2 = Dataset::new(dir2.path());
+    let writer2 = ds2.writer().expect("writer");
+    for id in ["a", "b"] {
+        let commit = writer2.begin(id, CommitKind::Ingest).expect("begin");
+        commit
+            .stage(&[labelled(id, &vendor)], Timestamp(0))
+            .expect("stage");
+        commit
+            .finish(&[log_row(id, "ingested")], Timestamp(0))
+            .expect("finish");
+    }
+    assert_eq!(compact(&Dataset::new(dir2.path())).files_out, 1);
+    assert_eq!(labels_of(&Dataset::new(dir2.path())), [Some(expected)]);
+}
+
+#[test]
+fn rows_of_interleaved_days_stay_one_file_per_day_with_bounded_memory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    let writer = ds.writer().expect("writer");
+    let commit = writer.begin("c", CommitKind::Ingest).expect("begin");
+    let mut stager = commit.stager();
+    // 2026-11-22 and 2026-11-23 alternating, in 40 appends of 16 rows of 64 KiB each:
+    // 40 MiB in all, more than the stager lets wait, so row groups are written early.
+    let day = |i: usize| 1_795_343_025_000_000 + (i % 2) as i64 * 86_400_000_000;
+    let mut expected = [Vec::new(), Vec::new()];
+    for batch in 0..40 {
+        let rows: Vec<RunRow> = (0..16)
+            .map(|k| {
+                let i = batch * 16 + k;
+                expected[i % 2].push(format!("r{i:04}"));
+                RunRow {
+                    run_id: format!("r{i:04}"),
+                    start_ts: Some(Timestamp(day(i))),
+                    command: Some(format!("{i}{}", "x".repeat(64 << 10))),
+                    ..RunRow::default()
+                }
+            })
+            .collect();
+        stager.append(&rows, Timestamp(0)).expect("append");
+    }
+    stager.finish().expect("finish stager");
+    commit
+        .finish(&[log_row("h", "ingested")], Timestamp(0))
+        .expect("finish");
+    let files = ds.table_files(Table::Runs).expect("files");
+    assert_eq!(files.len(), 2, "one file per day: {files:?}");
+    for (key, expected) in files.iter().zip(&expected) {
+        let file = File::open(dir.path().join(key)).expect("open");
+        let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet");
+        assert!(
+            builder.metadata().num_row_groups() > 1,
+            "the waiting rows were written before the end"
+        );
+        let mut ids = Vec::new();
+        for batch in builder.build().expect("reader") {
+            let batch = batch.expect("batch");
+            let col = batch
+                .column(0)
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .expect("run_id")
+                .clone();
+            ids.extend((0..col.len()).map(|i| col.value(i).to_string()));
+        }
+        assert_eq!(&ids, expected);
+    }
+}

@@ -33,6 +33,8 @@ pub trait TableRow: Sized + Send + Clone {
     fn partition_ts(&self) -> Option<Timestamp>;
     /// Sets the provenance columns every data row carries.
     fn stamp(&mut self, source_path: &str, ingest_id: &str, labels: &Labels);
+    /// The row's labels (the `labels` column).
+    fn labels(&self) -> &Labels;
     /// The Arrow schema of the table.
     fn schema() -> SchemaRef {
         Arc::new(Schema::new(Self::fields()))
@@ -101,6 +103,10 @@ macro_rules! define_table {
                 self.ingest_id = ingest_id.to_string();
                 // Labels found in the input first, then the user's: the user has the last word.
                 self.labels.merge_from(labels);
+            }
+
+            fn labels(&self) -> &Labels {
+                &self.labels
             }
         }
     };
