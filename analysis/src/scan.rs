@@ -208,6 +208,18 @@ impl DatasetReader {
     /// other files' `labels` maps are read row by row. Row order may differ from
     /// [`DatasetReader::scan`]'s.
     pub fn scan_labelled(&self, table: Table, keys: &[String]) -> Result<LazyFrame> {
+        self.scan_labelled_where(table, keys, &[])
+    }
+
+    /// [`DatasetReader::scan_labelled`], leaving out files whose recorded labels show that
+    /// none of their rows has label `key` equal to `value` for each of `equal` (the caller
+    /// still filters the rows: files without a record are all read).
+    pub fn scan_labelled_where(
+        &self,
+        table: Table,
+        keys: &[String],
+        equal: &[(String, String)],
+    ) -> Result<LazyFrame> {
         if keys.is_empty() {
             return self.scan(table);
         }
@@ -237,8 +249,20 @@ impl DatasetReader {
         if known == 0 || groups.len() > MAX_LABEL_SCANS {
             return Ok(with_label_columns(self.scan(table)?, keys));
         }
+        // A group whose constant value of a filtered label is another value has no row to keep.
+        let excluded = |values: &Vec<Option<&String>>| {
+            equal.iter().any(|(key, value)| {
+                wanted
+                    .iter()
+                    .zip(values)
+                    .any(|((k, _), v)| *k == key && v.map(String::as_str) != Some(value.as_str()))
+            })
+        };
         let mut parts = Vec::with_capacity(groups.len());
         for (values, group) in &groups {
+            if values.as_ref().is_some_and(excluded) {
+                continue;
+            }
             let scan = self.scan_files(table, group)?;
             parts.push(match values {
                 Some(values) => scan.with_columns(
@@ -256,6 +280,9 @@ impl DatasetReader {
                 ),
                 None => with_label_columns(scan, keys),
             });
+        }
+        if parts.is_empty() {
+            return Ok(with_label_columns(empty_frame(table).lazy(), keys));
         }
         polars::prelude::concat(parts, UnionArgs::default()).map_err(AnalysisError::polars(
             format!("scanning table {}", table.name()),
@@ -535,5 +562,36 @@ mod tests {
                 r#""d1" null null null"#,
             ]
         );
+        // Filtering on vendor = ollama: files recorded with another vendor (or none) are
+        // not read; the file with mixed rows is.
+        let kept = reader
+            .scan_labelled_where(
+                Table::Runs,
+                &keys[..1],
+                &[("vendor".to_string(), "ollama".to_string())],
+            )
+            .expect("scan")
+            .select([col("run_id")])
+            .sort(["run_id"], SortMultipleOptions::default())
+            .collect()
+            .expect("collect");
+        let ids: Vec<Option<&str>> = kept
+            .column("run_id")
+            .expect("run_id")
+            .str()
+            .expect("str")
+            .iter()
+            .collect();
+        assert_eq!(ids, [Some("a1"), Some("a2"), Some("c1"), Some("c2")]);
+        let none = reader
+            .scan_labelled_where(
+                Table::Runs,
+                &keys[..1],
+                &[("vendor".to_string(), "nobody".to_string())],
+            )
+            .expect("scan")
+            .collect()
+            .expect("collect");
+        assert_eq!(none.height(), 2, "only the mixed file is read");
     }
 }

@@ -325,14 +325,20 @@ pub(crate) fn keyed_parts(
         keys.push(expr.alias(group_column(i).as_str()));
     }
     let mut condition = lit(true);
+    let mut label_filters = Vec::new();
     for (key, value) in filters {
         let (expr, label) = key_expr(table, key);
-        labels.extend(label);
+        if let Some(label) = label {
+            label_filters.push((label.clone(), value.clone()));
+            labels.push(label);
+        }
         condition = condition.and(expr.eq(lit(value.as_str())));
     }
     labels.sort();
     labels.dedup();
-    Ok((reader.scan_labelled(table, &labels)?, keys, condition))
+    // Files whose recorded labels rule a filter out are not read at all.
+    let scan = reader.scan_labelled_where(table, &labels, &label_filters)?;
+    Ok((scan, keys, condition))
 }
 
 /// [`keyed_parts`] with the filters applied: shared by every analysis that groups.
