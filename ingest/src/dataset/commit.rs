@@ -117,6 +117,44 @@ impl SharedLabels {
         }
     }
 
+    /// What the rows of `batch` (a table's columns, as stored) share: read from its
+    /// `labels` map column; [`SharedLabels::Mixed`] when the batch has none.
+    pub(super) fn of_batch(batch: &RecordBatch) -> SharedLabels {
+        use arrow::array::{Array, MapArray, StringArray};
+        let Some(maps) = batch
+            .column_by_name("labels")
+            .and_then(|c| c.as_any().downcast_ref::<MapArray>())
+        else {
+            return SharedLabels::Mixed;
+        };
+        let (Some(keys), Some(values)) = (
+            maps.keys().as_any().downcast_ref::<StringArray>(),
+            maps.values().as_any().downcast_ref::<StringArray>(),
+        ) else {
+            return SharedLabels::Mixed;
+        };
+        let offsets = maps.value_offsets();
+        let entries = |row: usize| {
+            let (from, to) = (offsets[row] as usize, offsets[row + 1] as usize);
+            (from..to).map(|i| (keys.value(i), values.value(i)))
+        };
+        if maps.is_empty() {
+            return SharedLabels::NoRows;
+        }
+        if maps.null_count() > 0 {
+            return SharedLabels::Mixed;
+        }
+        let first: Vec<(&str, &str)> = entries(0).collect();
+        if (1..maps.len()).any(|row| !entries(row).eq(first.iter().copied())) {
+            return SharedLabels::Mixed;
+        }
+        let labels = first
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        SharedLabels::Same(crate::schema::Labels(labels))
+    }
+
     /// What the rows of both share.
     pub(super) fn join(&self, other: &SharedLabels) -> SharedLabels {
         match (self, other) {

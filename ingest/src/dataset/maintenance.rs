@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::commit::writer_properties;
+use super::commit::{SharedLabels, writer_properties};
 use super::log::{self, AddedFile, CommitKind, CommitRecord, Conflict, LiveFile};
 use super::*;
 
@@ -104,7 +104,7 @@ impl Dataset {
                         let name = format!("part-{commit_id}-{counter}.parquet");
                         let key = format!("{partition}/{name}");
                         let staged = staging.join(&name);
-                        let rows = self.merge(table, &group, &staged)?;
+                        let (rows, labels) = self.merge(table, &group, &staged)?;
                         self.store().publish(&staged, &key)?;
                         let bytes = self
                             .store()
@@ -126,7 +126,7 @@ impl Dataset {
                             table: table.name().to_string(),
                             rows,
                             bytes,
-                            labels: shared_labels(&group),
+                            labels: labels.recorded(),
                         });
                     }
                 }
@@ -178,14 +178,22 @@ impl Dataset {
         }
     }
 
-    /// Copies the rows of `files` (all of `table`, in order) into one new file at `target`.
-    fn merge(&self, table: Table, files: &[&LiveFile], target: &Path) -> Result<u64> {
+    /// Copies the rows of `files` (all of `table`, in order) into one new file at `target`;
+    /// returns the rows and what their labels share (read from the rows, so a compaction
+    /// records it for files written before commits did).
+    fn merge(
+        &self,
+        table: Table,
+        files: &[&LiveFile],
+        target: &Path,
+    ) -> Result<(u64, SharedLabels)> {
         let parquet_err = |source| IngestError::Parquet {
             path: target.to_path_buf(),
             source,
         };
         let mut writer: Option<ArrowWriter<File>> = None;
         let mut rows = 0u64;
+        let mut shared = SharedLabels::NoRows;
         // Batch by batch, as read: one row group in memory, whatever the files' sizes.
         let mut write = |batch: &RecordBatch| -> Result<()> {
             if writer.is_none() {
@@ -204,6 +212,7 @@ impl Dataset {
                 w.write(batch).map_err(parquet_err)?;
             }
             rows += batch.num_rows() as u64;
+            shared = shared.join(&SharedLabels::of_batch(batch));
             Ok(())
         };
         for file in files {
@@ -223,7 +232,7 @@ impl Dataset {
                 .sync_all()
                 .map_err(|e| IngestError::io("syncing", target, e))?;
         }
-        Ok(rows)
+        Ok((rows, shared))
     }
 
     /// Deletes what no reader needs any more: files no commit names and files a compaction
@@ -340,16 +349,6 @@ fn partition_day(partition: &str) -> Option<&str> {
 
 /// The partition's files merged into groups of about `target` bytes, in key order; files
 /// already that large, and groups of one file, are left as they are.
-/// The labels every row of the merged `files` carries: known when each file's are known
-/// and all are the same.
-fn shared_labels(files: &[&LiveFile]) -> Option<BTreeMap<String, String>> {
-    let first = files.first()?.file.labels.as_ref()?;
-    files
-        .iter()
-        .all(|f| f.file.labels.as_ref() == Some(first))
-        .then(|| first.clone())
-}
-
 fn merge_groups<'a>(files: &[&'a LiveFile], target: u64) -> Vec<Vec<&'a LiveFile>> {
     let mut groups: Vec<Vec<&LiveFile>> = Vec::new();
     let mut current: Vec<&LiveFile> = Vec::new();

@@ -463,3 +463,29 @@ fn rows_of_interleaved_days_stay_one_file_per_day_with_bounded_memory() {
         assert_eq!(&ids, expected);
     }
 }
+
+#[test]
+fn shared_labels_are_read_back_from_stored_rows() {
+    use super::commit::SharedLabels;
+    use crate::schema::{Labels, TableRow};
+    let run = |pairs: &[(&str, &str)]| RunRow {
+        labels: Labels(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        ),
+        ..RunRow::default()
+    };
+    let shared = |rows: &[RunRow]| SharedLabels::of_batch(&RunRow::to_batch(rows).expect("batch"));
+    let a = [("set", "a"), ("vendor", "x")];
+    assert_eq!(shared(&[run(&a), run(&a)]), SharedLabels::of(&[run(&a)]));
+    assert!(matches!(shared(&[run(&a), run(&a)]), SharedLabels::Same(l) if l.0.len() == 2));
+    assert_eq!(
+        shared(&[run(&a), run(&[("set", "a")])]),
+        SharedLabels::Mixed
+    );
+    assert_eq!(shared(&[run(&a), run(&[])]), SharedLabels::Mixed);
+    assert!(matches!(shared(&[run(&[]), run(&[])]), SharedLabels::Same(l) if l.0.is_empty()));
+    assert_eq!(shared(&[]), SharedLabels::NoRows);
+}
