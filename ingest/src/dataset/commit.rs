@@ -435,8 +435,8 @@ impl Commit<'_> {
 /// small files.
 ///
 /// Rows wait as Arrow batches until their file has a row group's worth
-/// ([`ROW_GROUP_ROWS`]), or until the batches waiting in all files pass
-/// [`PENDING_BYTES`]; then the file with the most waiting is written out as one row group.
+/// (`ROW_GROUP_ROWS`), or until the batches waiting in all files pass
+/// `PENDING_BYTES` (16 MB); then the file with the most waiting is written out as one row group.
 /// A Parquet writer's per-column state (a zstd context and a dictionary per column) thus
 /// exists for one file at a time, not for every day an input touches: memory stays bounded
 /// whatever the number of days, and row groups stay large.
