@@ -4,11 +4,12 @@
 #
 #   benches/analyze.sh [ROWS] [WORK_DIR]        defaults: 1000000, /tmp/runlens-analyze-<rows>
 #   REPEAT=3 benches/analyze.sh 10000000
+#   ANALYZE_ARGS="--by model --phase" benches/analyze.sh 10000000
 #
 # Writes ROWS LLM calls as latency CSV files (1 M rows per file, 4 providers x 3 models,
 # seeded) and ingests them once into WORK_DIR/data. Then measures, interleaved, REPEAT
 # (default 3) times under GNU time:
-#   analyze   runlens analyze --by provider,model (every metric's count, failed, mean,
+#   analyze   runlens analyze $ANALYZE_ARGS (default --by provider,model: every metric's count, failed, mean,
 #             stddev, min, max, p50/p95/p99, CI and outliers per group)
 #   duckdb    the same aggregates per provider and model over llm_calls in DuckDB (Python
 #             package from PyPI): count, avg, stddev_samp, min, max, quantile_cont x 3, for
@@ -21,6 +22,7 @@ set -euo pipefail
 rows=${1:-1000000}
 work=${2:-/tmp/runlens-analyze-${rows}}
 repeat=${REPEAT:-3}
+read -r -a args <<< "${ANALYZE_ARGS:---by provider,model}"
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time): apt-get install time" >&2; exit 2; }
 python3 -c "import duckdb" 2>/dev/null || python3 -m pip install --quiet -r "$root/tests/readers/requirements.txt"
@@ -83,12 +85,12 @@ measure() {
 baseline=${BASELINE:-}
 if [ -n "$baseline" ]; then
   # Figures are quoted only when both binaries agree on every one of them.
-  "$baseline" --data "$work/data" analyze --by provider,model --format json > "$tmp/old.json"
-  "$runlens" --data "$work/data" analyze --by provider,model --format json > "$tmp/new.json"
+  "$baseline" --data "$work/data" analyze "${args[@]}" --format json > "$tmp/old.json"
+  "$runlens" --data "$work/data" analyze "${args[@]}" --format json > "$tmp/new.json"
   python3 - "$tmp/old.json" "$tmp/new.json" <<'PY' || exit 1
 import json, math, sys
 def rows(path):
-    return {(r["provider"], r["model"], r["phase"], r["metric"]): r for r in json.load(open(path))["rows"]}
+    return {(r.get("provider"), r.get("model"), r["phase"], r["metric"]): r for r in json.load(open(path))["rows"]}
 old, new = rows(sys.argv[1]), rows(sys.argv[2])
 if old.keys() != new.keys():
     sys.exit(f"baseline and this build have different rows: {sorted(old.keys() ^ new.keys())[:5]}")
@@ -106,14 +108,14 @@ opens() {
   grep -c '\.parquet"' "$tmp/strace"
 }
 for _ in $(seq "$repeat"); do
-  measure analyze "$runlens" --data "$work/data" analyze --by provider,model
+  measure analyze "$runlens" --data "$work/data" analyze "${args[@]}"
   if [ -n "$baseline" ]; then
-    measure baseline "$baseline" --data "$work/data" analyze --by provider,model
+    measure baseline "$baseline" --data "$work/data" analyze "${args[@]}"
   fi
   measure duckdb python3 "$tmp/duckdb_query.py"
 done
-echo "parquet opens: analyze $(opens "$runlens" --data "$work/data" analyze --by provider,model)" \
-  "${baseline:+baseline $(opens "$baseline" --data "$work/data" analyze --by provider,model)}"
+echo "parquet opens: analyze $(opens "$runlens" --data "$work/data" analyze "${args[@]}")" \
+  "${baseline:+baseline $(opens "$baseline" --data "$work/data" analyze "${args[@]}")}"
 python3 - "$tmp/results" "$rows" "$(du -sb "$work/data/llm_calls" | cut -f1)" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]

@@ -131,6 +131,49 @@ impl DatasetReader {
         Ok(listed)
     }
 
+    /// How many rows `table`'s committed files hold (as their commits recorded).
+    pub(crate) fn rows(&self, table: Table) -> Result<u64> {
+        Ok(self.files(table)?.iter().map(|f| f.rows).sum())
+    }
+
+    /// Readers that each see a part of `table`'s committed files (whole files, about
+    /// `rows` rows per part, at least one file each), and every other table as this
+    /// reader does: for a computation done part by part, its state merged across parts,
+    /// so that memory holds one part's rows at a time. This reader alone when the table
+    /// fits in one part, and for `sessions` (whose rows are folded across files).
+    pub(crate) fn parts(&self, table: Table, rows: u64) -> Result<Vec<DatasetReader>> {
+        let files = self.files(table)?;
+        let total: u64 = files.iter().map(|f| f.rows).sum();
+        if table == Table::Sessions || total <= rows || files.len() < 2 {
+            return Ok(vec![self.clone()]);
+        }
+        let listed = self.files.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mut parts = Vec::new();
+        let mut part: Vec<AddedFile> = Vec::new();
+        let mut part_rows = 0u64;
+        let mut close = |part: Vec<AddedFile>| {
+            let mut files = listed.clone();
+            files.insert(table, Arc::new(part));
+            parts.push(DatasetReader {
+                dataset: self.dataset.clone(),
+                plans: Arc::default(),
+                files: Arc::new(Mutex::new(files)),
+            });
+        };
+        for file in files.iter() {
+            if !part.is_empty() && part_rows + file.rows > rows {
+                close(std::mem::take(&mut part));
+                part_rows = 0;
+            }
+            part_rows += file.rows;
+            part.push(file.clone());
+        }
+        if !part.is_empty() {
+            close(part);
+        }
+        Ok(parts)
+    }
+
     /// The scan of `table`'s committed files, as of the dataset's snapshot.
     fn plan(&self, table: Table) -> Result<LazyFrame> {
         let files = self.files(table)?;

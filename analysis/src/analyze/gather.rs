@@ -3,6 +3,16 @@
 //! see [`crate::catalogue`]) and phase split, each group's values handed back as lists for
 //! [`crate::stats`] to summarise.
 //!
+//! A large table is read in parts of about 260,000 rows (whole files), and each part's
+//! groups are merged into the whole's: a group's values are appended (the percentiles stay
+//! exact: every counted value is kept, and nothing else of the part is), and observations
+//! summed per run are first summed per run within each part, with how many values were
+//! known and unknown, then combined, since a run's rows may lie in several parts. Memory
+//! thus holds one part's rows and the values kept, not the table. The values kept are
+//! bounded too ([`Reading::values_budget`]): a table too large for all of a source's
+//! metrics' values at once is read once per set of metrics that fits, and each set's groups
+//! are summarised and dropped before the next is read.
+//!
 //! The `runs` table is read first and kept in memory (one row per run): the warm-up and
 //! failure flags of every run come from it, so the phases, outputs and calls of a run share
 //! its flags without reading `runs` again; the price of each distinct model is looked up
@@ -10,6 +20,8 @@
 //! read by more than one group-by (phase and total rows, the calls per call and per run) is
 //! streamed from its files by each: reading it into memory once instead was measured slower
 //! and larger on 10 M calls (docs/benchmarks.md).
+
+use std::collections::HashMap;
 
 use polars::prelude::*;
 use runlens_ingest::schema::Table;
@@ -34,6 +46,34 @@ const OWN_WARMUP: &str = "__own_warmup";
 const RUN_FAILED: &str = "__run_failed";
 const RUN_WARMUP: &str = "__run_warmup";
 const KEEP: &str = "__keep";
+
+/// How `analyze` reads a large table.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Reading {
+    /// About how many rows are read at once (whole files; see [`DatasetReader::parts`]).
+    pub part_rows: u64,
+    /// About how many bytes of values one pass over a table may keep for the percentiles:
+    /// a source with more metrics than fit is read once per set of metrics that fits.
+    pub values_budget: u64,
+}
+
+impl Reading {
+    /// About 260,000 rows at a time (measured on 10 M calls: 1 M rows per part peaked at
+    /// 1.1 GiB, 260,000 at 0.7 GiB, in the same time); up to 1 GiB of values kept (128 M
+    /// values: every call metric of 10 M calls in one pass; at 100 M calls, one per pass).
+    pub const DEFAULT: Reading = Reading {
+        part_rows: 1 << 18,
+        values_budget: 1 << 30,
+    };
+
+    /// How many metrics one pass over `rows` rows keeps values of.
+    fn metrics_per_pass(self, rows: u64) -> usize {
+        let per_metric = rows.saturating_mul(8).max(1);
+        usize::try_from(self.values_budget / per_metric)
+            .unwrap_or(usize::MAX)
+            .max(1)
+    }
+}
 
 /// The column holding `metric`'s values.
 fn value_column(metric: &Metric) -> String {
@@ -104,17 +144,24 @@ pub(super) struct Gathered {
     pub source: Source,
     /// Whether these are the per-phase rows (else the totals).
     pub per_phase: bool,
+    /// Whether these are the first of their source's metrics (a source read in several
+    /// passes hands its groups, with the same failed and warm-up counts, once per pass).
+    pub first_pass: bool,
     /// The groups.
     pub groups: Vec<Group>,
 }
 
-/// Gathers every source of every table for each of `groupings` (lists of `--by` keys): the
-/// files listed, the runs read and the models priced once for all of them.
+/// Gathers every source of every table for each of `groupings` (lists of `--by` keys), the
+/// files listed, the runs read and the models priced once for all of them, and hands each
+/// source's groups to `each` as soon as they are complete (so that their values can be
+/// summarised and dropped before the next are read).
 pub(super) fn gather_all(
     reader: &DatasetReader,
     options: &AnalyzeOptions,
     groupings: &[Vec<String>],
-) -> Result<Vec<Gathered>> {
+    reading: Reading,
+    each: &mut dyn FnMut(Gathered) -> Result<()>,
+) -> Result<()> {
     // Every grouping's keys are columns of each scan: grouping k's are those from
     // `offsets[k]` on.
     let all_keys: Vec<String> = groupings.concat();
@@ -148,7 +195,6 @@ pub(super) fn gather_all(
         ])
         .collect()
         .map_err(AnalysisError::polars("reading the runs' flags"))?;
-    let mut out = Vec::new();
     for table in [
         Table::Runs,
         Table::Phases,
@@ -172,25 +218,110 @@ pub(super) fn gather_all(
             .collect();
         // Each group-by streams its table from the files: measured on 10 M calls, that is
         // faster and smaller than reading the table into memory once and grouping it from
-        // there (docs/benchmarks.md).
-        let observations = match table {
-            Table::Runs => runs.clone().lazy().filter(col(KEEP)),
-            _ => observe(reader, table, options, &all_keys, &flags, prices)?,
+        // there (docs/benchmarks.md). A large table is read in parts of about
+        // `Reading::part_rows` rows, each part's groups merged into the whole's, so that memory
+        // holds one part's rows (and the values kept for the percentiles), not the table.
+        let priced = CATALOGUE
+            .iter()
+            .any(|m| m.table == table && matches!(m.value, Value::CallCost | Value::CallCostInRun));
+        let parts = match table {
+            Table::Runs => vec![reader.clone()],
+            _ => reader.parts(table, reading.part_rows)?,
         };
-        for k in 0..groupings.len() {
-            let keys = key_columns(k);
-            for (source, per_phase) in &splits {
-                let groups = group(observations.clone(), source, *per_phase, &keys)?;
-                out.push(Gathered {
+        // Each distinct model is priced once: read the model columns alone first (part by
+        // part, as the rest).
+        let distinct = match priced {
+            true => Some(distinct_in_parts(&parts, table)?),
+            false => None,
+        };
+        let rows: u64 = match table {
+            Table::Runs => runs.height() as u64,
+            _ => reader.rows(table)?,
+        };
+        // A pass keeps the values of the metrics that fit the budget; sources summed per
+        // run keep one value per run and always fit.
+        let per_pass = reading.metrics_per_pass(rows);
+        let mut passes: Vec<Vec<(Source, bool, bool)>> = Vec::new();
+        for (source, per_phase) in &splits {
+            let chunks: Vec<&[&'static Metric]> = match Merged::new(source, *per_phase) {
+                Merged::Rows { .. } => source.metrics.chunks(per_pass).collect(),
+                Merged::Runs { .. } => vec![&source.metrics],
+            };
+            for (i, metrics) in chunks.into_iter().enumerate() {
+                let part_of_source = Source {
+                    metrics: metrics.to_vec(),
+                    ..source.clone()
+                };
+                if passes.len() <= i {
+                    passes.push(Vec::new());
+                }
+                passes[i].push((part_of_source, *per_phase, i == 0));
+            }
+        }
+        for pass in &passes {
+            let mut merged: Vec<Merged> = (0..groupings.len() * pass.len())
+                .map(|i| {
+                    let (source, per_phase, _) = &pass[i % pass.len()];
+                    Merged::new(source, *per_phase)
+                })
+                .collect();
+            for part in &parts {
+                let observations = match table {
+                    Table::Runs => runs.clone().lazy().filter(col(KEEP)),
+                    _ => observe(
+                        part,
+                        table,
+                        options,
+                        &all_keys,
+                        &flags,
+                        distinct.as_ref(),
+                        prices,
+                    )?,
+                };
+                for k in 0..groupings.len() {
+                    let keys = key_columns(k);
+                    for (i, (source, per_phase, _)) in pass.iter().enumerate() {
+                        merged[k * pass.len() + i].add(
+                            observations.clone(),
+                            source,
+                            *per_phase,
+                            &keys,
+                        )?;
+                    }
+                }
+            }
+            for (i, merged) in merged.into_iter().enumerate() {
+                let (k, (source, per_phase, first_pass)) = (i / pass.len(), &pass[i % pass.len()]);
+                each(Gathered {
                     grouping: k,
                     source: source.clone(),
                     per_phase: *per_phase,
-                    groups,
-                });
+                    first_pass: *first_pass,
+                    groups: merged.finish(source, &key_columns(k))?,
+                })?;
             }
         }
     }
-    Ok(out)
+    Ok(())
+}
+
+/// The distinct price keys of `table`'s rows, read part by part.
+fn distinct_in_parts(parts: &[DatasetReader], table: Table) -> Result<DataFrame> {
+    let mut distinct: Option<DataFrame> = None;
+    for part in parts {
+        let keys = distinct_price_keys(part.scan(table)?)?;
+        distinct = Some(match distinct {
+            None => keys,
+            Some(seen) => seen
+                .vstack(&keys)
+                .and_then(|all| all.unique_stable(None, UniqueKeepStrategy::First, None))
+                .map_err(AnalysisError::polars("pricing the calls"))?,
+        });
+    }
+    match distinct {
+        Some(d) => Ok(d),
+        None => distinct_price_keys(DataFrame::empty().lazy()),
+    }
 }
 
 /// The raw phase and its sort order in `table` (None: the table has no phases).
@@ -249,14 +380,15 @@ fn runs_frame(
 }
 
 /// The scan of `table` (not `runs`): keys, phase, flags (its run's joined from `flags`) and a
-/// value column per metric (the cost priced per distinct model, read from the model columns
-/// alone first).
+/// value column per metric (the cost priced per distinct model: `distinct` holds each
+/// model's price keys once).
 fn observe(
     reader: &DatasetReader,
     table: Table,
     options: &AnalyzeOptions,
     by: &[String],
     flags: &DataFrame,
+    distinct: Option<&DataFrame>,
     prices: &PriceTable,
 ) -> Result<LazyFrame> {
     let metrics: Vec<&Metric> = CATALOGUE.iter().filter(|m| m.table == table).collect();
@@ -283,8 +415,14 @@ fn observe(
         observations = observations.left_join(flags.clone().lazy(), col("run_id"), col("run_id"));
     }
     if needs_cost {
-        // Each distinct model is priced once: read the model columns alone first.
-        let distinct = distinct_price_keys(reader.scan(table)?)?;
+        let read;
+        let distinct = match distinct {
+            Some(d) => d,
+            None => {
+                read = distinct_price_keys(reader.scan(table)?)?;
+                &read
+            }
+        };
         let mut keep_columns = key_names;
         keep_columns.extend([RAW_PHASE, RAW_ORDER, OWN_FAILED, OWN_WARMUP].map(col));
         if has_run {
@@ -299,7 +437,7 @@ fn observe(
                 false => col(value_column(m).as_str()),
             });
         }
-        return Ok(with_cost(observations, &distinct, prices)?.select(keep_columns));
+        return Ok(with_cost(observations, distinct, prices)?.select(keep_columns));
     }
     Ok(observations)
 }
@@ -316,20 +454,143 @@ fn exclusion_flags(exclusion: Exclusion) -> (Expr, Expr) {
     }
 }
 
-/// Groups the observations of one source (per phase, or the totals).
-fn group(
+/// The groups of one source and phase split, merged part by part (see [`DatasetReader::parts`]).
+enum Merged {
+    /// One observation per row: each part's groups, merged by keys and phase as they come.
+    Rows {
+        groups: Vec<Group>,
+        index: HashMap<(Vec<Option<String>>, String), usize>,
+    },
+    /// One observation per run: each part's per-run partial sums, combined at the end (a
+    /// run's rows may lie in several parts).
+    Runs {
+        rule: RunSum,
+        partials: Vec<DataFrame>,
+    },
+}
+
+impl Merged {
+    fn new(source: &Source, per_phase: bool) -> Merged {
+        let total_per_run = source.metrics.first().map(|m| m.aggregation)
+            == Some(Aggregation::TotalPerRun)
+            && !per_phase;
+        if source.run_sum {
+            Merged::Runs {
+                rule: RunSum::Strict,
+                partials: Vec::new(),
+            }
+        } else if total_per_run {
+            Merged::Runs {
+                rule: RunSum::Known,
+                partials: Vec::new(),
+            }
+        } else {
+            Merged::Rows {
+                groups: Vec::new(),
+                index: HashMap::new(),
+            }
+        }
+    }
+
+    /// Adds one part's observations.
+    fn add(
+        &mut self,
+        observations: LazyFrame,
+        source: &Source,
+        per_phase: bool,
+        keys: &[String],
+    ) -> Result<()> {
+        let (lf, values) = prepared(observations, source, per_phase, keys, self.sums_runs());
+        match self {
+            Merged::Rows { groups, index } => {
+                for group in lists(lf, keys, &values, source.table)? {
+                    let key = (group.keys.clone(), group.phase.clone());
+                    match index.get(&key) {
+                        Some(&i) => groups[i].merge(group)?,
+                        None => {
+                            index.insert(key, groups.len());
+                            groups.push(group);
+                        }
+                    }
+                }
+            }
+            Merged::Runs { rule, partials } => {
+                // Only the calls a recorded run made (captured by `record --capture`).
+                let lf = match rule {
+                    RunSum::Strict => lf.filter(col("run_id").is_not_null()),
+                    RunSum::Known => lf,
+                };
+                partials.push(run_partials(lf, keys, &values).collect().map_err(
+                    AnalysisError::polars(format!("gathering {}", source.table.name())),
+                )?);
+            }
+        }
+        Ok(())
+    }
+
+    fn sums_runs(&self) -> bool {
+        matches!(self, Merged::Runs { .. })
+    }
+
+    /// The groups of every part together.
+    fn finish(self, source: &Source, keys: &[String]) -> Result<Vec<Group>> {
+        match self {
+            Merged::Rows { groups, .. } => Ok(groups),
+            Merged::Runs { rule, partials } => {
+                let values: Vec<String> = source.metrics.iter().map(|m| value_column(m)).collect();
+                let parts: Vec<LazyFrame> = partials.into_iter().map(IntoLazy::lazy).collect();
+                if parts.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let all = concat(parts, UnionArgs::default()).map_err(AnalysisError::polars(
+                    format!("gathering {}", source.table.name()),
+                ))?;
+                lists(
+                    run_sums(all, keys, &values, rule),
+                    keys,
+                    &values,
+                    source.table,
+                )
+            }
+        }
+    }
+}
+
+impl Group {
+    /// Adds another part's observations of the same group.
+    fn merge(&mut self, other: Group) -> Result<()> {
+        for (mine, theirs) in self.values.iter_mut().zip(other.values) {
+            match (mine.as_mut(), theirs) {
+                (Some(mine), Some(theirs)) => {
+                    mine.append_owned(theirs)
+                        .map_err(AnalysisError::polars("merging the parts' groups"))?;
+                }
+                (None, theirs) => *mine = theirs,
+                (Some(_), None) => {}
+            }
+        }
+        self.failed += other.failed;
+        self.warmups += other.warmups;
+        self.phase_order = self.phase_order.min(other.phase_order);
+        Ok(())
+    }
+}
+
+/// The observations of one source (per phase, or the totals) as keys, phase, order, flags,
+/// a value column per metric and, when they are summed per run, the run id.
+fn prepared(
     observations: LazyFrame,
     source: &Source,
     per_phase: bool,
     keys: &[String],
-) -> Result<Vec<Group>> {
+    sums_runs: bool,
+) -> (LazyFrame, Vec<String>) {
     let (failed, warmup) = exclusion_flags(source.exclusion());
     let (phase, order) = match per_phase {
         true => (col(RAW_PHASE), col(RAW_ORDER)),
         false => (lit(TOTAL_PHASE), lit(-1i64)),
     };
-    let key_exprs = || -> Vec<Expr> { keys.iter().map(|k| col(k.as_str())).collect() };
-    let mut select = key_exprs();
+    let mut select: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     select.extend([
         phase.alias(PHASE),
         order.cast(DataType::Int64).alias(ORDER),
@@ -338,26 +599,21 @@ fn group(
     ]);
     let values: Vec<String> = source.metrics.iter().map(|m| value_column(m)).collect();
     select.extend(values.iter().map(|v| col(v.as_str())));
-    let aggregation = source.metrics.first().map(|m| m.aggregation);
-    let sums_runs = source.run_sum || (aggregation == Some(Aggregation::TotalPerRun) && !per_phase);
     if sums_runs {
         select.push(col("run_id"));
     }
-    let mut lf = observations.select(select);
-    if source.run_sum {
-        // Only the calls a recorded run made (captured by `record --capture`); any unknown
-        // value (an unpriced model) leaves the run's sum unknown.
-        lf = per_run_sums(
-            lf.filter(col("run_id").is_not_null()),
-            keys,
-            &values,
-            RunSum::Strict,
-        );
-    } else if sums_runs {
-        // A run's phases (outputs) together, so the `(total)` row describes runs.
-        lf = per_run_sums(lf, keys, &values, RunSum::Known);
-    }
-    let mut group_by = key_exprs();
+    // Per phase, rows outside any phase (calls made between phases) have no group.
+    let observations = match per_phase {
+        true => observations.filter(col(RAW_PHASE).is_not_null()),
+        false => observations,
+    };
+    (observations.select(select), values)
+}
+
+/// Groups observations by keys and phase: each group's counted values as lists, its failed
+/// and warm-up observations counted.
+fn lists(lf: LazyFrame, keys: &[String], values: &[String], table: Table) -> Result<Vec<Group>> {
+    let mut group_by: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
     group_by.push(col(PHASE));
     let counted = col(FAILED).not().and(col(WARMUP).not());
     let mut aggregates: Vec<Expr> = values
@@ -381,14 +637,11 @@ fn group(
         .group_by(group_by)
         .agg(aggregates)
         .collect()
-        .map_err(AnalysisError::polars(format!(
-            "gathering {}",
-            source.table.name()
-        )))?;
-    read_groups(&frame, keys, &values, source.table.name())
+        .map_err(AnalysisError::polars(format!("gathering {}", table.name())))?;
+    read_groups(&frame, keys, values, table.name())
 }
 
-/// How [`per_run_sums`] treats missing values.
+/// How [`run_sums`] treats missing values.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum RunSum {
     /// The sum of the known values; null when none is known (a run without a memory figure).
@@ -397,31 +650,50 @@ enum RunSum {
     Strict,
 }
 
-/// Sums the observations of each run (and phase: the per-phase split keeps phases apart).
-fn per_run_sums(
-    observations: LazyFrame,
-    keys: &[String],
-    values: &[String],
-    rule: RunSum,
-) -> LazyFrame {
-    let mut by: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
-    by.push(col("run_id"));
-    by.push(col(PHASE));
+/// The suffixes of a value's partial state: values known, values unknown.
+const KNOWN: &str = "__known";
+const UNKNOWN: &str = "__unknown";
+
+/// One part's observations summed per run (and phase: the per-phase split keeps phases
+/// apart), with how many values were known and unknown, so that parts combine exactly.
+fn run_partials(observations: LazyFrame, keys: &[String], values: &[String]) -> LazyFrame {
     let mut aggregates = vec![col(ORDER).min(), col(FAILED).first(), col(WARMUP).first()];
     for value in values {
         let v = || col(value.as_str());
+        aggregates.extend([
+            v().sum(),
+            v().count().alias(format!("{value}{KNOWN}")),
+            v().null_count().alias(format!("{value}{UNKNOWN}")),
+        ]);
+    }
+    observations.group_by(run_keys(keys)).agg(aggregates)
+}
+
+/// Each run's sums from the parts' [`run_partials`]: null when none of the run's values is
+/// known ([`RunSum::Known`]) or one is unknown ([`RunSum::Strict`]).
+fn run_sums(partials: LazyFrame, keys: &[String], values: &[String], rule: RunSum) -> LazyFrame {
+    let mut aggregates = vec![col(ORDER).min(), col(FAILED).first(), col(WARMUP).first()];
+    for value in values {
         let unknown = match rule {
-            RunSum::Known => v().count().eq(lit(0)),
-            RunSum::Strict => v().null_count().gt(lit(0)),
+            RunSum::Known => col(format!("{value}{KNOWN}")).sum().eq(lit(0)),
+            RunSum::Strict => col(format!("{value}{UNKNOWN}")).sum().gt(lit(0)),
         };
         aggregates.push(
             when(unknown)
                 .then(lit(NULL).cast(DataType::Float64))
-                .otherwise(v().sum())
+                .otherwise(col(value.as_str()).sum())
                 .alias(value.as_str()),
         );
     }
-    observations.group_by(by).agg(aggregates)
+    partials.group_by(run_keys(keys)).agg(aggregates)
+}
+
+/// A run (and phase) within a group.
+fn run_keys(keys: &[String]) -> Vec<Expr> {
+    let mut by: Vec<Expr> = keys.iter().map(|k| col(k.as_str())).collect();
+    by.push(col("run_id"));
+    by.push(col(PHASE));
+    by
 }
 
 fn read_groups(
@@ -469,4 +741,136 @@ fn read_groups(
         }
     }
     Ok(groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One row of observations: group, run, whether the run is a warm-up, a value per metric.
+    type Row<'a> = (&'a str, &'a str, bool, &'a [Option<f64>]);
+
+    /// A group's keys, its sorted values per metric, its failed and warm-up counts.
+    type Seen = (Vec<Option<String>>, Vec<Vec<f64>>, usize, usize);
+
+    /// Observations of `source` as [`observe`] makes them.
+    fn observations(source: &Source, rows: &[Row]) -> LazyFrame {
+        let n = rows.len();
+        let mut columns = vec![
+            Column::new(
+                group_column(0).into(),
+                rows.iter().map(|r| r.0).collect::<Vec<_>>(),
+            ),
+            Column::new(RAW_PHASE.into(), vec!["build"; n]),
+            Column::new(RAW_ORDER.into(), vec![0i64; n]),
+            Column::new(OWN_FAILED.into(), vec![false; n]),
+            Column::new(OWN_WARMUP.into(), vec![false; n]),
+            Column::new(
+                "run_id".into(),
+                rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+            ),
+            Column::new(RUN_FAILED.into(), vec![false; n]),
+            Column::new(
+                RUN_WARMUP.into(),
+                rows.iter().map(|r| r.2).collect::<Vec<_>>(),
+            ),
+        ];
+        for (i, m) in source.metrics.iter().enumerate() {
+            let values: Vec<Option<f64>> = rows.iter().map(|r| r.3[i]).collect();
+            columns.push(Column::new(value_column(m).into(), values));
+        }
+        DataFrame::new_infer_height(columns).expect("frame").lazy()
+    }
+
+    /// What [`Merged`] gathers from `parts`, by group.
+    fn gathered(source: &Source, parts: &[&[Row]]) -> Vec<Seen> {
+        let keys = vec![group_column(0)];
+        let mut merged = Merged::new(source, false);
+        for part in parts {
+            merged
+                .add(observations(source, part), source, false, &keys)
+                .expect("added");
+        }
+        let mut groups: Vec<_> = merged
+            .finish(source, &keys)
+            .expect("finished")
+            .into_iter()
+            .map(|g| {
+                let values = g
+                    .values
+                    .iter()
+                    .map(|s| {
+                        let mut v: Vec<f64> = s
+                            .as_ref()
+                            .map(|s| s.f64().expect("f64").iter().flatten().collect())
+                            .unwrap_or_default();
+                        v.sort_by(f64::total_cmp);
+                        v
+                    })
+                    .collect();
+                (g.keys, values, g.failed, g.warmups)
+            })
+            .collect();
+        groups.sort_by(|a, b| a.0.cmp(&b.0));
+        groups
+    }
+
+    /// A run's phases in two parts are one observation of the run: summed over the values
+    /// known, unknown when none is; a warm-up run is counted as such once.
+    #[test]
+    fn runs_split_across_parts_sum_once() {
+        let phases = Source::of(Table::Phases).remove(0);
+        assert_eq!(phases.metrics.len(), 3);
+        let first: &[Row] = &[
+            ("a", "r1", false, &[Some(10.0), Some(5.0), Some(1.0)]),
+            ("a", "r2", false, &[Some(7.0), None, Some(4.0)]),
+        ];
+        let second: &[Row] = &[
+            ("a", "r1", false, &[Some(20.0), None, Some(2.0)]),
+            ("a", "r3", true, &[Some(100.0), Some(1.0), Some(1.0)]),
+            ("b", "r4", false, &[Some(1.5), Some(2.0), None]),
+        ];
+        let expected = vec![
+            (
+                vec![Some("a".to_string())],
+                vec![vec![7.0, 30.0], vec![5.0], vec![3.0, 4.0]],
+                0,
+                1,
+            ),
+            (
+                vec![Some("b".to_string())],
+                vec![vec![1.5], vec![2.0], vec![]],
+                0,
+                0,
+            ),
+        ];
+        assert_eq!(gathered(&phases, &[first, second]), expected);
+        let together: Vec<_> = first.iter().chain(second).copied().collect();
+        assert_eq!(gathered(&phases, &[&together]), expected);
+    }
+
+    /// A recorded run's cost is unknown as soon as one of its calls, in any part, is
+    /// unpriced.
+    #[test]
+    fn a_run_sum_is_unknown_when_any_part_has_an_unknown_value() {
+        let run_sums = Source::of(Table::LlmCalls)
+            .into_iter()
+            .find(|s| s.run_sum)
+            .expect("the calls' run sums");
+        let first: &[Row] = &[
+            ("a", "r1", false, &[Some(0.5), Some(1.0)]),
+            ("a", "r2", false, &[Some(0.25), Some(1.0)]),
+        ];
+        let second: &[Row] = &[
+            ("a", "r1", false, &[None, Some(1.0)]),
+            ("a", "r2", false, &[Some(0.25), Some(1.0)]),
+        ];
+        let expected = vec![(
+            vec![Some("a".to_string())],
+            vec![vec![0.5], vec![2.0, 2.0]],
+            0,
+            0,
+        )];
+        assert_eq!(gathered(&run_sums, &[first, second]), expected);
+    }
 }

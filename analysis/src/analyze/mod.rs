@@ -76,6 +76,16 @@ pub fn analyze_groupings(
     options: &AnalyzeOptions,
     groupings: &[Vec<String>],
 ) -> Result<Vec<Analysis>> {
+    analyze_reading(reader, options, groupings, gather::Reading::DEFAULT)
+}
+
+/// [`analyze_groupings`], reading large tables as `reading` says.
+fn analyze_reading(
+    reader: &DatasetReader,
+    options: &AnalyzeOptions,
+    groupings: &[Vec<String>],
+    reading: gather::Reading,
+) -> Result<Vec<Analysis>> {
     for by in groupings {
         check_keys(
             reader,
@@ -89,9 +99,11 @@ pub fn analyze_groupings(
     let mut methods =
         vec![Method::new(options.outlier_rule, options.drop_outliers); groupings.len()];
     let mut rows: Vec<Vec<(i64, StatRow)>> = vec![Vec::new(); groupings.len()];
-    for gathered in gather::gather_all(reader, options, groupings)? {
+    // Each source's groups are summarised (and their values dropped) as soon as they are
+    // gathered.
+    gather::gather_all(reader, options, groupings, reading, &mut |gathered| {
         let method = &mut methods[gathered.grouping];
-        if !gathered.per_phase {
+        if !gathered.per_phase && gathered.first_pass {
             for g in &gathered.groups {
                 method.warmups_excluded += g.warmups;
                 method.failed_excluded += g.failed;
@@ -108,7 +120,8 @@ pub fn analyze_groupings(
             method.outliers_removed += row.outliers_removed;
         }
         rows[gathered.grouping].append(&mut summarised);
-    }
+        Ok(())
+    })?;
     Ok(groupings
         .iter()
         .zip(rows)
@@ -206,7 +219,8 @@ pub fn samples(
     };
     check_keys(reader, &options)?;
     let mut out = Vec::new();
-    for gathered in gather::gather_all(reader, &options, &[Vec::new()])? {
+    let reading = gather::Reading::DEFAULT;
+    gather::gather_all(reader, &options, &[Vec::new()], reading, &mut |gathered| {
         for group in gathered.groups {
             for (&metric, series) in gathered.source.metrics.iter().zip(&group.values) {
                 let mut values: Vec<f64> = series
@@ -229,7 +243,8 @@ pub fn samples(
                 }
             }
         }
-    }
+        Ok(())
+    })?;
     // One order whatever order the groups came in: the catalogue's metrics, each with its
     // total first and then its phases in the order they ran.
     out.sort_by(|(order_a, a), (order_b, b)| {
@@ -382,6 +397,44 @@ mod tests {
             .expect("alone");
             assert!(!alone.rows.is_empty());
             assert_eq!(&alone, joint, "grouped by {by:?}");
+        }
+    }
+
+    /// Reading every file as its own part and merging, and reading one metric per pass,
+    /// give exactly what one read gives, with every outlier rule and per phase.
+    #[test]
+    fn an_analysis_in_parts_equals_one_in_one_read() {
+        let dir = crate::test_support::sample_dataset();
+        let reader = DatasetReader::new(dir.path());
+        let files = reader.parts(Table::LlmCalls, 1).expect("parts").len();
+        assert!(files > 1, "the samples' calls lie in {files} file(s)");
+        let groupings = vec![
+            vec!["source".to_string()],
+            vec!["model".to_string()],
+            vec![],
+        ];
+        for rule in [OutlierRule::Sd, OutlierRule::Iqr, OutlierRule::Mad] {
+            let options = AnalyzeOptions {
+                per_phase: true,
+                outlier_rule: rule,
+                drop_outliers: true,
+                ..AnalyzeOptions::default()
+            };
+            let one_read = gather::Reading {
+                part_rows: u64::MAX,
+                values_budget: u64::MAX,
+            };
+            let whole = analyze_reading(&reader, &options, &groupings, one_read).expect("whole");
+            assert!(whole.iter().all(|a| !a.rows.is_empty()));
+            // Every file a part; then also one metric per pass.
+            for values_budget in [u64::MAX, 1] {
+                let reading = gather::Reading {
+                    part_rows: 1,
+                    values_budget,
+                };
+                let parts = analyze_reading(&reader, &options, &groupings, reading).expect("parts");
+                assert_eq!(whole, parts, "outliers by {rule:?}, budget {values_budget}");
+            }
         }
     }
 }
