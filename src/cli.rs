@@ -345,6 +345,10 @@ pub struct SessionsArgs {
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 
+    /// Which engine sums the tokens (--daily and --by; the per-session listing is local).
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -392,9 +396,58 @@ pub struct AnalyzeArgs {
     #[arg(long, value_name = "K", default_value_t = 10)]
     pub workflows_per_day: u64,
 
+    /// Which engine computes the statistics.
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
+    /// With --engine spark: approximate percentiles (percentile_approx, accuracy 10000)
+    /// instead of exact ones; the output says so.
+    #[arg(long)]
+    pub approx: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+}
+
+/// Which engine computes an analysis (docs/cluster.md).
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineArgs {
+    /// local: the embedded engine (polars, this process); spark: Apache Spark through its
+    /// spark-sql command (same figures, computed on the cluster --spark-master names).
+    #[arg(long, value_enum, default_value_t = EngineArg::Local, env = "RUNLENS_ENGINE")]
+    pub engine: EngineArg,
+
+    /// Spark's master: local[*], local[2], yarn, k8s://https://HOST:PORT, spark://HOST:7077.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "local[*]",
+        env = "RUNLENS_SPARK_MASTER"
+    )]
+    pub spark_master: String,
+
+    /// The spark-sql program (default: $SPARK_HOME/bin/spark-sql, else spark-sql on PATH).
+    #[arg(long, value_name = "PATH", env = "RUNLENS_SPARK_SQL")]
+    pub spark_sql: Option<PathBuf>,
+
+    /// A Spark setting passed as --conf KEY=VALUE (repeatable): executors, the object store's
+    /// credentials provider, ...
+    #[arg(long = "spark-conf", value_name = "KEY=VALUE", value_parser = parse_conf)]
+    pub spark_conf: Vec<(String, String)>,
+
+    /// The dataset's location as Spark names it (default: from --data; s3:// is read as s3a://).
+    #[arg(long, value_name = "URL")]
+    pub spark_root: Option<String>,
+}
+
+/// `--engine`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineArg {
+    /// The embedded polars engine.
+    Local,
+    /// Apache Spark, through spark-sql.
+    Spark,
 }
 
 /// `--outliers`.
@@ -839,6 +892,15 @@ fn parse_seconds(text: &str) -> Result<f64, String> {
     match text.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
         _ => Err(format!("'{text}' is not a number of seconds (>= 0)")),
+    }
+}
+
+fn parse_conf(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => {
+            Ok((key.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("{text:?}: expected KEY=VALUE")),
     }
 }
 

@@ -16,6 +16,8 @@ use polars::prelude::*;
 use runlens_ingest::schema::Table;
 use serde::{Serialize, Serializer};
 
+use crate::dialect::Dialect;
+
 /// The unit a metric's values are stored and computed in. Renderers convert to a readable
 /// scale (seconds, MiB, ...) only when printing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -233,23 +235,100 @@ impl Value {
         expr.cast(DataType::Float64)
     }
 
-    /// The same value as a SQL expression (ANSI: CAST, CASE, COALESCE).
-    pub fn to_sql(self) -> String {
+    /// The same value as a SQL expression of `dialect` (CAST, CASE, COALESCE).
+    pub fn to_sql(self, dialect: Dialect) -> String {
         use cost_columns::{COST, UNPRICED};
+        let q = |name: &str| dialect.ident(name);
         let expr = match self {
-            Value::Column(c) => c.to_string(),
-            Value::Sum(a, b) => format!("{a} + {b}"),
+            Value::Column(c) => q(c),
+            Value::Sum(a, b) => format!("{} + {}", q(a), q(b)),
             Value::One => "1".to_string(),
-            Value::ProducedOutput => {
-                "CASE WHEN \"exists\" AND COALESCE(produced_by_run, TRUE) THEN 1 ELSE 0 END"
-                    .to_string()
-            }
-            Value::CallCost => COST.to_string(),
-            Value::CallCostInRun => {
-                format!("CASE WHEN {UNPRICED} THEN NULL ELSE COALESCE({COST}, 0) END")
-            }
+            Value::ProducedOutput => format!(
+                "CASE WHEN {} AND COALESCE({}, TRUE) THEN 1 ELSE 0 END",
+                q("exists"),
+                q("produced_by_run")
+            ),
+            Value::CallCost => q(COST),
+            Value::CallCostInRun => format!(
+                "CASE WHEN {} THEN NULL ELSE COALESCE({}, 0) END",
+                q(UNPRICED),
+                q(COST)
+            ),
         };
         format!("CAST({expr} AS DOUBLE)")
+    }
+}
+
+/// A row's own failure or warm-up flag, engine-neutral like [`Value`]: `analyze` applies
+/// the same rule whichever engine reads the rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Condition {
+    /// The run failed ([`run_failed`]).
+    RunFailed,
+    /// The run is a warm-up (`is_warmup`; unknown counts as not).
+    Warmup,
+    /// The LLM call failed (it has an `error_kind`).
+    CallFailed,
+    /// Never.
+    Never,
+}
+
+/// One sign of a failed run: a column and what it must show.
+enum FailureSign {
+    /// A known value other than 0.
+    NonZero(&'static str),
+    /// Any value.
+    Present(&'static str),
+    /// True.
+    True(&'static str),
+}
+
+/// A run failed when any of these shows (see [`run_failed`]).
+const FAILURE_SIGNS: [FailureSign; 4] = [
+    FailureSign::NonZero("exit_code"),
+    FailureSign::Present("signal"),
+    FailureSign::True("timed_out"),
+    FailureSign::True("interrupted"),
+];
+
+impl Condition {
+    /// The polars expression (Boolean, never null).
+    pub fn to_polars(self) -> Expr {
+        match self {
+            Condition::RunFailed => FAILURE_SIGNS
+                .iter()
+                .map(|sign| match sign {
+                    FailureSign::NonZero(c) => col(*c).neq(lit(0)).fill_null(lit(false)),
+                    FailureSign::Present(c) => col(*c).is_not_null(),
+                    FailureSign::True(c) => col(*c).fill_null(lit(false)),
+                })
+                .reduce(|a, b| a.or(b))
+                .unwrap_or(lit(false)),
+            Condition::Warmup => col("is_warmup").fill_null(lit(false)),
+            Condition::CallFailed => col("error_kind").is_not_null(),
+            Condition::Never => lit(false),
+        }
+    }
+
+    /// The same condition in SQL of `dialect` (never null).
+    pub fn to_sql(self, dialect: Dialect) -> String {
+        let q = |name: &str| dialect.ident(name);
+        match self {
+            Condition::RunFailed => {
+                let signs: Vec<String> = FAILURE_SIGNS
+                    .iter()
+                    .map(|sign| match sign {
+                        FailureSign::NonZero(c) => format!("COALESCE({} <> 0, FALSE)", q(c)),
+                        FailureSign::Present(c) => format!("{} IS NOT NULL", q(c)),
+                        FailureSign::True(c) => format!("COALESCE({}, FALSE)", q(c)),
+                    })
+                    .collect();
+                format!("({})", signs.join(" OR "))
+            }
+            Condition::Warmup => format!("COALESCE({}, FALSE)", q("is_warmup")),
+            Condition::CallFailed => format!("({} IS NOT NULL)", q("error_kind")),
+            Condition::Never => "FALSE".to_string(),
+        }
     }
 }
 
@@ -477,12 +556,7 @@ pub fn position(metric: &Metric) -> usize {
 /// that reason. The recorder's [`runlens_ingest::schema::RunRow::failed`] is the same rule
 /// over one row; a test below holds them equal.
 pub fn run_failed() -> Expr {
-    col("exit_code")
-        .neq(lit(0))
-        .fill_null(lit(false))
-        .or(col("signal").is_not_null())
-        .or(col("timed_out").fill_null(lit(false)))
-        .or(col("interrupted").fill_null(lit(false)))
+    Condition::RunFailed.to_polars()
 }
 
 #[cfg(test)]

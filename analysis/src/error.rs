@@ -38,6 +38,14 @@ pub enum AnalysisError {
     /// The statements for another engine cannot be written for this dataset.
     #[error("sql: {0}")]
     Views(String),
+    /// Spark could not be started, could not be reached, or rejected a statement.
+    #[error("spark: {what}: {detail}")]
+    Spark {
+        /// What runlens asked Spark to do.
+        what: String,
+        /// What failed, from Spark's own messages.
+        detail: String,
+    },
     /// The dataset could not be listed.
     #[error(transparent)]
     Dataset(#[from] runlens_ingest::IngestError),

@@ -18,6 +18,7 @@ pub mod release;
 pub mod report_content;
 pub mod scan;
 pub mod sessions;
+pub mod spark;
 pub mod stats;
 pub mod targets;
 #[cfg(test)]

@@ -11,6 +11,9 @@ use crate::query::run_sql_with;
 use crate::scan::DatasetReader;
 use runlens_ingest::schema::Table;
 
+mod spark;
+pub use spark::totals_on_spark;
+
 /// The sum of the four buckets of the table aliased `t` (`""` for none); null (never a
 /// silent 0) when none was reported.
 fn total(t: &str) -> String {
@@ -42,15 +45,24 @@ impl Window {
     /// (timestamp columns) overlaps the window; a bounded window leaves out rows without
     /// times, which cannot be shown to fall inside it.
     fn condition(&self, start: &str, end: &str) -> String {
+        self.condition_with(start, end, |ts| format!("CAST({ts} AS BIGINT)"))
+    }
+
+    /// [`Window::condition`] with `micros` spelling a timestamp as microseconds.
+    fn condition_with(&self, start: &str, end: &str, micros: impl Fn(&str) -> String) -> String {
         let mut parts = Vec::new();
         if let Some(since) = self.since_us {
             parts.push(format!(
-                "COALESCE(CAST({end} AS BIGINT), CAST({start} AS BIGINT)) >= {since}"
+                "COALESCE({}, {}) >= {since}",
+                micros(end),
+                micros(start)
             ));
         }
         if let Some(until) = self.until_us {
             parts.push(format!(
-                "COALESCE(CAST({start} AS BIGINT), CAST({end} AS BIGINT)) <= {until}"
+                "COALESCE({}, {}) <= {until}",
+                micros(start),
+                micros(end)
             ));
         }
         if parts.is_empty() {
@@ -278,55 +290,7 @@ fn totals(
     daily: bool,
 ) -> Result<DataFrame> {
     let keep = window.condition("c.start_ts", "c.start_ts");
-    let (expr, name, join) = match by {
-        None => (None, String::new(), ""),
-        Some(Grouping::Model) => (
-            Some("COALESCE(c.response_model, c.request_model)".to_string()),
-            "model".to_string(),
-            "",
-        ),
-        Some(Grouping::Provider) => (Some("c.provider".to_string()), "provider".to_string(), ""),
-        Some(Grouping::Format) => (
-            Some("s.source_format".to_string()),
-            "format".to_string(),
-            " LEFT JOIN sessions s ON c.session_id = s.session_id",
-        ),
-        Some(Grouping::Label(key)) => {
-            let present = reader.label_keys(Table::LlmCalls)?;
-            if !present.iter().any(|k| k == key) {
-                return Err(AnalysisError::UnknownLabel {
-                    table: "llm_calls",
-                    key: key.clone(),
-                    present: if present.is_empty() {
-                        "none".into()
-                    } else {
-                        present.join(", ")
-                    },
-                });
-            }
-            let column = label_column(key);
-            (Some(format!("c.{column}")), column, "")
-        }
-    };
-    let mut select = Vec::new();
-    let mut group = Vec::new();
-    if daily {
-        select.push("CAST(c.start_ts AS DATE) AS day".to_string());
-        group.push("day".to_string());
-    }
-    if let Some(expr) = &expr {
-        select.push(format!("{expr} AS {name}"));
-        group.push(name.clone());
-    }
-    let order = if expr.is_some() {
-        let mut o: Vec<String> = group.iter().filter(|g| *g == "day").cloned().collect();
-        o.push("total_tokens DESC NULLS LAST".into());
-        o.push(name.clone());
-        o.join(", ")
-    } else {
-        group.join(", ")
-    };
-    let total = total("c");
+    let plan = TotalsPlan::new(reader, by, daily)?;
     run_sql_with(
         reader,
         costs.table(),
@@ -340,8 +304,90 @@ fn totals(
              FROM llm_calls c{join} LEFT JOIN call_costs k ON c.call_id = k.call_id \
              WHERE c.source = 'transcript' AND {keep} \
              GROUP BY {group} ORDER BY {order}",
-            select = select.join(", "),
-            group = group.join(", "),
+            select = plan.select.join(", "),
+            group = plan.group.join(", "),
+            total = total("c"),
+            join = plan.join,
+            order = plan.order,
         ),
     )
+}
+
+/// The grouping of a token totals query, for either engine.
+struct TotalsPlan {
+    /// The grouping columns as selected (`... AS day`, `... AS model`).
+    select: Vec<String>,
+    /// Their names.
+    group: Vec<String>,
+    /// A join the grouping needs (the sessions, for their format).
+    join: &'static str,
+    /// The ORDER BY list.
+    order: String,
+}
+
+impl TotalsPlan {
+    fn new(reader: &DatasetReader, by: Option<&Grouping>, daily: bool) -> Result<TotalsPlan> {
+        let (expr, name, join) = match by {
+            None => (None, String::new(), ""),
+            Some(Grouping::Model) => (
+                Some("COALESCE(c.response_model, c.request_model)".to_string()),
+                "model".to_string(),
+                "",
+            ),
+            Some(Grouping::Provider) => {
+                (Some("c.provider".to_string()), "provider".to_string(), "")
+            }
+            Some(Grouping::Format) => (
+                Some("s.source_format".to_string()),
+                "format".to_string(),
+                " LEFT JOIN sessions s ON c.session_id = s.session_id",
+            ),
+            Some(Grouping::Label(key)) => {
+                let present = reader.label_keys(Table::LlmCalls)?;
+                if !present.iter().any(|k| k == key) {
+                    return Err(AnalysisError::UnknownLabel {
+                        table: "llm_calls",
+                        key: key.clone(),
+                        present: if present.is_empty() {
+                            "none".into()
+                        } else {
+                            present.join(", ")
+                        },
+                    });
+                }
+                let column = label_column(key);
+                (Some(format!("c.{column}")), column, "")
+            }
+        };
+        let mut select = Vec::new();
+        let mut group = Vec::new();
+        if daily {
+            select.push("CAST(c.start_ts AS DATE) AS day".to_string());
+            group.push("day".to_string());
+        }
+        if let Some(expr) = &expr {
+            select.push(format!("{expr} AS {name}"));
+            group.push(name.clone());
+        }
+        // Nulls last, spelled out: engines differ in their default (Spark puts them first).
+        let order = if expr.is_some() {
+            let mut o: Vec<String> = group
+                .iter()
+                .filter(|g| *g == "day")
+                .map(|g| format!("{g} NULLS LAST"))
+                .collect();
+            o.push("total_tokens DESC NULLS LAST".into());
+            o.push(format!("{name} NULLS LAST"));
+            o.join(", ")
+        } else {
+            let o: Vec<String> = group.iter().map(|g| format!("{g} NULLS LAST")).collect();
+            o.join(", ")
+        };
+        Ok(TotalsPlan {
+            select,
+            group,
+            join,
+            order,
+        })
+    }
 }

@@ -135,36 +135,75 @@ pub fn summarize(values: &[f64], non_negative: bool) -> Option<Summary> {
 /// Summarises finite values already sorted ascending (no copy is made).
 pub fn summarize_sorted(sorted: &[f64], non_negative: bool) -> Option<Summary> {
     let describe = describe_finite(sorted)?;
-    let ci95 = describe.stddev.map(|sd| {
-        let half = t_critical(0.95, describe.count - 1) * sd / (describe.count as f64).sqrt();
-        let t = Interval {
-            low: describe.mean - half,
-            high: describe.mean + half,
-            method: IntervalMethod::StudentT,
-        };
-        if !non_negative || t.low >= 0.0 {
-            t
-        } else if sorted.len() <= BOOTSTRAP_MEAN_MAX_N {
+    Some(Summary {
+        describe,
+        p50: quantile_sorted(sorted, 0.50),
+        p95: quantile_sorted(sorted, 0.95),
+        p99: quantile_sorted(sorted, 0.99),
+        ci95: interval(&describe, non_negative, Some(sorted)),
+    })
+}
+
+/// Whether the 95 % interval of a non-negative metric's mean may need every value (the
+/// bootstrap): at most [`BOOTSTRAP_MEAN_MAX_N`] values and a t interval that could reach
+/// below 0 with any degrees of freedom (t(0.975, 1) = 12.71 is the largest critical value).
+/// An engine that summarises elsewhere ships a group's values back only when this holds.
+pub fn may_bootstrap(count: usize, mean: f64, stddev: Option<f64>, non_negative: bool) -> bool {
+    const LARGEST_T: f64 = 12.71;
+    match stddev {
+        Some(sd) => {
+            non_negative
+                && count <= BOOTSTRAP_MEAN_MAX_N
+                && mean - LARGEST_T * sd / (count as f64).sqrt() < 0.0
+        }
+        None => false,
+    }
+}
+
+/// The summary of a sample described by `describe` and its three percentiles, computed
+/// elsewhere (another engine); `sorted` holds its finite values ascending when
+/// [`may_bootstrap`] holds for it (the interval then needs them), and may be None otherwise.
+pub fn summary_from_parts(
+    describe: Describe,
+    percentiles: [f64; 3],
+    non_negative: bool,
+    sorted: Option<&[f64]>,
+) -> Summary {
+    let [p50, p95, p99] = percentiles;
+    Summary {
+        describe,
+        p50,
+        p95,
+        p99,
+        ci95: interval(&describe, non_negative, sorted),
+    }
+}
+
+/// The 95 % interval of the mean (see the module doc); the bootstrap needs `sorted`, the
+/// finite values ascending (without them, the t interval is cut at 0).
+fn interval(describe: &Describe, non_negative: bool, sorted: Option<&[f64]>) -> Option<Interval> {
+    let sd = describe.stddev?;
+    let half = t_critical(0.95, describe.count - 1) * sd / (describe.count as f64).sqrt();
+    let t = Interval {
+        low: describe.mean - half,
+        high: describe.mean + half,
+        method: IntervalMethod::StudentT,
+    };
+    Some(match sorted {
+        _ if !non_negative || t.low >= 0.0 => t,
+        Some(sorted) if sorted.len() <= BOOTSTRAP_MEAN_MAX_N => {
             let (low, high) = bootstrap_mean_ci(sorted, BOOTSTRAP_MEAN_ROUNDS, BOOTSTRAP_MEAN_SEED);
             Interval {
                 low,
                 high,
                 method: IntervalMethod::Bootstrap,
             }
-        } else {
-            Interval {
-                low: 0.0,
-                method: IntervalMethod::StudentTCutAtZero,
-                ..t
-            }
         }
-    });
-    Some(Summary {
-        describe,
-        p50: quantile_sorted(sorted, 0.50),
-        p95: quantile_sorted(sorted, 0.95),
-        p99: quantile_sorted(sorted, 0.99),
-        ci95,
+        _ => Interval {
+            low: 0.0,
+            method: IntervalMethod::StudentTCutAtZero,
+            ..t
+        },
     })
 }
 

@@ -1,7 +1,7 @@
 //! `runlens analyze`.
 
 use runlens_analysis::DatasetReader;
-use runlens_analysis::analyze::{AnalyzeOptions, analyze};
+use runlens_analysis::analyze::{AnalyzeOptions, analyze_on};
 use runlens_analysis::stats::OutlierRule;
 use runlens_reports::analysis::Extras;
 use runlens_reports::frame::FrameFormat;
@@ -44,7 +44,9 @@ pub fn run(dataset: &runlens_ingest::Dataset, args: AnalyzeArgs) -> anyhow::Resu
         // A target on a phase needs the per-phase rows.
         options.per_phase |= runlens_analysis::targets::needs_phases(t);
     }
-    let analysis = match analyze(&DatasetReader::open(dataset.clone()), &options) {
+    let spark = super::spark_engine(&args.engine, args.approx)?;
+    let reader = DatasetReader::open(dataset.clone());
+    let analysis = match analyze_on(&reader, &options, spark.as_ref()) {
         Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. }) => {
             return Err(super::UsageError(e.to_string()).into());
         }

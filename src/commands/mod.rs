@@ -53,6 +53,31 @@ pub fn price_file(
     .transpose()
 }
 
+/// The Spark engine the arguments ask for (None: the embedded one); `--approx` without
+/// Spark is a usage error.
+pub fn spark_engine(
+    args: &crate::cli::EngineArgs,
+    approx: bool,
+) -> anyhow::Result<Option<runlens_analysis::spark::Spark>> {
+    use crate::cli::EngineArg;
+    match args.engine {
+        EngineArg::Local if approx => Err(UsageError(
+            "--approx needs --engine spark: the embedded engine's percentiles are exact".into(),
+        )
+        .into()),
+        EngineArg::Local => Ok(None),
+        EngineArg::Spark => Ok(Some(runlens_analysis::spark::Spark::new(
+            runlens_analysis::spark::SparkOptions {
+                master: args.spark_master.clone(),
+                program: args.spark_sql.clone(),
+                conf: args.spark_conf.clone(),
+                root: args.spark_root.clone(),
+                approx,
+            },
+        )?)),
+    }
+}
+
 /// Writes `text` to stdout; a closed pipe (`runlens query ... | head`) is not an error.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();

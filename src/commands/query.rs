@@ -85,6 +85,37 @@ pub fn sessions(dataset: &Dataset, args: SessionsArgs) -> anyhow::Result<Outcome
     };
     let prices = super::price_file(args.prices.as_deref())?
         .unwrap_or_else(runlens_analysis::prices::PriceTable::bundled);
+    let spark = super::spark_engine(&args.engine, false)?;
+    if let Some(spark) = &spark {
+        if args.by.is_none() && !args.daily {
+            return Err(UsageError(
+                "--engine spark sums tokens per day (--daily) or per --by group; the listing of \
+                 every session runs on the embedded engine"
+                    .into(),
+            )
+            .into());
+        }
+        let totals = runlens_analysis::sessions::totals_on_spark(
+            &reader,
+            &window,
+            &prices,
+            args.by.as_ref(),
+            args.daily,
+            spark,
+        );
+        let (mut frame, unpriced) = match totals {
+            Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. }) => {
+                return Err(super::UsageError(e.to_string()).into());
+            }
+            other => other?,
+        };
+        warn_unpriced(&unpriced, &prices);
+        print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
+        return Ok(match inputs_rejected {
+            true => Outcome::Rejected,
+            false => Outcome::Success,
+        });
+    }
     let costs = runlens_analysis::sessions::call_costs(&reader, &prices)?;
     let mut frame = match (&args.by, args.daily) {
         (Some(by), daily) => {
@@ -100,23 +131,31 @@ pub fn sessions(dataset: &Dataset, args: SessionsArgs) -> anyhow::Result<Outcome
             runlens_analysis::sessions::per_session(&reader, &window, &costs, args.agents)?
         }
     };
-    if !costs.unpriced.is_empty() {
-        let models: Vec<String> = costs
-            .unpriced
-            .iter()
-            .map(|(model, n)| format!("{model} ({n} call(s))"))
-            .collect();
-        eprintln!(
-            "warning: no price for {} in {}: their cost is left empty (give one with --prices)",
-            models.join(", "),
-            prices.source
-        );
-    }
+    warn_unpriced(&costs.unpriced, &prices);
     print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
     Ok(match inputs_rejected {
         true => Outcome::Rejected,
         false => Outcome::Success,
     })
+}
+
+/// The warning naming the models without a price (their cost is left empty).
+fn warn_unpriced(
+    unpriced: &std::collections::BTreeMap<String, usize>,
+    prices: &runlens_analysis::prices::PriceTable,
+) {
+    if unpriced.is_empty() {
+        return;
+    }
+    let models: Vec<String> = unpriced
+        .iter()
+        .map(|(model, n)| format!("{model} ({n} call(s))"))
+        .collect();
+    eprintln!(
+        "warning: no price for {} in {}: their cost is left empty (give one with --prices)",
+        models.join(", "),
+        prices.source
+    );
 }
 
 fn frame_format(format: OutputFormat) -> FrameFormat {

@@ -6,6 +6,7 @@
 use polars::prelude::*;
 
 use crate::catalogue::cost_columns::{COST, UNPRICED};
+use crate::dialect::Dialect;
 use crate::error::{AnalysisError, Result};
 use crate::prices::{PriceTable, Rates};
 
@@ -123,27 +124,102 @@ pub(super) fn with_cost(
         .with_column(unpriced().alias(UNPRICED)))
 }
 
+/// The buckets a call's cost adds up, in order: the tokens (a column, less another), the
+/// base rate column and the tier's rate column. One list for both engines ([`cost`],
+/// [`cost_sql`]).
+const BUCKETS: [(&str, Option<&str>, &str, &str); 5] = [
+    ("input_tokens", None, "__r_in", "__t_in"),
+    ("output_tokens", None, "__r_out", "__t_out"),
+    ("cache_read_input_tokens", None, "__r_read", "__t_read"),
+    // Five-minute cache writes: all writes less the one-hour ones.
+    (
+        "cache_creation_input_tokens",
+        Some("cache_creation_1h_input_tokens"),
+        "__r_w5",
+        "__t_w5",
+    ),
+    ("cache_creation_1h_input_tokens", None, "__r_w1", "__t_w1"),
+];
+
+/// The tokens of the prompt, which decide whether the tier's rates apply.
+const PROMPT: [&str; 3] = [
+    "input_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+];
+
+/// The tier's threshold column.
+const TIER_ABOVE: &str = "__t_above";
+
 /// The call's cost: each bucket times its rate (the tier's above its threshold), per million.
 fn cost() -> Expr {
     let tokens = |c: &str| col(c).cast(DataType::Float64).fill_null(lit(0.0));
-    let prompt = tokens("input_tokens")
-        + tokens("cache_read_input_tokens")
-        + tokens("cache_creation_input_tokens");
-    let tiered = col("__t_above")
+    let prompt = PROMPT
+        .iter()
+        .map(|c| tokens(c))
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0.0));
+    let tiered = col(TIER_ABOVE)
         .is_not_null()
-        .and(prompt.gt(col("__t_above")));
+        .and(prompt.gt(col(TIER_ABOVE)));
     let rate = |base: &str, tier: &str| when(tiered.clone()).then(col(tier)).otherwise(col(base));
-    let write_1h = tokens("cache_creation_1h_input_tokens");
-    let write_5m = tokens("cache_creation_input_tokens") - write_1h.clone();
-    let cost = (tokens("input_tokens") * rate("__r_in", "__t_in")
-        + tokens("output_tokens") * rate("__r_out", "__t_out")
-        + tokens("cache_read_input_tokens") * rate("__r_read", "__t_read")
-        + write_5m * rate("__r_w5", "__t_w5")
-        + write_1h * rate("__r_w1", "__t_w1"))
+    let cost = BUCKETS
+        .iter()
+        .map(|(column, less, base, tier)| {
+            let counted = match less {
+                Some(less) => tokens(column) - tokens(less),
+                None => tokens(column),
+            };
+            counted * rate(base, tier)
+        })
+        .reduce(|a, b| a + b)
+        .unwrap_or(lit(0.0))
         / lit(1_000_000.0);
     when(no_usage().or(col("__r_in").is_null()))
         .then(lit(NULL).cast(DataType::Float64))
         .otherwise(cost)
+}
+
+/// [`cost`] in SQL of `dialect`, over a relation with the token and rate columns.
+pub(crate) fn cost_sql(dialect: Dialect) -> String {
+    let q = |c: &str| dialect.ident(c);
+    let tokens = |c: &str| format!("COALESCE(CAST({} AS DOUBLE), CAST(0 AS DOUBLE))", q(c));
+    let prompt: Vec<String> = PROMPT.iter().map(|c| tokens(c)).collect();
+    let tiered = format!(
+        "({above} IS NOT NULL AND ({prompt}) > {above})",
+        above = q(TIER_ABOVE),
+        prompt = prompt.join(" + ")
+    );
+    let buckets: Vec<String> = BUCKETS
+        .iter()
+        .map(|(column, less, base, tier)| {
+            let counted = match less {
+                Some(less) => format!("({} - {})", tokens(column), tokens(less)),
+                None => tokens(column),
+            };
+            format!(
+                "{counted} * (CASE WHEN {tiered} THEN {} ELSE {} END)",
+                q(tier),
+                q(base)
+            )
+        })
+        .collect();
+    format!(
+        "(CASE WHEN {no_usage} OR {r_in} IS NULL THEN CAST(NULL AS DOUBLE) \
+         ELSE ({sum}) / CAST(1000000 AS DOUBLE) END)",
+        no_usage = no_usage_sql(dialect),
+        r_in = q("__r_in"),
+        sum = buckets.join(" + ")
+    )
+}
+
+/// [`unpriced`] in SQL of `dialect`.
+pub(crate) fn unpriced_sql(dialect: Dialect) -> String {
+    format!(
+        "(NOT {} AND {} IS NULL)",
+        no_usage_sql(dialect),
+        dialect.ident("__r_in")
+    )
 }
 
 /// A call that reported no usage at all (costs nothing known).
@@ -155,9 +231,67 @@ fn no_usage() -> Expr {
         .unwrap_or(lit(true))
 }
 
+/// [`no_usage`] in SQL of `dialect`.
+fn no_usage_sql(dialect: Dialect) -> String {
+    let nulls: Vec<String> = TOKEN_COLUMNS[..4]
+        .iter()
+        .map(|c| format!("{} IS NULL", dialect.ident(c)))
+        .collect();
+    format!("({})", nulls.join(" AND "))
+}
+
 /// A call with usage whose model has no price.
 fn unpriced() -> Expr {
     no_usage().not().and(col("__r_in").is_null())
+}
+
+/// The price keys of a call in SQL of `dialect`: provider and model (the responding one,
+/// else the requested), null as empty, as [`price_keys`] makes them.
+pub(crate) fn price_keys_sql(dialect: Dialect) -> [String; 2] {
+    let q = |c: &str| dialect.ident(c);
+    [
+        format!("COALESCE({}, '')", q("provider")),
+        format!(
+            "COALESCE(COALESCE({}, {}), '')",
+            q("response_model"),
+            q("request_model")
+        ),
+    ]
+}
+
+/// The rates of each pair of price keys in `distinct` (provider, model; empty for none) as
+/// a Spark SQL relation with the columns the join of [`cost_sql`] reads: the price keys
+/// `__kp`, `__km` and the rate columns. One row of null keys keeps it valid when
+/// `distinct` is empty (it joins no call).
+pub(crate) fn rates_relation_spark(distinct: &[(String, String)], prices: &PriceTable) -> String {
+    let dialect = Dialect::Spark;
+    let number = |v: Option<f64>| match v {
+        Some(v) => format!("CAST('{v:?}' AS DOUBLE)"),
+        None => "CAST(NULL AS DOUBLE)".to_string(),
+    };
+    let mut rows = vec![format!(
+        "(CAST(NULL AS STRING), CAST(NULL AS STRING){})",
+        ", CAST(NULL AS DOUBLE)".repeat(RATE_COLUMNS.len())
+    )];
+    for (provider, model) in distinct {
+        let price = (!model.is_empty())
+            .then(|| prices.find((!provider.is_empty()).then_some(provider.as_str()), model))
+            .flatten();
+        let rates: Vec<String> = rates_of(price).into_iter().map(number).collect();
+        rows.push(format!(
+            "({}, {}, {})",
+            dialect.string(provider),
+            dialect.string(model),
+            rates.join(", ")
+        ));
+    }
+    let mut names = vec![PROVIDER_KEY.to_string(), MODEL_KEY.to_string()];
+    names.extend(RATE_COLUMNS.iter().map(|c| c.to_string()));
+    format!(
+        "SELECT * FROM VALUES\n  {}\n  AS rates({})",
+        rows.join(",\n  "),
+        names.join(", ")
+    )
 }
 
 /// The distinct price keys of `calls` (a scan of `llm_calls`): only the model columns are read.
@@ -167,4 +301,58 @@ pub(super) fn distinct_price_keys(calls: LazyFrame) -> Result<DataFrame> {
         .unique(None, UniqueKeepStrategy::First)
         .collect()
         .map_err(AnalysisError::polars("pricing the calls"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cost and the unpriced flag in SQL equal polars' on calls with and without usage,
+    /// price, tier and one-hour cache writes.
+    #[test]
+    fn the_cost_in_sql_equals_the_cost_in_polars() {
+        let frame = df!(
+            "input_tokens" => [Some(1000i64), None, Some(300_000), Some(10), Some(5)],
+            "output_tokens" => [Some(200i64), None, Some(1000), Some(20), None],
+            "cache_read_input_tokens" => [Some(50i64), None, None, None, Some(7)],
+            "cache_creation_input_tokens" => [Some(400i64), None, Some(10), None, Some(9)],
+            "cache_creation_1h_input_tokens" => [Some(100i64), None, None, None, Some(4)],
+            "__r_in" => [Some(3.0f64), Some(3.0), Some(1.25), None, Some(0.1)],
+            "__r_out" => [Some(15.0f64), Some(15.0), Some(10.0), None, Some(0.4)],
+            "__r_read" => [Some(0.3f64), Some(0.3), Some(0.125), None, Some(0.1)],
+            "__r_w5" => [Some(3.75f64), Some(3.75), Some(0.0), None, Some(0.0)],
+            "__r_w1" => [Some(6.0f64), Some(6.0), Some(0.0), None, Some(0.0)],
+            "__t_above" => [None, None, Some(200_000.0f64), None, None],
+            "__t_in" => [None, None, Some(2.5f64), None, None],
+            "__t_out" => [None, None, Some(15.0f64), None, None],
+            "__t_read" => [None, None, Some(0.25f64), None, None],
+            "__t_w5" => [None, None, Some(0.0f64), None, None],
+            "__t_w1" => [None, None, Some(0.0f64), None, None]
+        )
+        .expect("frame");
+        let from_polars = frame
+            .clone()
+            .lazy()
+            .select([cost().alias("cost"), unpriced().alias("unpriced")])
+            .collect()
+            .expect("polars");
+        let mut ctx = polars::sql::SQLContext::new();
+        ctx.register("t", frame.lazy());
+        let sql = format!(
+            "SELECT {} AS cost, {} AS unpriced FROM t",
+            cost_sql(Dialect::DuckDb),
+            unpriced_sql(Dialect::DuckDb)
+        );
+        let from_sql = ctx.execute(&sql).and_then(|lf| lf.collect()).expect("sql");
+        assert_eq!(from_polars, from_sql, "{sql}");
+        // By hand: the first call's buckets at its rates, per million.
+        let first = from_polars
+            .column("cost")
+            .and_then(|c| c.f64().cloned())
+            .expect("cost")
+            .get(0);
+        let expected =
+            (1000.0 * 3.0 + 200.0 * 15.0 + 50.0 * 0.3 + 300.0 * 3.75 + 100.0 * 6.0) / 1e6;
+        assert!((first.unwrap_or(f64::NAN) - expected).abs() < 1e-15);
+    }
 }

@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use polars::prelude::*;
 use runlens_ingest::schema::Table;
 
-use crate::catalogue::{self, Aggregation, CATALOGUE, Exclusion, Metric, Value};
+use crate::catalogue::{self, Aggregation, CATALOGUE, Condition, Exclusion, Metric, Value};
 use crate::cells;
 use crate::error::{AnalysisError, Result};
 use crate::prices::PriceTable;
@@ -76,7 +76,7 @@ impl Reading {
 }
 
 /// The column holding `metric`'s values.
-fn value_column(metric: &Metric) -> String {
+pub(super) fn value_column(metric: &Metric) -> String {
     format!("__v{}", catalogue::position(metric))
 }
 
@@ -88,12 +88,12 @@ pub(super) struct Source {
     /// The metrics, in catalogue order; they share their [`Exclusion`].
     pub metrics: Vec<&'static Metric>,
     /// Whether every observation is a run's rows summed.
-    run_sum: bool,
+    pub run_sum: bool,
 }
 
 impl Source {
     /// The sources of `table`, in catalogue order.
-    fn of(table: Table) -> Vec<Source> {
+    pub(super) fn of(table: Table) -> Vec<Source> {
         let mut sources: Vec<Source> = Vec::new();
         for m in CATALOGUE.iter().filter(|m| m.table == table) {
             let run_sum = m.aggregation == Aggregation::RunSum;
@@ -109,7 +109,7 @@ impl Source {
         sources
     }
 
-    fn exclusion(&self) -> Exclusion {
+    pub(super) fn exclusion(&self) -> Exclusion {
         self.metrics
             .first()
             .map_or(Exclusion::Nothing, |m| m.exclusion)
@@ -117,6 +117,37 @@ impl Source {
 
     fn phased(&self) -> bool {
         self.metrics.iter().all(|m| m.phased)
+    }
+
+    /// The sources of `table` with their phase splits: `(source, per_phase)`, the totals
+    /// first and, with `per_phase`, the per-phase rows of a phased source.
+    pub(super) fn splits(table: Table, per_phase: bool) -> Vec<(Source, bool)> {
+        Source::of(table)
+            .into_iter()
+            .flat_map(|s| {
+                let phased = per_phase && s.phased();
+                let both: &[bool] = if phased { &[false, true] } else { &[false] };
+                both.iter()
+                    .map(move |p| (s.clone(), *p))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    /// How one split of this source makes its observations: None for one per row, else
+    /// each run's rows summed by that rule (the totals of a [`Aggregation::TotalPerRun`]
+    /// source, and every split of a [`Aggregation::RunSum`] one).
+    pub(super) fn run_rule(&self, per_phase: bool) -> Option<RunSum> {
+        let total_per_run = self.metrics.first().map(|m| m.aggregation)
+            == Some(Aggregation::TotalPerRun)
+            && !per_phase;
+        if self.run_sum {
+            Some(RunSum::Strict)
+        } else if total_per_run {
+            Some(RunSum::Known)
+        } else {
+            None
+        }
     }
 }
 
@@ -206,16 +237,7 @@ pub(super) fn gather_all(
         if sources.is_empty() {
             continue;
         }
-        let splits: Vec<(Source, bool)> = sources
-            .into_iter()
-            .flat_map(|s| {
-                let phased = options.per_phase && s.phased();
-                let both: &[bool] = if phased { &[false, true] } else { &[false] };
-                both.iter()
-                    .map(move |p| (s.clone(), *p))
-                    .collect::<Vec<_>>()
-            })
-            .collect();
+        let splits = Source::splits(table, options.per_phase);
         // Each group-by streams its table from the files: measured on 10 M calls, that is
         // faster and smaller than reading the table into memory once and grouping it from
         // there (docs/benchmarks.md). A large table is read in parts of about
@@ -243,9 +265,9 @@ pub(super) fn gather_all(
         let per_pass = reading.metrics_per_pass(rows);
         let mut passes: Vec<Vec<(Source, bool, bool)>> = Vec::new();
         for (source, per_phase) in &splits {
-            let chunks: Vec<&[&'static Metric]> = match Merged::new(source, *per_phase) {
-                Merged::Rows { .. } => source.metrics.chunks(per_pass).collect(),
-                Merged::Runs { .. } => vec![&source.metrics],
+            let chunks: Vec<&[&'static Metric]> = match source.run_rule(*per_phase) {
+                None => source.metrics.chunks(per_pass).collect(),
+                Some(_) => vec![&source.metrics],
             };
             for (i, metrics) in chunks.into_iter().enumerate() {
                 let part_of_source = Source {
@@ -334,16 +356,19 @@ fn raw_phase(table: Table) -> (Expr, Expr) {
     }
 }
 
+/// The failure and warm-up conditions a row of `table` carries itself.
+pub(super) fn own_conditions(table: Table) -> (Condition, Condition) {
+    match table {
+        Table::Runs => (Condition::RunFailed, Condition::Warmup),
+        Table::LlmCalls => (Condition::CallFailed, Condition::Never),
+        _ => (Condition::Never, Condition::Never),
+    }
+}
+
 /// The failure and warm-up flags a row of `table` carries itself.
 fn own_flags(table: Table) -> (Expr, Expr) {
-    match table {
-        Table::Runs => (
-            catalogue::run_failed(),
-            col("is_warmup").fill_null(lit(false)),
-        ),
-        Table::LlmCalls => (col("error_kind").is_not_null(), lit(false)),
-        _ => (lit(false), lit(false)),
-    }
+    let (failed, warmup) = own_conditions(table);
+    (failed.to_polars(), warmup.to_polars())
 }
 
 /// The columns every observation frame of `table` starts with: keys, raw phase, own flags.
@@ -471,24 +496,15 @@ enum Merged {
 
 impl Merged {
     fn new(source: &Source, per_phase: bool) -> Merged {
-        let total_per_run = source.metrics.first().map(|m| m.aggregation)
-            == Some(Aggregation::TotalPerRun)
-            && !per_phase;
-        if source.run_sum {
-            Merged::Runs {
-                rule: RunSum::Strict,
+        match source.run_rule(per_phase) {
+            Some(rule) => Merged::Runs {
+                rule,
                 partials: Vec::new(),
-            }
-        } else if total_per_run {
-            Merged::Runs {
-                rule: RunSum::Known,
-                partials: Vec::new(),
-            }
-        } else {
-            Merged::Rows {
+            },
+            None => Merged::Rows {
                 groups: Vec::new(),
                 index: HashMap::new(),
-            }
+            },
         }
     }
 
@@ -643,7 +659,7 @@ fn lists(lf: LazyFrame, keys: &[String], values: &[String], table: Table) -> Res
 
 /// How [`run_sums`] treats missing values.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum RunSum {
+pub(super) enum RunSum {
     /// The sum of the known values; null when none is known (a run without a memory figure).
     Known,
     /// Null as soon as one value is unknown (a call of an unpriced model).

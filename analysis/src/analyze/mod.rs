@@ -20,6 +20,7 @@
 mod cost;
 mod gather;
 pub mod result;
+mod spark_sql;
 
 use polars::prelude::*;
 use rayon::prelude::*;
@@ -32,7 +33,9 @@ use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 use crate::stats::{OutlierRule, analyze_sample};
 
+pub(crate) use cost::{cost_sql, price_keys_sql, rates_relation_spark, unpriced_sql};
 pub use result::{Analysis, Method, Record, StatRow, Statistic};
+pub use spark_sql::{APPROX_QUANTILES, analyze_groupings_on_spark};
 
 /// What to analyse and how.
 #[derive(Debug, Clone, Default)]
@@ -61,6 +64,24 @@ pub(crate) fn group_column(i: usize) -> String {
 /// Runs the analysis over the dataset.
 pub fn analyze(reader: &DatasetReader, options: &AnalyzeOptions) -> Result<Analysis> {
     let mut analyses = analyze_groupings(reader, options, std::slice::from_ref(&options.by))?;
+    Ok(analyses.pop().unwrap_or_else(|| Analysis {
+        by: options.by.clone(),
+        rows: Vec::new(),
+        method: Method::new(options.outlier_rule, options.drop_outliers),
+    }))
+}
+
+/// [`analyze`] on the engine given: the embedded one (None) or Spark.
+pub fn analyze_on(
+    reader: &DatasetReader,
+    options: &AnalyzeOptions,
+    spark: Option<&crate::spark::Spark>,
+) -> Result<Analysis> {
+    let Some(spark) = spark else {
+        return analyze(reader, options);
+    };
+    let mut analyses =
+        analyze_groupings_on_spark(reader, options, std::slice::from_ref(&options.by), spark)?;
     Ok(analyses.pop().unwrap_or_else(|| Analysis {
         by: options.by.clone(),
         rows: Vec::new(),

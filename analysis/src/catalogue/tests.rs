@@ -132,8 +132,47 @@ fn sql_and_polars_forms_agree() {
             .select([col("v")])
             .collect()
             .expect("polars");
-        let sql = format!("SELECT {} AS v FROM t", value.to_sql());
+        let sql = format!(
+            "SELECT {} AS v FROM t",
+            value.to_sql(crate::dialect::Dialect::DuckDb)
+        );
         let from_sql = ctx.execute(&sql).and_then(|lf| lf.collect()).expect("sql");
         assert_eq!(from_polars, from_sql, "{value:?}: {sql}");
+    }
+}
+
+/// Each row condition in SQL selects the rows its polars expression selects, nulls included.
+#[test]
+fn conditions_in_sql_agree_with_polars() {
+    let frame = df!(
+        "exit_code" => [None, Some(0i32), Some(1), None, Some(0), None],
+        "signal" => [None, None, None, Some(9i32), None, None],
+        "timed_out" => [None, Some(false), None, None, Some(true), None],
+        "interrupted" => [Some(false), None, None, None, None, Some(true)],
+        "is_warmup" => [None, Some(true), Some(false), None, None, None],
+        "error_kind" => [None, Some("timeout"), None, None, None, Some("rate_limit")]
+    )
+    .expect("frame");
+    let mut ctx = polars::sql::SQLContext::new();
+    ctx.register("t", frame.clone().lazy());
+    for condition in [
+        Condition::RunFailed,
+        Condition::Warmup,
+        Condition::CallFailed,
+    ] {
+        let from_polars = frame
+            .clone()
+            .lazy()
+            .select([condition.to_polars().alias("c")])
+            .collect()
+            .expect("polars");
+        let sql = format!(
+            "SELECT {} AS c FROM t",
+            condition.to_sql(crate::dialect::Dialect::DuckDb)
+        );
+        let from_sql = ctx.execute(&sql).and_then(|lf| lf.collect()).expect("sql");
+        assert_eq!(from_polars, from_sql, "{condition:?}: {sql}");
+        let column = from_polars.column("c").expect("c");
+        assert_eq!(column.null_count(), 0, "{condition:?} is never null");
     }
 }
