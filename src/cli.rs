@@ -418,7 +418,7 @@ pub struct EngineArgs {
     #[arg(long, value_enum, default_value_t = EngineArg::Local, env = "RUNLENS_ENGINE")]
     pub engine: EngineArg,
 
-    /// Spark's master: local[*], local[2], yarn, k8s://https://HOST:PORT, spark://HOST:7077.
+    /// Spark's master: `local[*]`, `local[2]`, `yarn`, `k8s://https://HOST:PORT`, `spark://HOST:7077`.
     #[arg(
         long,
         value_name = "URL",
