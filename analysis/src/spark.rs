@@ -173,34 +173,71 @@ impl Spark {
     }
 }
 
-/// The lines of spark-sql's standard error that say what failed (its error lines and the
-/// SQL error with its class, each once), without the log's informational lines and stack
-/// frames; the last lines when none is recognised.
+/// The lines of spark-sql's standard error that say what failed: the error printed for a
+/// statement (`[ERROR_CLASS] ...`), ERROR log entries, uncaught exceptions, without stack
+/// frames and without the warnings and their traces (Spark logs, for instance, a
+/// `FileNotFoundException` while it expands a glob of file names). The last 8 such lines,
+/// each once and at most 400 characters long; the last other lines when there is none.
 fn spark_error(stderr: &str) -> String {
-    let lines: Vec<&str> = stderr.lines().map(str::trim_end).collect();
-    let start = lines.iter().position(|l| {
-        l.starts_with('[')
-            || l.contains("Exception")
-            || l.contains(" ERROR ")
-            || l.starts_with("Error in query")
-    });
-    let mut chosen: Vec<&str> = Vec::new();
-    let candidates: Box<dyn Iterator<Item = &&str>> = match start {
-        Some(i) => Box::new(lines[i..].iter()),
-        None => Box::new(lines.iter().skip(lines.len().saturating_sub(12))),
+    const KEPT: usize = 8;
+    const WIDTH: usize = 400;
+    let header = regex::Regex::new(r"^\d{2}/\d{2}/\d{2} \d{2}:\d{2}:\d{2} ([A-Z]+) ")
+        .expect("a valid pattern");
+    let frame = regex::Regex::new(
+        r"^(at )?[\w.$/]+\((Native Method|[\w$]+\.(scala|java):\d+|[\w$]+\.(scala|java))\)$",
+    )
+    .expect("a valid pattern");
+    let mut quiet = false;
+    let (mut significant, mut other): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let keep = |list: &mut Vec<String>, line: &str| {
+        let line: String = line.chars().take(WIDTH).collect();
+        list.retain(|k| *k != line);
+        list.push(line);
     };
-    for line in candidates {
+    for line in stderr.lines() {
         let trimmed = line.trim();
-        let frame = trimmed.starts_with("at ") || trimmed.starts_with("... ");
-        if trimmed.is_empty() || frame || trimmed.contains(" WARN ") || chosen.contains(line) {
+        if trimmed.is_empty() || trimmed.contains("setLogLevel") {
             continue;
         }
-        chosen.push(line);
-        if chosen.len() == 8 {
-            break;
+        if let Some(level) = header.captures(line).and_then(|c| c.get(1)) {
+            quiet = !matches!(level.as_str(), "ERROR" | "FATAL");
+            if !quiet {
+                keep(&mut significant, line);
+            }
+            continue;
+        }
+        if frame.is_match(trimmed) || trimmed.starts_with("... ") {
+            continue;
+        }
+        let exception = trimmed.starts_with("Caused by:") || is_exception_line(trimmed);
+        if exception && quiet {
+            continue;
+        }
+        if exception
+            || trimmed.starts_with('[')
+            || trimmed.starts_with("Exception in thread")
+            || trimmed.starts_with("Error in query")
+        {
+            keep(&mut significant, line);
+        } else if !quiet {
+            keep(&mut other, line);
         }
     }
-    chosen.join("\n")
+    let chosen = if significant.is_empty() {
+        other
+    } else {
+        significant
+    };
+    let start = chosen.len().saturating_sub(KEPT);
+    chosen[start..].join("\n")
+}
+
+/// `java.io.FileNotFoundException: ...`: a Java exception's first line.
+fn is_exception_line(line: &str) -> bool {
+    let class = line.split(':').next().unwrap_or_default();
+    class.contains('.')
+        && !class.contains(' ')
+        && (class.ends_with("Exception") || class.ends_with("Error"))
 }
 
 #[cfg(test)]
@@ -224,15 +261,58 @@ mod tests {
 
     #[test]
     fn the_error_lines_are_kept_and_the_log_left_out() {
-        let stderr = "26/12/02 WARN NativeCodeLoader: Unable to load native-hadoop library\n\
+        let stderr = "Setting default log level to \"WARN\".\n\
+            To adjust logging level use sc.setLogLevel(newLevel).\n\
+            26/12/02 03:52:10 WARN InMemoryFileIndex: listing failed\n\
+            java.io.FileNotFoundException: File /data/runs/{date=2026-11-01/{a.parquet}} does not exist\n\
+            \tat org.apache.hadoop.fs.RawLocalFileSystem.listStatus(RawLocalFileSystem.java:1)\n\
             [TABLE_OR_VIEW_NOT_FOUND] The table or view `x` cannot be found. SQLSTATE: 42P01\n\
             \tat org.apache.spark.sql.Foo(Foo.scala:1)\n\
             'Project ['nope]\n\
             [TABLE_OR_VIEW_NOT_FOUND] The table or view `x` cannot be found. SQLSTATE: 42P01\n";
         let text = spark_error(stderr);
-        assert!(text.starts_with("[TABLE_OR_VIEW_NOT_FOUND]"), "{text}");
-        assert!(!text.contains("NativeCodeLoader"), "{text}");
+        assert!(text.contains("[TABLE_OR_VIEW_NOT_FOUND]"), "{text}");
+        assert!(!text.contains("FileNotFoundException"), "{text}");
+        assert!(!text.contains("setLogLevel"), "{text}");
         assert!(!text.contains("Foo.scala"), "{text}");
         assert_eq!(text.matches("TABLE_OR_VIEW_NOT_FOUND").count(), 1, "{text}");
+    }
+
+    #[test]
+    fn an_unreachable_master_says_why_without_the_traces() {
+        let stderr = "26/12/02 03:58:46 WARN StandaloneAppClient$ClientEndpoint: Failed to connect to master 127.0.0.1:9\n\
+            org.apache.spark.SparkException: Exception thrown in awaitResult:\n\
+            Caused by: java.net.ConnectException: Connection refused\n\
+            26/12/02 03:59:06 ERROR StandaloneSchedulerBackend: Application has been killed. Reason: All masters are unresponsive! Giving up.\n\
+            Exception in thread \"main\" java.lang.IllegalStateException: Cannot call methods on a stopped SparkContext.\n\
+            This stopped SparkContext was created at:\n\
+            org.apache.spark.deploy.SparkSubmit.doSubmit(SparkSubmit.scala:96)\n\
+            java.base/jdk.internal.reflect.NativeMethodAccessorImpl.invoke0(Native Method)\n\
+            (No active SparkContext.)\n";
+        let text = spark_error(stderr);
+        assert!(text.contains("All masters are unresponsive"), "{text}");
+        assert!(
+            text.contains("Cannot call methods on a stopped SparkContext"),
+            "{text}"
+        );
+        assert!(!text.contains("SparkSubmit.scala"), "{text}");
+        assert!(!text.contains("Native Method"), "{text}");
+        assert!(!text.contains("No active SparkContext"), "{text}");
+        assert!(!text.contains("awaitResult"), "{text}");
+    }
+
+    #[test]
+    fn an_executor_error_is_kept_with_its_exception() {
+        let stderr = "26/12/02 03:52:40 WARN TaskSetManager: slow\n\
+            26/12/02 03:52:40 ERROR Executor: Exception in task 1.0 in stage 142.0 (TID 1882)\n\
+            java.lang.OutOfMemoryError: Java heap space\n\
+            \tat java.base/java.util.Arrays.copyOf(Arrays.java:1)\n";
+        let text = spark_error(stderr);
+        assert!(text.contains("ERROR Executor: Exception in task"), "{text}");
+        assert!(
+            text.contains("java.lang.OutOfMemoryError: Java heap space"),
+            "{text}"
+        );
+        assert!(!text.contains("slow"), "{text}");
     }
 }
