@@ -294,22 +294,7 @@ fn totals(
     run_sql_with(
         reader,
         costs.table(),
-        &format!(
-            "SELECT {select}, COUNT(DISTINCT c.session_id) AS sessions, \
-             COUNT(*) AS calls, SUM(c.input_tokens) AS input_tokens, \
-             SUM(c.output_tokens) AS output_tokens, \
-             SUM(c.cache_read_input_tokens) AS cache_read_tokens, \
-             SUM(c.cache_creation_input_tokens) AS cache_write_tokens, \
-             SUM({total}) AS total_tokens, {COST_SUM} AS cost_usd \
-             FROM llm_calls c{join} LEFT JOIN call_costs k ON c.call_id = k.call_id \
-             WHERE c.source = 'transcript' AND {keep} \
-             GROUP BY {group} ORDER BY {order}",
-            select = plan.select.join(", "),
-            group = plan.group.join(", "),
-            total = total("c"),
-            join = plan.join,
-            order = plan.order,
-        ),
+        &format!("{} ORDER BY {}", plan.statement(&keep), plan.order),
     )
 }
 
@@ -326,6 +311,26 @@ struct TotalsPlan {
 }
 
 impl TotalsPlan {
+    /// The totals of the transcripts' calls kept by `keep`, grouped (without an order): the
+    /// call costs are a `call_costs` relation (`call_id`, `cost_usd`, `missing_price`).
+    fn statement(&self, keep: &str) -> String {
+        format!(
+            "SELECT {select}, COUNT(DISTINCT c.session_id) AS sessions, \
+             COUNT(*) AS calls, SUM(c.input_tokens) AS input_tokens, \
+             SUM(c.output_tokens) AS output_tokens, \
+             SUM(c.cache_read_input_tokens) AS cache_read_tokens, \
+             SUM(c.cache_creation_input_tokens) AS cache_write_tokens, \
+             SUM({total}) AS total_tokens, {COST_SUM} AS cost_usd \
+             FROM llm_calls c{join} LEFT JOIN call_costs k ON c.call_id = k.call_id \
+             WHERE c.source = 'transcript' AND {keep} \
+             GROUP BY {group}",
+            select = self.select.join(", "),
+            group = self.group.join(", "),
+            total = total("c"),
+            join = self.join,
+        )
+    }
+
     fn new(reader: &DatasetReader, by: Option<&Grouping>, daily: bool) -> Result<TotalsPlan> {
         let (expr, name, join) = match by {
             None => (None, String::new(), ""),

@@ -143,12 +143,22 @@ fn analyze_reading(
         rows[gathered.grouping].append(&mut summarised);
         Ok(())
     })?;
-    Ok(groupings
+    Ok(analyses(groupings, rows, methods))
+}
+
+/// Each grouping's analysis from its rows (each with its phase's place in the run) and
+/// method, the rows in output order: by group, then phase (its place in the run, then name),
+/// then catalogue order. Both engines finish here.
+fn analyses(
+    groupings: &[Vec<String>],
+    rows: Vec<Vec<(i64, StatRow)>>,
+    methods: Vec<Method>,
+) -> Vec<Analysis> {
+    groupings
         .iter()
         .zip(rows)
         .zip(methods)
         .map(|((by, mut rows), method)| {
-            // By group, then phase (its place in the run, then name), then catalogue order.
             rows.sort_by(|(ao, a), (bo, b)| {
                 (&a.keys, ao, &a.phase, catalogue::position(a.metric)).cmp(&(
                     &b.keys,
@@ -163,7 +173,7 @@ fn analyze_reading(
                 method,
             }
         })
-        .collect())
+        .collect()
 }
 
 /// One row per metric of a group that has observations (or failures), with the group's

@@ -671,26 +671,7 @@ impl<'a> Plan<'a> {
                 out[split.grouping].push((facts.order, row));
             }
         }
-        Ok(groupings
-            .iter()
-            .zip(out)
-            .zip(methods)
-            .map(|((by, mut rows), method)| {
-                rows.sort_by(|(ao, a), (bo, b)| {
-                    (&a.keys, ao, &a.phase, catalogue::position(a.metric)).cmp(&(
-                        &b.keys,
-                        bo,
-                        &b.phase,
-                        catalogue::position(b.metric),
-                    ))
-                });
-                Analysis {
-                    by: by.clone(),
-                    rows: rows.into_iter().map(|(_, r)| r).collect(),
-                    method,
-                }
-            })
-            .collect())
+        Ok(super::analyses(groupings, out, methods))
     }
 }
 

@@ -17,7 +17,7 @@ use crate::scan::DatasetReader;
 use crate::spark::{Row, Spark};
 use crate::views::{ViewOptions, view_statements};
 
-use super::{COST_SUM, Grouping, TotalsPlan, Window, total};
+use super::{Grouping, TotalsPlan, Window};
 
 /// Token totals computed by Spark, with the unpriced calls per model.
 pub fn totals_on_spark(
@@ -63,24 +63,12 @@ pub fn totals_on_spark(
          WHERE source = 'transcript';\n\n\
          SELECT to_json(named_struct('unpriced', __model, 'calls', count(*))) FROM call_costs \
          WHERE missing_price = 1 GROUP BY __model;\n\n\
-         SELECT to_json(struct(*)) FROM (\
-         SELECT {select}, COUNT(DISTINCT c.session_id) AS sessions, \
-         COUNT(*) AS calls, SUM(c.input_tokens) AS input_tokens, \
-         SUM(c.output_tokens) AS output_tokens, \
-         SUM(c.cache_read_input_tokens) AS cache_read_tokens, \
-         SUM(c.cache_creation_input_tokens) AS cache_write_tokens, \
-         SUM({total}) AS total_tokens, {COST_SUM} AS cost_usd \
-         FROM llm_calls c{join} LEFT JOIN call_costs k ON c.call_id = k.call_id \
-         WHERE c.source = 'transcript' AND {keep} \
-         GROUP BY {group}) t ORDER BY {order};\n",
+         SELECT to_json(struct(*)) FROM ({totals}) t ORDER BY {order};\n",
         rates = rates_relation_spark(&distinct, prices),
         cost = cost_sql(Dialect::Spark),
         unpriced = unpriced_sql(Dialect::Spark),
         model_name = "COALESCE(response_model, request_model)",
-        select = plan.select.join(", "),
-        group = plan.group.join(", "),
-        total = total("c"),
-        join = plan.join,
+        totals = plan.statement(&keep),
         order = plan.order,
     );
     let rows = spark.run("summing the tokens", &script)?;
