@@ -10,7 +10,8 @@
 //! about 3 % of runs fail (exit code, signal or timeout) and 2 % of calls end in an error;
 //! some figures are missing (a run without peak memory, a phase without tokens, a call
 //! without a time to first token). Plus one Claude Code session row per 5 runs, some with
-//! no tool call. Labels: `version` 1.4 for the first half of the runs, 1.5 for the rest;
+//! no tool call. Every tenth run has resource samples every 500 ms (memory climbing within
+//! the run, faster in version 1.5) and its sampled peak. Labels: `version` 1.4 for the first half of the runs, 1.5 for the rest;
 //! `suite` alternating `nightly` / `pr` per commit.
 
 use std::path::PathBuf;
@@ -20,7 +21,7 @@ use runlens_analysis::stats::SplitMix64;
 use runlens_ingest::Dataset;
 use runlens_ingest::recorded::{RecordedSource, write_recorded_with};
 use runlens_ingest::schema::{
-    ArtifactRow, Labels, LlmCallRow, PhaseRow, RunRow, SessionRow, TableRows, Timestamp,
+    ArtifactRow, Labels, LlmCallRow, PhaseRow, RunRow, SampleRow, SessionRow, TableRows, Timestamp,
 };
 
 const RUNS_PER_COMMIT: usize = 500;
@@ -81,11 +82,17 @@ fn main() -> anyhow::Result<()> {
     let dataset = Dataset::new(&out);
     let writer = dataset.writer()?;
     let mut draw = Draw(SplitMix64::new(seed));
+    // The samples draw from their own stream: the rest of the dataset is what it was before
+    // runs had samples.
+    let mut sample_draw = Draw(SplitMix64::new(seed ^ 0x5a4d_504c_4553));
     let (mut calls_written, mut sessions_written) = (0usize, 0usize);
     for (commit, first) in (0..runs).step_by(RUNS_PER_COMMIT).enumerate() {
         let mut rows = TableRows::default();
         for i in first..(first + RUNS_PER_COMMIT).min(runs) {
             add_run(&mut rows, &mut draw, i, calls_per_run);
+            if i % SAMPLED_EVERY == 3 {
+                add_samples(&mut rows, &mut sample_draw, first >= runs / 2);
+            }
         }
         calls_written += rows.llm_calls.len();
         sessions_written += rows.sessions.len();
@@ -110,6 +117,44 @@ fn main() -> anyhow::Result<()> {
         out.display()
     );
     Ok(())
+}
+
+/// Every this many runs, one is sampled by the recorder.
+const SAMPLED_EVERY: usize = 10;
+
+/// Resource samples of the run just added, every 500 ms of its wall time, and its sampled
+/// tree peak: memory that climbs within the run, faster in version 1.5 (`leaky`).
+fn add_samples(rows: &mut TableRows, draw: &mut Draw, leaky: bool) {
+    let Some(run) = rows.runs.last_mut() else {
+        return;
+    };
+    let (Some(start), Some(wall)) = (run.start_ts, run.wall_ms) else {
+        return;
+    };
+    let base = draw.around(200.0) * 1024.0 * 1024.0;
+    let per_s = match leaky {
+        true => draw.around(4.0),
+        false => draw.around(1.0),
+    } * 1024.0
+        * 1024.0;
+    let mut peak = 0i64;
+    let mut elapsed = 0.0;
+    while elapsed <= wall {
+        let rss = (base + per_s * elapsed / 1000.0 + draw.around(2.0) * 1024.0 * 1024.0) as i64;
+        peak = peak.max(rss);
+        rows.samples.push(SampleRow {
+            run_id: run.run_id.clone(),
+            ts: Some(Timestamp(start.0 + (elapsed * 1000.0) as i64)),
+            elapsed_ms: elapsed,
+            cpu_percent: Some(draw.around(80.0)),
+            rss_bytes: Some(rss),
+            threads: Some(8),
+            processes: Some(3),
+            ..SampleRow::default()
+        });
+        elapsed += 500.0;
+    }
+    run.tree_peak_rss_bytes = Some(peak);
 }
 
 /// Run `i` with its phases, output, calls and (every fifth run) a session.

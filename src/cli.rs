@@ -501,6 +501,11 @@ pub struct CompareArgs {
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 
+    /// Which engine measures the groups (Spark sends back each metric's distinct values
+    /// and their counts; the statistics are computed here either way).
+    #[command(flatten)]
+    pub engine: EngineArgs,
+
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
@@ -548,6 +553,10 @@ pub struct MemoryArgs {
     /// Growth from the first to the last run that flags a leak, e.g. 10%.
     #[arg(long, value_name = "PERCENT", default_value = "10%", value_parser = parse_percent)]
     pub threshold: f64,
+
+    /// Which engine reads the runs and reduces the samples to each run's slope.
+    #[command(flatten)]
+    pub engine: EngineArgs,
 
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
@@ -862,6 +871,11 @@ pub struct ReportArgs {
     /// or 10x for wall_time); repeatable. A claim that does not hold exits 1.
     #[arg(long, value_name = "METRIC=FACTORx", value_parser = runlens_analysis::release::ClaimSpec::parse)]
     pub expect_speedup: Vec<runlens_analysis::release::ClaimSpec>,
+
+    /// Which engine computes the analysis or measures the compared groups (the sections
+    /// of runs, sessions and ingested files are read here).
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// Formats of `runlens report`.

@@ -408,6 +408,7 @@ mod tests {
         let report = crate::report_content::build_report(
             &reader,
             &crate::report_content::ReportOptions::default(),
+            None,
         )
         .expect("report");
         let data = chart_data(&reader, &report, &[]).expect("chart data");

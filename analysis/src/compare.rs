@@ -22,11 +22,12 @@ use polars::prelude::*;
 use runlens_ingest::Dataset;
 use runlens_ingest::schema::Table;
 
-use crate::analyze::{Sample, keyed_scan, samples};
+use crate::analyze::{Sample, groups_on_spark, keyed_scan, samples};
 use crate::catalogue::{self, Metric, Unit};
 use crate::error::{AnalysisError, Result};
 use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
+use crate::spark::Spark;
 use crate::stats::{bootstrap_ratio_ci, mann_whitney_p, quantile_sorted};
 
 /// Bootstrap resamples.
@@ -219,21 +220,7 @@ pub fn load_group(
 ) -> Result<SavedGroup> {
     match spec {
         GroupSpec::Filter(filters) => Ok(SavedGroup {
-            samples: samples(reader, filters, per_phase, prices)?
-                .into_iter()
-                .map(
-                    |Sample {
-                         metric,
-                         phase,
-                         values,
-                     }| SavedSample {
-                        metric: metric.name.to_string(),
-                        unit: metric.unit.symbol().to_string(),
-                        phase,
-                        values,
-                    },
-                )
-                .collect(),
+            samples: saved_samples(samples(reader, filters, per_phase, prices)?),
             findings: Some(SessionFindings::of(reader, filters)?),
         }),
         GroupSpec::Saved(name) => {
@@ -264,6 +251,75 @@ pub fn load_group(
             }
         }
     }
+}
+
+/// Several groups' samples and findings, in the order of `specs`: with `spark`, the filtered
+/// groups are measured by Spark in one script ([`crate::analyze::groups_on_spark`]: only
+/// each metric's distinct values and their counts come back, so the figures are the local
+/// engine's), the saved ones read from the dataset; else each as [`load_group`] does.
+pub fn load_groups(
+    reader: &DatasetReader,
+    specs: &[&GroupSpec],
+    per_phase: bool,
+    prices: Option<&PriceTable>,
+    spark: Option<&Spark>,
+) -> Result<Vec<SavedGroup>> {
+    let Some(spark) = spark else {
+        return specs
+            .iter()
+            .map(|spec| load_group(reader, spec, per_phase, prices))
+            .collect();
+    };
+    let filters: Vec<Vec<(String, String)>> = specs
+        .iter()
+        .filter_map(|spec| match spec {
+            GroupSpec::Filter(filters) => Some(filters.clone()),
+            GroupSpec::Saved(_) => None,
+        })
+        .collect();
+    let mut measured = match filters.is_empty() {
+        true => Vec::new(),
+        false => groups_on_spark(reader, &filters, per_phase, prices, spark)?,
+    }
+    .into_iter();
+    specs
+        .iter()
+        .map(|spec| match spec {
+            GroupSpec::Filter(_) => {
+                let figures = measured.next().ok_or_else(|| AnalysisError::Spark {
+                    what: "measuring the compared groups".into(),
+                    detail: "fewer groups came back than were asked for".into(),
+                })?;
+                Ok(SavedGroup {
+                    samples: saved_samples(figures.samples),
+                    findings: Some(SessionFindings {
+                        sessions: figures.sessions,
+                        counts: figures.findings,
+                    }),
+                })
+            }
+            GroupSpec::Saved(_) => load_group(reader, spec, per_phase, prices),
+        })
+        .collect()
+}
+
+/// Samples as a baseline file keeps them (the metric and unit by name).
+fn saved_samples(samples: Vec<Sample>) -> Vec<SavedSample> {
+    samples
+        .into_iter()
+        .map(
+            |Sample {
+                 metric,
+                 phase,
+                 values,
+             }| SavedSample {
+                metric: metric.name.to_string(),
+                unit: metric.unit.symbol().to_string(),
+                phase,
+                values,
+            },
+        )
+        .collect()
 }
 
 /// The key of a saved baseline in the dataset (`baselines/NAME.json`).
@@ -303,55 +359,65 @@ pub fn compare(
     metrics: &[String],
     threshold: f64,
 ) -> Vec<Comparison> {
-    let mut out = Vec::new();
-    for b in baseline {
-        if !metrics.is_empty() && !metrics.contains(&b.metric) {
-            continue;
-        }
-        let Some(metric) = catalogue::find(&b.metric) else {
-            continue;
-        };
-        let Some(c) = candidate
-            .iter()
-            .find(|c| c.metric == b.metric && c.phase == b.phase)
-        else {
-            continue;
-        };
-        let (bm, cm) = (median(&b.values), median(&c.values));
-        let ratio = (bm != 0.0).then(|| cm / bm);
-        let ci = bootstrap_ratio_ci(&b.values, &c.values, BOOTSTRAP_ROUNDS, BOOTSTRAP_SEED);
-        let p = mann_whitney_p(&b.values, &c.values);
-        // From a baseline median of 0 any change is beyond every relative threshold.
-        let beyond_threshold = match ratio {
-            Some(r) => (r - 1.0).abs() > threshold,
-            None => cm != bm,
-        };
-        let verdict = match p {
-            Some(p) if p < ALPHA && beyond_threshold => {
-                if metric.direction.improves(bm, cm) {
-                    Change::Better
-                } else {
-                    Change::Worse
-                }
+    use rayon::prelude::*;
+    let pairs: Vec<(&'static Metric, &SavedSample, &SavedSample)> = baseline
+        .iter()
+        .filter(|b| metrics.is_empty() || metrics.contains(&b.metric))
+        .filter_map(|b| {
+            let metric = catalogue::find(&b.metric)?;
+            let c = candidate
+                .iter()
+                .find(|c| c.metric == b.metric && c.phase == b.phase)?;
+            Some((metric, b, c))
+        })
+        .collect();
+    // Each metric's bootstrap and test on its own core.
+    pairs
+        .into_par_iter()
+        .map(|(metric, b, c)| compare_one(metric, b, c, threshold))
+        .collect()
+}
+
+/// One metric's (and phase's) comparison.
+fn compare_one(
+    metric: &'static Metric,
+    b: &SavedSample,
+    c: &SavedSample,
+    threshold: f64,
+) -> Comparison {
+    let (bm, cm) = (median(&b.values), median(&c.values));
+    let ratio = (bm != 0.0).then(|| cm / bm);
+    let ci = bootstrap_ratio_ci(&b.values, &c.values, BOOTSTRAP_ROUNDS, BOOTSTRAP_SEED);
+    let p = mann_whitney_p(&b.values, &c.values);
+    // From a baseline median of 0 any change is beyond every relative threshold.
+    let beyond_threshold = match ratio {
+        Some(r) => (r - 1.0).abs() > threshold,
+        None => cm != bm,
+    };
+    let verdict = match p {
+        Some(p) if p < ALPHA && beyond_threshold => {
+            if metric.direction.improves(bm, cm) {
+                Change::Better
+            } else {
+                Change::Worse
             }
-            _ => Change::NoSignificantDifference,
-        };
-        out.push(Comparison {
-            metric,
-            phase: b.phase.clone(),
-            unit: metric.unit,
-            baseline_n: b.values.len(),
-            baseline_median: bm,
-            candidate_n: c.values.len(),
-            candidate_median: cm,
-            ratio,
-            ratio_ci95_low: ci.map(|c| c.0),
-            ratio_ci95_high: ci.map(|c| c.1),
-            p_value: p,
-            verdict,
-        });
+        }
+        _ => Change::NoSignificantDifference,
+    };
+    Comparison {
+        metric,
+        phase: b.phase.clone(),
+        unit: metric.unit,
+        baseline_n: b.values.len(),
+        baseline_median: bm,
+        candidate_n: c.values.len(),
+        candidate_median: cm,
+        ratio,
+        ratio_ci95_low: ci.map(|c| c.0),
+        ratio_ci95_high: ci.map(|c| c.1),
+        p_value: p,
+        verdict,
     }
-    out
 }
 
 /// Checks a claimed speed-up (`10` for "10x") on `metric` (total rows).

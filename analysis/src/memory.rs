@@ -21,6 +21,8 @@ use crate::cells;
 use crate::error::{AnalysisError, Result};
 use crate::scan::DatasetReader;
 
+mod spark;
+
 /// Whether memory grows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum MemoryVerdict {
@@ -87,6 +89,19 @@ pub fn memory_growth(
     filters: &[(String, String)],
     threshold: f64,
 ) -> Result<Vec<MemoryGrowth>> {
+    memory_growth_on(reader, by, filters, threshold, None)
+}
+
+/// [`memory_growth`] on the embedded engine, or with `spark` reading the runs and reducing
+/// the samples to each run's slope there (`memory/spark.rs`); the groups are finished
+/// here either way.
+pub fn memory_growth_on(
+    reader: &DatasetReader,
+    by: &[String],
+    filters: &[(String, String)],
+    threshold: f64,
+    spark: Option<&crate::spark::Spark>,
+) -> Result<Vec<MemoryGrowth>> {
     check_keys(
         reader,
         &AnalyzeOptions {
@@ -95,6 +110,37 @@ pub fn memory_growth(
             ..AnalyzeOptions::default()
         },
     )?;
+    let runs = match spark {
+        Some(spark) => spark::runs_on_spark(reader, by, filters, spark)?,
+        None => counted_runs(reader, by, filters)?,
+    };
+    Ok(growth(runs, threshold))
+}
+
+/// One counted run with a peak: its group, its place in the order runs ran, its peak and
+/// the slope of its sampled memory.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RunMemory {
+    /// The group's key values.
+    pub group: Vec<Option<String>>,
+    /// Start time, microseconds since the epoch.
+    pub start: Option<i64>,
+    /// Position in its input file.
+    pub index: Option<i64>,
+    /// Its input file ("" for none).
+    pub path: String,
+    /// Peak memory, bytes.
+    pub peak: f64,
+    /// Least-squares slope of its sampled tree RSS, bytes per second (at least 3 samples).
+    pub within: Option<f64>,
+}
+
+/// The counted runs (no warm-up, not failed) with a peak, read by the embedded engine.
+fn counted_runs(
+    reader: &DatasetReader,
+    by: &[String],
+    filters: &[(String, String)],
+) -> Result<Vec<RunMemory>> {
     let err = || AnalysisError::polars("reading the runs' memory");
     let (lf, keys) = keyed_scan(reader, Table::Runs, by, filters)?;
     let mut select = keys;
@@ -146,47 +192,57 @@ pub fn memory_growth(
     let indexes = cells::ints(&runs, "__index").map_err(err())?;
     let peaks = cells::floats(&runs, "__peak").map_err(err())?;
     let paths = cells::strings(&runs, "__path").map_err(err())?;
-    type RunPoint = (Option<i64>, Option<i64>, String, f64, Option<f64>);
-    let mut groups: BTreeMap<Vec<Option<String>>, Vec<RunPoint>> = BTreeMap::new();
+    let mut out = Vec::new();
     for i in 0..runs.height() {
         let Some(peak) = peaks.get(i) else { continue };
-        let within = ids
-            .get(i)
-            .and_then(|id| points.get(id))
-            .filter(|p| p.len() >= 3)
-            .and_then(|p| slope(p));
-        let key: Vec<Option<String>> = key_columns
-            .iter()
-            .map(|c| c.get(i).map(str::to_string))
-            .collect();
-        groups.entry(key).or_default().push((
-            starts.get(i),
-            indexes.get(i),
-            paths.get(i).unwrap_or("").to_string(),
+        out.push(RunMemory {
+            group: key_columns
+                .iter()
+                .map(|c| c.get(i).map(str::to_string))
+                .collect(),
+            start: starts.get(i),
+            index: indexes.get(i),
+            path: paths.get(i).unwrap_or("").to_string(),
             peak,
-            within,
-        ));
+            within: ids
+                .get(i)
+                .and_then(|id| points.get(id))
+                .filter(|p| p.len() >= MIN_SAMPLES)
+                .and_then(|p| slope(p)),
+        });
+    }
+    Ok(out)
+}
+
+/// Samples a run needs for its within-run slope.
+pub(crate) const MIN_SAMPLES: usize = 3;
+
+/// Each group's figures from its counted runs.
+fn growth(runs: Vec<RunMemory>, threshold: f64) -> Vec<MemoryGrowth> {
+    let mut groups: BTreeMap<Vec<Option<String>>, Vec<RunMemory>> = BTreeMap::new();
+    for run in runs {
+        groups.entry(run.group.clone()).or_default().push(run);
     }
     let mut out = Vec::new();
     for (group, mut runs) in groups {
         // In the order they ran: start time, else their position, else their file's name.
         runs.sort_by(|a, b| {
-            (a.0.unwrap_or(i64::MAX), &a.2, a.1.unwrap_or(0)).cmp(&(
-                b.0.unwrap_or(i64::MAX),
-                &b.2,
-                b.1.unwrap_or(0),
+            (a.start.unwrap_or(i64::MAX), &a.path, a.index.unwrap_or(0)).cmp(&(
+                b.start.unwrap_or(i64::MAX),
+                &b.path,
+                b.index.unwrap_or(0),
             ))
         });
-        let first = runs[0].3;
-        let last = runs[runs.len() - 1].3;
+        let first = runs[0].peak;
+        let last = runs[runs.len() - 1].peak;
         let growth = if first > 0.0 { last / first - 1.0 } else { 0.0 };
         let series: Vec<(f64, f64)> = runs
             .iter()
             .enumerate()
-            .map(|(i, r)| (i as f64, r.3))
+            .map(|(i, r)| (i as f64, r.peak))
             .collect();
         let per_run = slope(&series);
-        let within: Vec<f64> = runs.iter().filter_map(|r| r.4).collect();
+        let within: Vec<f64> = runs.iter().filter_map(|r| r.within).collect();
         let within_mean =
             (!within.is_empty()).then(|| within.iter().sum::<f64>() / within.len() as f64);
         let leak = growth > threshold && per_run.is_some_and(|s| s > 0.0);
@@ -205,7 +261,7 @@ pub fn memory_growth(
             },
         });
     }
-    Ok(out)
+    out
 }
 
 #[cfg(test)]

@@ -27,6 +27,11 @@ use std::sync::LazyLock;
 use regex::Regex;
 use serde::Deserialize;
 
+/// Rates are per million tokens; a cost is their sum times this. A product, not a division
+/// by a million: polars rewrites a division by a constant into this product, and every
+/// engine must compute the same double.
+pub const PER_TOKEN: f64 = 1e-6;
+
 /// The bundled snapshot.
 pub const BUNDLED: &str = include_str!("../prices/prices.toml");
 
@@ -170,7 +175,7 @@ impl PriceTable {
             })
     }
 
-    /// The cost in USD of `tokens` at `price`.
+    /// The cost in USD of `tokens` at `price` (the rates are per million tokens).
     pub fn cost(price: &ModelPrice, tokens: &Tokens) -> f64 {
         let prompt = tokens.input + tokens.cache_read + tokens.cache_write;
         let rates = match &price.tier {
@@ -185,7 +190,7 @@ impl PriceTable {
             + tokens.cache_read as f64 * rates.cache_read.unwrap_or(rates.input)
             + five_minute as f64 * write_5m
             + tokens.cache_write_1h.min(tokens.cache_write) as f64 * write_1h)
-            / 1_000_000.0
+            * PER_TOKEN
     }
 }
 

@@ -143,6 +143,30 @@ mod tests {
         actual.is_some_and(|a| (a - expected).abs() < 1e-12)
     }
 
+    /// A filter on a key only the calls carry (the model) keeps the warm-up's and the failed
+    /// run's calls out as well: every run's flags are read, not only the runs the filter
+    /// would keep (the runs' files record no `model` label, and were once skipped for it).
+    #[test]
+    fn a_filter_on_the_calls_model_still_excludes_warm_up_and_failed_runs() {
+        let dir = dataset();
+        let options = AnalyzeOptions {
+            filters: vec![("model".into(), "claude-sonnet-4-5".into())],
+            ..AnalyzeOptions::default()
+        };
+        let analysis = analyze(&DatasetReader::new(dir.path()), &options).expect("analysis");
+        // r1 and r2 counted; w (warm-up) excluded, f (failed) counted as failed.
+        assert_eq!(cell(&analysis, "run_cost", TOTAL_PHASE, "n"), Some(2.0));
+        assert_eq!(
+            cell(&analysis, "run_cost", TOTAL_PHASE, "failed"),
+            Some(1.0)
+        );
+        assert!(close(
+            cell(&analysis, "run_cost", TOTAL_PHASE, "mean"),
+            0.02925
+        ));
+        assert_eq!(analysis.method.warmups_excluded, 1);
+    }
+
     #[test]
     fn run_cost_sums_each_runs_calls_and_projects_them() {
         let dir = dataset();

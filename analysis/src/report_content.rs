@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use polars::prelude::*;
 
 use crate::analyze::{
-    Analysis, AnalyzeOptions, Method, TOTAL_PHASE, analyze_groupings, check_keys,
+    Analysis, AnalyzeOptions, Method, TOTAL_PHASE, analyze_groupings_on, check_keys,
 };
 use crate::cells::{number, text};
 use crate::error::{AnalysisError, Result};
@@ -75,8 +75,14 @@ pub struct Report {
     pub by_version: Option<Analysis>,
 }
 
-/// Builds the report.
-pub fn build_report(reader: &DatasetReader, options: &ReportOptions) -> Result<Report> {
+/// Builds the report. With `spark`, the analysis (every call, run and phase, grouped three
+/// ways) is computed by Spark; the sections read from the runs, sessions and ingest log
+/// (one row per run, session or file) by the embedded engine.
+pub fn build_report(
+    reader: &DatasetReader,
+    options: &ReportOptions,
+    spark: Option<&crate::spark::Spark>,
+) -> Result<Report> {
     // The data grouped three ways in one analysis: as asked, per provider and model (the
     // cost table), and per `version` label when the runs carry one (the trend chart).
     let analyze_options = AnalyzeOptions {
@@ -101,7 +107,8 @@ pub fn build_report(reader: &DatasetReader, options: &ReportOptions) -> Result<R
     if has_versions {
         groupings.push(version);
     }
-    let mut analyses = analyze_groupings(reader, &analyze_options, &groupings)?.into_iter();
+    let mut analyses =
+        analyze_groupings_on(reader, &analyze_options, &groupings, spark)?.into_iter();
     let (Some(analysis), Some(per_model)) = (analyses.next(), analyses.next()) else {
         return Err(AnalysisError::Targets("no analysis".into()));
     };

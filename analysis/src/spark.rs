@@ -96,6 +96,16 @@ impl Spark {
     /// Runs `script` (statements separated by `;` and a newline) and returns the rows every
     /// query printed, in order; `what` names the request in errors.
     pub fn run(&self, what: &str, script: &str) -> Result<Vec<Row>> {
+        self.run_as(what, script)
+    }
+
+    /// As [`Spark::run`], each row read straight into a `T` (a row's JSON object; large
+    /// arrays are then never held as JSON values).
+    pub fn run_as<T: serde::de::DeserializeOwned>(
+        &self,
+        what: &str,
+        script: &str,
+    ) -> Result<Vec<T>> {
         let failed = |detail: String| AnalysisError::Spark {
             what: what.to_string(),
             detail,
@@ -159,17 +169,51 @@ impl Spark {
             if !line.starts_with('{') {
                 continue;
             }
-            match serde_json::from_str::<serde_json::Value>(line) {
-                Ok(serde_json::Value::Object(row)) => rows.push(row),
-                _ => {
+            match serde_json::from_str::<T>(line) {
+                Ok(row) => rows.push(row),
+                Err(e) => {
                     return Err(failed(format!(
-                        "line {} of spark-sql's output is not a JSON object: {line:.200}",
+                        "line {} of spark-sql's output is not the row expected ({e}): {line:.200}",
                         number + 1
                     )));
                 }
             }
         }
         Ok(rows)
+    }
+}
+
+/// A double as Spark's `to_json` writes it: a number, or `NaN` and the infinities as strings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SparkDouble(pub f64);
+
+impl<'de> serde::Deserialize<'de> for SparkDouble {
+    fn deserialize<D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> std::result::Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = SparkDouble;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, NaN or an infinity")
+            }
+            fn visit_f64<E>(self, v: f64) -> std::result::Result<SparkDouble, E> {
+                Ok(SparkDouble(v))
+            }
+            fn visit_u64<E>(self, v: u64) -> std::result::Result<SparkDouble, E> {
+                Ok(SparkDouble(v as f64))
+            }
+            fn visit_i64<E>(self, v: i64) -> std::result::Result<SparkDouble, E> {
+                Ok(SparkDouble(v as f64))
+            }
+            fn visit_str<E: serde::de::Error>(
+                self,
+                v: &str,
+            ) -> std::result::Result<SparkDouble, E> {
+                v.parse().map(SparkDouble).map_err(E::custom)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
     }
 }
 

@@ -479,6 +479,13 @@ pub fn bootstrap_mean_ci(values: &[f64], rounds: usize, seed: u64) -> (f64, f64)
 /// Percentile-bootstrap 95 % confidence interval of median(candidate) / median(baseline):
 /// `rounds` resamples of each sample with replacement, seeded. None when a sample is empty
 /// or a resampled baseline median is 0.
+///
+/// The interval depends on the values, not on their order: each sample is sorted first and
+/// the resamples draw positions in the sorted sample (so the same values give the same
+/// interval whichever engine or file order produced them). A resample's median is found by
+/// counting how often each position was drawn, in time linear in the sample's size, rather
+/// than by sorting the resample; it is the value [`quantile_sorted`] gives for the sorted
+/// resample.
 pub fn bootstrap_ratio_ci(
     baseline: &[f64],
     candidate: &[f64],
@@ -488,18 +495,18 @@ pub fn bootstrap_ratio_ci(
     if baseline.is_empty() || candidate.is_empty() || rounds == 0 {
         return None;
     }
-    let mut rng = SplitMix64::new(seed);
-    let mut resample = |values: &[f64], scratch: &mut Vec<f64>| {
-        scratch.clear();
-        scratch.extend((0..values.len()).map(|_| values[rng.below(values.len())]));
-        scratch.sort_by(f64::total_cmp);
-        quantile_sorted(scratch, 0.5)
+    let sorted = |values: &[f64]| {
+        let mut sorted = values.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        sorted
     };
-    let (mut a, mut b) = (Vec::new(), Vec::new());
+    let (baseline, candidate) = (sorted(baseline), sorted(candidate));
+    let mut rng = SplitMix64::new(seed);
+    let (mut draws_a, mut draws_b) = (Vec::new(), Vec::new());
     let mut ratios = Vec::with_capacity(rounds);
     for _ in 0..rounds {
-        let base = resample(baseline, &mut a);
-        let cand = resample(candidate, &mut b);
+        let base = resampled_median(&baseline, &mut rng, &mut draws_a);
+        let cand = resampled_median(&candidate, &mut rng, &mut draws_b);
         if base == 0.0 {
             return None;
         }
@@ -510,6 +517,36 @@ pub fn bootstrap_ratio_ci(
         quantile_sorted(&ratios, 0.025),
         quantile_sorted(&ratios, 0.975),
     ))
+}
+
+/// The median of one resample with replacement of `sorted` (ascending, not empty): as many
+/// positions drawn as it has values, each counted in `draws`; the values at the median's two
+/// ranks interpolated as [`quantile_sorted`] does.
+fn resampled_median(sorted: &[f64], rng: &mut SplitMix64, draws: &mut Vec<u32>) -> f64 {
+    let n = sorted.len();
+    draws.clear();
+    draws.resize(n, 0);
+    for _ in 0..n {
+        draws[rng.below(n)] += 1;
+    }
+    let h = (n - 1) as f64 * 0.5;
+    let lower_rank = h.floor() as usize;
+    let upper_rank = (lower_rank + 1).min(n - 1);
+    // The positions holding the resample's values of rank lower_rank and upper_rank.
+    let (mut lower, mut upper) = (None, None);
+    let mut seen = 0usize;
+    for (position, &count) in draws.iter().enumerate() {
+        seen += count as usize;
+        if lower.is_none() && seen > lower_rank {
+            lower = Some(position);
+        }
+        if seen > upper_rank {
+            upper = Some(position);
+            break;
+        }
+    }
+    let (lower, upper) = (lower.unwrap_or(n - 1), upper.unwrap_or(n - 1));
+    sorted[lower] + (h - lower_rank as f64) * (sorted[upper] - sorted[lower])
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 use runlens_analysis::DatasetReader;
 use runlens_analysis::catalogue;
 use runlens_analysis::compare::{
-    Change, GroupSpec, compare, load_group, save_baseline, speedup_claim,
+    Change, GroupSpec, compare, load_groups, save_baseline, speedup_claim,
 };
 
 use super::{Outcome, UsageError, print_stdout, usage_or_failure};
@@ -17,32 +17,36 @@ pub fn run(dataset: &runlens_ingest::Dataset, args: CompareArgs) -> anyhow::Resu
         catalogue::lookup(metric).map_err(UsageError)?;
     }
     let prices = super::price_file(args.prices.as_deref())?;
-    let baseline = load_group(&reader, &args.baseline, args.phase, prices.as_ref())
-        .map_err(usage_or_failure)?;
-    if let Some(name) = &args.save_baseline {
-        if matches!(args.baseline, GroupSpec::Saved(_)) {
-            return Err(UsageError(
-                "--save-baseline needs a filtered --baseline, not saved:".into(),
-            )
-            .into());
-        }
-        let location = save_baseline(dataset, name, &baseline)?;
-        eprintln!("saved the baseline's figures as {name} ({location})");
+    if args.save_baseline.is_some() && matches!(args.baseline, GroupSpec::Saved(_)) {
+        return Err(
+            UsageError("--save-baseline needs a filtered --baseline, not saved:".into()).into(),
+        );
     }
-    let Some(candidate_spec) = &args.candidate else {
-        if args.save_baseline.is_some() {
-            return Ok(Outcome::Success);
-        }
+    if args.candidate.is_none() && args.save_baseline.is_none() {
         return Err(
             UsageError("--candidate is required (unless only saving a baseline)".into()).into(),
         );
-    };
-    if matches!(candidate_spec, GroupSpec::Saved(_)) {
+    }
+    if matches!(args.candidate, Some(GroupSpec::Saved(_))) {
         return Err(UsageError("--candidate takes a filter, not saved:".into()).into());
     }
-    let candidate = load_group(&reader, candidate_spec, args.phase, prices.as_ref())
+    let spark = super::spark_engine(&args.engine, false)?;
+    // Both groups at once: on Spark, one script measures them.
+    let specs: Vec<&GroupSpec> = std::iter::once(&args.baseline)
+        .chain(args.candidate.as_ref())
+        .collect();
+    let mut groups = load_groups(&reader, &specs, args.phase, prices.as_ref(), spark.as_ref())
         .map_err(usage_or_failure)?
-        .samples;
+        .into_iter();
+    let baseline = groups.next().unwrap_or_default();
+    if let Some(name) = &args.save_baseline {
+        let location = save_baseline(dataset, name, &baseline)?;
+        eprintln!("saved the baseline's figures as {name} ({location})");
+    }
+    let Some(candidate) = groups.next() else {
+        return Ok(Outcome::Success);
+    };
+    let candidate = candidate.samples;
     let baseline = baseline.samples;
     if baseline.is_empty() {
         return Err(UsageError("the baseline matches no measurement".into()).into());

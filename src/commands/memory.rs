@@ -1,7 +1,7 @@
 //! `runlens memory`.
 
 use runlens_analysis::DatasetReader;
-use runlens_analysis::memory::{MemoryVerdict, memory_growth};
+use runlens_analysis::memory::{MemoryVerdict, memory_growth_on};
 
 use super::{Outcome, UsageError, print_stdout};
 use crate::cli::{MemoryArgs, OutputFormat};
@@ -14,11 +14,13 @@ pub fn run(dataset: &runlens_ingest::Dataset, args: MemoryArgs) -> anyhow::Resul
         .map(|k| k.trim().to_string())
         .filter(|k| !k.is_empty())
         .collect();
-    let rows = match memory_growth(
+    let spark = super::spark_engine(&args.engine, false)?;
+    let rows = match memory_growth_on(
         &DatasetReader::open(dataset.clone()),
         &by,
         &args.filters,
         args.threshold,
+        spark.as_ref(),
     ) {
         Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. }) => {
             return Err(UsageError(e.to_string()).into());

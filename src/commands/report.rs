@@ -2,7 +2,7 @@
 
 use anyhow::Context;
 use runlens_analysis::DatasetReader;
-use runlens_analysis::compare::{GroupSpec, load_group};
+use runlens_analysis::compare::{GroupSpec, load_groups};
 use runlens_analysis::release::{ReleaseOptions, ReleaseVerdict, release_comparison};
 use runlens_analysis::report_content::{ReportOptions, ReportVerdict, build_report};
 use runlens_ingest::Dataset;
@@ -36,8 +36,15 @@ pub fn run(dataset: &Dataset, args: ReportArgs) -> anyhow::Result<Outcome> {
         }
     };
     let prices = super::price_file(args.prices.as_deref())?;
+    let spark = super::spark_engine(&args.engine, false)?;
     if let (Some(baseline), Some(candidate)) = (&args.baseline, &args.candidate) {
-        let outcome = release_report(&dataset, &args, baseline, candidate, prices.as_ref())?;
+        let outcome = release_report(
+            &dataset,
+            &args,
+            [baseline, candidate],
+            prices.as_ref(),
+            spark.as_ref(),
+        )?;
         return Ok(if inputs_rejected {
             Outcome::Rejected
         } else {
@@ -56,7 +63,11 @@ pub fn run(dataset: &Dataset, args: ReportArgs) -> anyhow::Result<Outcome> {
         prices,
         workflows_per_day: args.workflows_per_day,
     };
-    let report = match build_report(&DatasetReader::open(dataset.clone()), &options) {
+    let report = match build_report(
+        &DatasetReader::open(dataset.clone()),
+        &options,
+        spark.as_ref(),
+    ) {
         Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. })
         | Err(e @ runlens_analysis::AnalysisError::Targets(_)) => {
             return Err(UsageError(e.to_string()).into());
@@ -117,9 +128,9 @@ pub fn run(dataset: &Dataset, args: ReportArgs) -> anyhow::Result<Outcome> {
 fn release_report(
     dataset: &Dataset,
     args: &ReportArgs,
-    baseline: &GroupSpec,
-    candidate: &GroupSpec,
+    [baseline, candidate]: [&GroupSpec; 2],
     prices: Option<&runlens_analysis::prices::PriceTable>,
+    spark: Option<&runlens_analysis::spark::Spark>,
 ) -> anyhow::Result<Outcome> {
     for metric in &args.metrics {
         runlens_analysis::catalogue::lookup(metric).map_err(UsageError)?;
@@ -128,8 +139,13 @@ fn release_report(
         return Err(UsageError("--candidate takes a filter, not saved:".into()).into());
     }
     let reader = DatasetReader::open(dataset.clone());
-    let baseline_group = load_group(&reader, baseline, true, prices).map_err(usage_or_failure)?;
-    let candidate_group = load_group(&reader, candidate, true, prices).map_err(usage_or_failure)?;
+    let mut groups = load_groups(&reader, &[baseline, candidate], true, prices, spark)
+        .map_err(usage_or_failure)?
+        .into_iter();
+    let (baseline_group, candidate_group) = (
+        groups.next().unwrap_or_default(),
+        groups.next().unwrap_or_default(),
+    );
     if baseline_group.samples.is_empty() {
         return Err(UsageError("the baseline matches no measurement".into()).into());
     }

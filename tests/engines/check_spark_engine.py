@@ -1,18 +1,26 @@
 #!/usr/bin/env python3
-"""`--engine spark` gives the figures `--engine local` gives (`analyze`, `sessions`).
+"""`--engine spark` gives the figures `--engine local` gives (`analyze`, `compare`, `report`,
+`memory`, `sessions`).
 
     python3 tests/engines/check_spark_engine.py RUNLENS_BINARY SYNTHETIC_DATASET_BINARY CLAUDE_CORPUS
 
 Writes a seeded synthetic dataset (examples/synthetic_dataset.rs: 10,000 recorded runs
-with three phases each, warm-ups, failed runs, an output file per run, about 1 M LLM calls
-of five models, one unpriced, 2,000 sessions, labels `version` and `suite`), then runs
-`analyze --format json` on both engines (Spark in local mode, `local[2]`, from the pyspark
-package) with: every metric; `--by` two keys (a column and a label); `--phase`; a
-`--filter` on a label; each outlier rule, dropping the outliers with two of them. Every
-row must be there on both sides, every count equal, every figure equal within a relative
-1e-9, and the method (excluded warm-ups and failures, outliers found and removed) equal.
-Also: `--approx` states its method and keeps counts and means; Spark missing, Spark
-unreachable and a statement Spark rejects each exit 3 with a message naming what failed.
+with three phases each, warm-ups, failed runs, an output file per run, resource samples of
+every tenth run, about 1 M LLM calls of five models, one unpriced, 2,000 sessions, labels
+`version` and `suite`), then runs each command with `--format json` on both engines (Spark in
+local mode, `local[2]`, from the pyspark package):
+- `analyze`: every metric; `--by` two keys (a column and a label); `--phase`; a `--filter`
+  on a label; the iqr and mad outlier rules, dropping the outliers;
+- `report --by model,version --filter suite=nightly` (its analysis: three groupings per
+  phase, the sd rule): every figure of every section;
+- `compare` of two models of one version, `--phase`: medians, ratio, bootstrap CI (same
+  seed), Mann-Whitney p, verdict, exit status;
+- `memory --by suite,version --filter suite=nightly`: peaks, growth, slopes, verdicts.
+Every row must be there on both sides, every count equal, every figure equal within a
+relative 1e-9, and analyze's method (excluded warm-ups and failures, outliers found and
+removed) equal. Also: `--approx` states its method and keeps counts and means; Spark missing,
+Spark unreachable and a statement Spark rejects each exit 3 with a message naming what
+failed.
 
 `sessions --daily`, and `--daily --by label:KEY` with a window: the
 Claude Code corpus (sample-data/generate_claude_code.py) and sample-data/ ingested with a
@@ -30,11 +38,18 @@ import tempfile
 import time
 
 MASTER = "local[2]"
+# Each outlier rule: sd (the default) in the report below, which analyses `--by model,version`
+# per phase with a filter, the other two here.
 ANALYSES = [
-    ["--by", "model,version", "--phase", "--filter", "suite=nightly"],
-    ["--by", "provider,suite", "--outliers", "iqr", "--drop-outliers"],
-    ["--by", "version", "--outliers", "mad", "--drop-outliers"],
+    ["--by", "provider,suite", "--phase", "--outliers", "iqr", "--drop-outliers"],
+    ["--by", "version", "--filter", "suite=nightly", "--outliers", "mad", "--drop-outliers"],
 ]
+# Two models of one version: slower and dearer on some metrics, the same on others; per phase.
+COMPARISON = ["--baseline", "model=gpt-4o-mini,version=1.4",
+              "--candidate", "model=gpt-4.1,version=1.4", "--phase"]
+REPORT = ["--by", "model,version", "--filter", "suite=nightly"]
+# Every tenth run has resource samples, which Spark reduces to each run's slope.
+MEMORY = ["--by", "suite,version", "--filter", "suite=nightly"]
 
 
 def fail(message):
@@ -98,7 +113,10 @@ def check_sessions(binary, data):
 def compare(local, spark, label):
     if local["method"] != spark["method"]:
         fail(f"{label}: method differs: local {local['method']} spark {spark['method']}")
-    rows_l, rows_s = local["rows"], spark["rows"]
+    return compare_rows(local["rows"], spark["rows"], label)
+
+
+def compare_rows(rows_l, rows_s, label):
     if len(rows_l) != len(rows_s):
         fail(f"{label}: {len(rows_l)} rows locally, {len(rows_s)} on Spark")
     for i, (a, b) in enumerate(zip(rows_l, rows_s)):
@@ -107,6 +125,69 @@ def compare(local, spark, label):
                 fail(f"{label}: row {i} ({a.get('metric')}, {a.get('phase')}) {key}: "
                      f"local {a.get(key)!r} spark {b.get(key)!r}")
     return len(rows_l)
+
+
+def both(binary, data, command, args):
+    """`command --format json ARGS` on each engine: (exit status, output) per engine, which
+    must exit alike."""
+    out = []
+    for engine, extra in (("local", []), ("spark", ["--engine", "spark", "--spark-master", MASTER])):
+        done, seconds = runlens(binary, data, command, "--format", "json", *args, *extra,
+                                expect=None)
+        if done.returncode not in (0, 1):
+            fail(f"{command} {' '.join(args)} on {engine} exited {done.returncode}: "
+                 f"{done.stderr[-3000:]}")
+        print(f"  {engine:5} {seconds:6.1f} s  {command} {' '.join(args)}")
+        out.append((done.returncode, json.loads(done.stdout)))
+    if out[0][0] != out[1][0]:
+        fail(f"{command} {' '.join(args)}: exit {out[0][0]} locally, {out[1][0]} on Spark")
+    return out[0][1], out[1][1]
+
+
+def check_comparison(binary, data):
+    local, spark = both(binary, data, "compare", COMPARISON)
+    rows = compare_rows(local["rows"], spark["rows"], "compare")
+    verdicts = {r["verdict"] for r in local["rows"]}
+    if rows < 30 or not {"worse", "no significant difference"} <= verdicts:
+        fail(f"compare: {rows} rows, verdicts {verdicts}: the data exercise too little")
+    for key in ("threshold", "method", "speedup"):
+        if local.get(key) != spark.get(key):
+            fail(f"compare: {key} differs: {local.get(key)!r} vs {spark.get(key)!r}")
+    print(f"    {rows} rows equal (medians, ratio, bootstrap CI, p, verdict); verdicts {sorted(verdicts)}")
+
+
+def differences(a, b, path):
+    """Where two JSON documents differ: counts and text exactly, figures beyond 1e-9."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        return [d for key in list(a) + [k for k in b if k not in a]
+                for d in differences(a.get(key), b.get(key), f"{path}.{key}")]
+    if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        return [d for i, (x, y) in enumerate(zip(a, b))
+                for d in differences(x, y, f"{path}[{i}]")]
+    return [] if same(a, b) else [f"{path}: local {a!r} spark {b!r}"]
+
+
+def check_report(binary, data):
+    local, spark = both(binary, data, "report", REPORT)
+    found = differences(local, spark, "report")
+    if found:
+        fail("report --format json differs:\n  " + "\n  ".join(found[:20]))
+    sections = local.get("sections", {})
+    phases = sections.get("phases", {}).get("rows", [])
+    if len(phases) < 4:
+        fail(f"report: the phases section has {len(phases)} rows: {list(sections)}")
+    print(f"    every figure equal: {len(sections)} sections, {len(phases)} phase rows")
+
+
+def check_memory(binary, data):
+    local, spark = both(binary, data, "memory", MEMORY)
+    found = differences(local, spark, "memory")
+    if found:
+        fail("memory --format json differs:\n  " + "\n  ".join(found[:20]))
+    rows = local.get("rows", [])
+    if len(rows) < 2 or any(r.get("within_run_bytes_per_s") is None for r in rows):
+        fail(f"memory: the data exercise too little: {rows}")
+    print(f"    {len(rows)} groups equal (peaks, growth, slopes, within-run slopes, verdicts)")
 
 
 def main():
@@ -166,6 +247,9 @@ def main():
             seen_methods |= {r.get("ci95_method") for r in local["rows"]}
             print(f"    {rows} rows equal; {method}")
         print(f"  intervals seen: {sorted(m for m in seen_methods if m)}")
+        check_comparison(binary, data)
+        check_report(binary, data)
+        check_memory(binary, data)
 
         # Failures: exit 3 and a message naming what failed.
         done, _ = runlens(binary, data, "analyze", "--engine", "spark", "--spark-sql",

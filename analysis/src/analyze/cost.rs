@@ -8,7 +8,7 @@ use polars::prelude::*;
 use crate::catalogue::cost_columns::{COST, UNPRICED};
 use crate::dialect::Dialect;
 use crate::error::{AnalysisError, Result};
-use crate::prices::{PriceTable, Rates};
+use crate::prices::{PER_TOKEN, PriceTable, Rates};
 
 /// The token columns the cost reads.
 pub(super) const TOKEN_COLUMNS: [&str; 5] = [
@@ -174,7 +174,7 @@ fn cost() -> Expr {
         })
         .reduce(|a, b| a + b)
         .unwrap_or(lit(0.0))
-        / lit(1_000_000.0);
+        * lit(PER_TOKEN);
     when(no_usage().or(col("__r_in").is_null()))
         .then(lit(NULL).cast(DataType::Float64))
         .otherwise(cost)
@@ -206,7 +206,7 @@ pub(crate) fn cost_sql(dialect: Dialect) -> String {
         .collect();
     format!(
         "(CASE WHEN {no_usage} OR {r_in} IS NULL THEN CAST(NULL AS DOUBLE) \
-         ELSE ({sum}) / CAST(1000000 AS DOUBLE) END)",
+         ELSE ({sum}) * CAST('{PER_TOKEN:?}' AS DOUBLE) END)",
         no_usage = no_usage_sql(dialect),
         r_in = q("__r_in"),
         sum = buckets.join(" + ")

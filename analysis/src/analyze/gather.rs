@@ -33,7 +33,7 @@ use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 
 use super::cost::{TOKEN_COLUMNS, distinct_price_keys, price_keys, with_cost};
-use super::{AnalyzeOptions, TOTAL_PHASE, group_column, keyed_parts};
+use super::{AnalyzeOptions, TOTAL_PHASE, group_column, keyed_parts, keyed_parts_every_file};
 
 const FAILED: &str = "__failed";
 const WARMUP: &str = "__warmup";
@@ -392,7 +392,7 @@ fn runs_frame(
     options: &AnalyzeOptions,
     by: &[String],
 ) -> Result<DataFrame> {
-    let (lf, keys, keep) = keyed_parts(reader, Table::Runs, by, &options.filters)?;
+    let (lf, keys, keep) = keyed_parts_every_file(reader, Table::Runs, by, &options.filters)?;
     let mut select = common_columns(Table::Runs, keys);
     select.push(col("run_id"));
     select.push(keep.alias(KEEP));

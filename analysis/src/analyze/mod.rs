@@ -35,7 +35,10 @@ use crate::stats::{OutlierRule, analyze_sample};
 
 pub(crate) use cost::{cost_sql, price_keys_sql, rates_relation_spark, unpriced_sql};
 pub use result::{Analysis, Method, Record, StatRow, Statistic};
-pub use spark_sql::{APPROX_QUANTILES, analyze_groupings_on_spark};
+pub(crate) use spark_sql::TableLabels;
+pub use spark_sql::{
+    APPROX_QUANTILES, GroupFigures, SHIPPED_VALUES_MAX, analyze_groupings_on_spark, groups_on_spark,
+};
 
 /// What to analyse and how.
 #[derive(Debug, Clone, Default)]
@@ -87,6 +90,20 @@ pub fn analyze_on(
         rows: Vec::new(),
         method: Method::new(options.outlier_rule, options.drop_outliers),
     }))
+}
+
+/// The analysis once per grouping (`options.by` is ignored) on the embedded engine, or on
+/// Spark when `spark` is given.
+pub fn analyze_groupings_on(
+    reader: &DatasetReader,
+    options: &AnalyzeOptions,
+    groupings: &[Vec<String>],
+    spark: Option<&crate::spark::Spark>,
+) -> Result<Vec<Analysis>> {
+    match spark {
+        Some(spark) => analyze_groupings_on_spark(reader, options, groupings, spark),
+        None => analyze_groupings(reader, options, groupings),
+    }
 }
 
 /// The analysis once per grouping (`options.by` is ignored), sharing the file listing, the
@@ -276,16 +293,20 @@ pub fn samples(
         }
         Ok(())
     })?;
-    // One order whatever order the groups came in: the catalogue's metrics, each with its
-    // total first and then its phases in the order they ran.
-    out.sort_by(|(order_a, a), (order_b, b)| {
+    Ok(in_catalogue_order(out))
+}
+
+/// Samples (each with its phase's order) in one order whatever order the groups came in: the
+/// catalogue's metrics, each with its total first and then its phases in the order they ran.
+fn in_catalogue_order(mut samples: Vec<(i64, Sample)>) -> Vec<Sample> {
+    samples.sort_by(|(order_a, a), (order_b, b)| {
         let key =
             |s: &Sample, order: i64| (catalogue::position(s.metric), s.phase != TOTAL_PHASE, order);
         key(a, *order_a)
             .cmp(&key(b, *order_b))
             .then_with(|| a.phase.cmp(&b.phase))
     });
-    Ok(out.into_iter().map(|(_, sample)| sample).collect())
+    samples.into_iter().map(|(_, sample)| sample).collect()
 }
 
 /// The tables `analyze` reads.
@@ -363,6 +384,28 @@ pub(crate) fn keyed_parts(
     by: &[String],
     filters: &[(String, String)],
 ) -> Result<(LazyFrame, Vec<Expr>, Expr)> {
+    keyed_parts_of(reader, table, by, filters, true)
+}
+
+/// [`keyed_parts`] over every file of `table`, also those whose recorded labels rule the
+/// filters out: for the runs, whose failure and warm-up flags serve the rows of every table
+/// (calls filtered by a key the runs do not carry still belong to failed or warm-up runs).
+pub(crate) fn keyed_parts_every_file(
+    reader: &DatasetReader,
+    table: Table,
+    by: &[String],
+    filters: &[(String, String)],
+) -> Result<(LazyFrame, Vec<Expr>, Expr)> {
+    keyed_parts_of(reader, table, by, filters, false)
+}
+
+fn keyed_parts_of(
+    reader: &DatasetReader,
+    table: Table,
+    by: &[String],
+    filters: &[(String, String)],
+    prune: bool,
+) -> Result<(LazyFrame, Vec<Expr>, Expr)> {
     let mut labels: Vec<String> = Vec::new();
     let mut keys: Vec<Expr> = Vec::new();
     for (i, key) in by.iter().enumerate() {
@@ -383,6 +426,9 @@ pub(crate) fn keyed_parts(
     labels.sort();
     labels.dedup();
     // Files whose recorded labels rule a filter out are not read at all.
+    if !prune {
+        label_filters.clear();
+    }
     let scan = reader.scan_labelled_where(table, &labels, &label_filters)?;
     Ok((scan, keys, condition))
 }

@@ -31,7 +31,7 @@ use crate::error::{AnalysisError, Result};
 use crate::labels::label_column;
 use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
-use crate::spark::{APPROX_ACCURACY, Row, Spark};
+use crate::spark::{APPROX_ACCURACY, Row, Spark, SparkDouble};
 use crate::stats::{
     BOOTSTRAP_MEAN_MAX_N, Describe, OutlierRule, may_bootstrap, summary_from_parts,
 };
@@ -46,6 +46,89 @@ const SPARK: Dialect = Dialect::Spark;
 /// How percentiles are computed with `--approx`, as the output states it.
 pub const APPROX_QUANTILES: &str = "Spark's percentile_approx with accuracy 10000: each \
     percentile is a value of the sample whose rank is within n/10000 of the exact one";
+
+/// The most distinct values of one metric, in one compared group and phase, that Spark
+/// sends back for `compare` (as value and count pairs). Beyond it the statement fails and
+/// runlens exits 3: the bootstrap and the Mann–Whitney test then run on fewer values
+/// (`--metric`, narrower groups). 20 M pairs are 320 MB in runlens's memory.
+pub const SHIPPED_VALUES_MAX: usize = 20_000_000;
+
+/// A compared group as Spark measured it: the counted values of every metric and phase
+/// (the same as [`super::samples`] gives) and its sessions' findings.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupFigures {
+    /// Every metric's (and phase's) counted values, sorted; in the order of `samples`.
+    pub samples: Vec<super::Sample>,
+    /// Sessions in the group.
+    pub sessions: u64,
+    /// Sessions per validation finding.
+    pub findings: std::collections::BTreeMap<String, u64>,
+}
+
+/// `compare`'s groups (each the rows matching every one of its filters) measured by Spark
+/// in one script: the observations made as for `analyze` (see the module doc), and per
+/// group, phase and metric only its distinct counted values with their counts come back
+/// (at most [`SHIPPED_VALUES_MAX`]); Rust expands and sorts them, so the medians, the
+/// bootstrap interval and the Mann–Whitney test are the local engine's on the same values.
+pub fn groups_on_spark(
+    reader: &DatasetReader,
+    groups: &[Vec<(String, String)>],
+    per_phase: bool,
+    prices: Option<&PriceTable>,
+    spark: &Spark,
+) -> Result<Vec<GroupFigures>> {
+    for filters in groups {
+        check_keys(
+            reader,
+            &AnalyzeOptions {
+                filters: filters.clone(),
+                ..AnalyzeOptions::default()
+            },
+        )?;
+    }
+    let views = view_statements(
+        reader,
+        &ViewOptions {
+            dialect: SPARK,
+            root: spark.options().root.clone(),
+            trino_schema: String::new(),
+        },
+    )?;
+    let labels = TableLabels::read(reader)?;
+    let distinct = distinct_models(spark, &views)?;
+    let bundled;
+    let prices = match prices {
+        Some(p) => p,
+        None => {
+            bundled = PriceTable::bundled();
+            &bundled
+        }
+    };
+    let options = AnalyzeOptions {
+        per_phase,
+        ..AnalyzeOptions::default()
+    };
+    let plan = Plan::for_groups(&options, groups, &labels);
+    let script = format!("{views}\n{}", plan.groups_script(&distinct, prices, groups));
+    let rows: Vec<GroupRow> = spark.run_as("measuring the compared groups", &script)?;
+    plan.assemble_groups(rows, groups.len())
+}
+
+/// A row of `compare`'s script: a phase's order, a histogram, or a group's sessions or
+/// one of their findings (the fields each has).
+#[derive(serde::Deserialize)]
+struct GroupRow {
+    split: Option<usize>,
+    keys: Option<Vec<Option<String>>>,
+    phase: Option<String>,
+    order: Option<i64>,
+    m: Option<usize>,
+    h: Option<Vec<[SparkDouble; 2]>>,
+    group: Option<usize>,
+    sessions: Option<u64>,
+    finding: Option<String>,
+    n: Option<u64>,
+}
 
 /// The analysis once per grouping, computed by Spark (see the module doc).
 pub fn analyze_groupings_on_spark(
@@ -73,23 +156,7 @@ pub fn analyze_groupings_on_spark(
         },
     )?;
     let labels = TableLabels::read(reader)?;
-    // The distinct models, priced in Rust.
-    let [provider, model] = price_keys_sql(SPARK);
-    let distinct_script = format!(
-        "{views}\nSELECT to_json(named_struct('p', p, 'm', m)) FROM \
-         (SELECT DISTINCT {provider} AS p, {model} AS m FROM {calls});\n",
-        calls = SPARK.ident(Table::LlmCalls.name())
-    );
-    let distinct: Vec<(String, String)> = spark
-        .run("listing the models", &distinct_script)?
-        .iter()
-        .map(|row| {
-            (
-                text(row, "p").unwrap_or_default(),
-                text(row, "m").unwrap_or_default(),
-            )
-        })
-        .collect();
+    let distinct = distinct_models(spark, &views)?;
     let bundled;
     let prices = match &options.prices {
         Some(p) => p,
@@ -104,11 +171,33 @@ pub fn analyze_groupings_on_spark(
     plan.assemble(&rows, options, groupings, spark.options().approx)
 }
 
+/// The distinct (provider, model) pairs of the LLM calls, each to be priced once in Rust
+/// (Spark's first script).
+fn distinct_models(spark: &Spark, views: &str) -> Result<Vec<(String, String)>> {
+    let [provider, model] = price_keys_sql(SPARK);
+    let script = format!(
+        "{views}\nSELECT to_json(named_struct('p', p, 'm', m)) FROM \
+         (SELECT DISTINCT {provider} AS p, {model} AS m FROM {calls});\n",
+        calls = SPARK.ident(Table::LlmCalls.name())
+    );
+    Ok(spark
+        .run("listing the models", &script)?
+        .iter()
+        .map(|row| {
+            (
+                text(row, "p").unwrap_or_default(),
+                text(row, "m").unwrap_or_default(),
+            )
+        })
+        .collect())
+}
+
 /// The `label_<key>` columns each table's view has (those of the keys its rows carry).
-struct TableLabels(HashMap<Table, Vec<String>>);
+pub(crate) struct TableLabels(HashMap<Table, Vec<String>>);
 
 impl TableLabels {
-    fn read(reader: &DatasetReader) -> Result<TableLabels> {
+    /// The label keys of every table `analyze` reads, from the commit log.
+    pub(crate) fn read(reader: &DatasetReader) -> Result<TableLabels> {
         let mut labels = HashMap::new();
         for table in super::TABLES {
             let keys = match reader.dataset().table_files(table)?.is_empty() {
@@ -123,7 +212,7 @@ impl TableLabels {
     /// What a `--by` or `--filter` key stands for in `table`, as `analyze::key_expr` says: the
     /// responding else requested model, a column as text, or a label (null where the table
     /// has no such label).
-    fn key_sql(&self, table: Table, key: &str) -> String {
+    pub(crate) fn key_sql(&self, table: Table, key: &str) -> String {
         let has = |name: &str| table.schema().fields().iter().any(|f| f.name() == name);
         if key == "model" && table == Table::LlmCalls {
             return format!(
@@ -154,6 +243,15 @@ struct Split {
     per_phase: bool,
 }
 
+/// What a key of the observation views stands for.
+enum ObsKey {
+    /// A `--by` key: its value in each table ([`TableLabels::key_sql`]).
+    By(String),
+    /// A compared group (`compare`'s baseline or candidate): `'true'` where the row matches
+    /// every one of its filters, else null.
+    Matches(Vec<(String, String)>),
+}
+
 /// The analysis as Spark SQL: every split of every source for every grouping.
 struct Plan<'a> {
     splits: Vec<Split>,
@@ -161,7 +259,9 @@ struct Plan<'a> {
     labels: &'a TableLabels,
     /// Where grouping k's keys start among all the keys.
     offsets: Vec<usize>,
-    all_keys: Vec<String>,
+    all_keys: Vec<ObsKey>,
+    /// The rows kept: those matching every filter of any of these sets.
+    keep: Vec<Vec<(String, String)>>,
     approx: bool,
 }
 
@@ -213,8 +313,41 @@ impl<'a> Plan<'a> {
             options,
             labels,
             offsets,
-            all_keys: groupings.concat(),
+            all_keys: groupings.concat().into_iter().map(ObsKey::By).collect(),
+            keep: vec![options.filters.clone()],
             approx,
+        }
+    }
+
+    /// The plan of `compare`'s groups: one grouping per group, whose one key says whether
+    /// a row belongs to it; the rows of any group kept.
+    fn for_groups(
+        options: &'a AnalyzeOptions,
+        groups: &[Vec<(String, String)>],
+        labels: &'a TableLabels,
+    ) -> Plan<'a> {
+        let groupings = vec![vec![String::new()]; groups.len()];
+        let mut plan = Plan::new(options, &groupings, labels, false);
+        plan.all_keys = groups.iter().cloned().map(ObsKey::Matches).collect();
+        plan.keep = groups.to_vec();
+        plan
+    }
+
+    /// Whether a row of `table` matches every filter (`TRUE` for none).
+    fn matches_sql(&self, table: Table, filters: &[(String, String)]) -> String {
+        let all: Vec<String> = filters
+            .iter()
+            .map(|(key, value)| {
+                format!(
+                    "{} = {}",
+                    self.labels.key_sql(table, key),
+                    SPARK.string(value)
+                )
+            })
+            .collect();
+        match all.is_empty() {
+            true => "TRUE".to_string(),
+            false => format!("({})", all.join(" AND ")),
         }
     }
 
@@ -246,7 +379,16 @@ impl<'a> Plan<'a> {
             .all_keys
             .iter()
             .enumerate()
-            .map(|(i, key)| format!("{} AS {}", self.labels.key_sql(table, key), key_name(i)))
+            .map(|(i, key)| {
+                let value = match key {
+                    ObsKey::By(key) => self.labels.key_sql(table, key),
+                    ObsKey::Matches(filters) => format!(
+                        "CASE WHEN {} THEN 'true' END",
+                        self.matches_sql(table, filters)
+                    ),
+                };
+                format!("{value} AS {}", key_name(i))
+            })
             .collect();
         let (phase, order) = match table {
             Table::Phases => (q("phase"), format!("CAST({} AS BIGINT)", q("phase_index"))),
@@ -267,21 +409,16 @@ impl<'a> Plan<'a> {
         if has_run {
             select.push(format!("t.{}", q("run_id")));
         }
-        let keep: Vec<String> = self
-            .options
-            .filters
-            .iter()
-            .map(|(key, value)| {
-                format!(
-                    "{} = {}",
-                    self.labels.key_sql(table, key),
-                    SPARK.string(value)
-                )
-            })
-            .collect();
-        let keep = match keep.is_empty() {
+        let keep = match self.keep.iter().any(Vec::is_empty) {
             true => "TRUE".to_string(),
-            false => format!("({})", keep.join(" AND ")),
+            false => {
+                let any: Vec<String> = self
+                    .keep
+                    .iter()
+                    .map(|filters| self.matches_sql(table, filters))
+                    .collect();
+                format!("({})", any.join(" OR "))
+            }
         };
         for m in catalogue::CATALOGUE.iter().filter(|m| m.table == table) {
             select.push(format!("{} AS {}", m.value.to_sql(SPARK), value_column(m)));
@@ -474,6 +611,100 @@ impl<'a> Plan<'a> {
         )
     }
 
+    /// The split's counted values, one row per value: its group's keys, phase, metric
+    /// (`m`, its place in the catalogue), value `v` and whether it is finite (`fin`).
+    fn long_relation(&self, n: usize, split: &Split) -> String {
+        let mut columns: Vec<String> = (0..self.grouping_len(split.grouping))
+            .map(split_key)
+            .collect();
+        columns.push("__phase".to_string());
+        let stack: Vec<String> = split
+            .source
+            .metrics
+            .iter()
+            .map(|m| format!("{}, {}", catalogue::position(m), value_column(m)))
+            .collect();
+        format!(
+            "SELECT {columns}, m, v, abs(v) < double('Infinity') AS fin\n  \
+             FROM {view} LATERAL VIEW stack({count}, {stack}) s AS m, v\n  \
+             WHERE NOT __failed AND NOT __warmup AND v IS NOT NULL",
+            columns = columns.join(", "),
+            view = split_view(n),
+            count = stack.len(),
+            stack = stack.join(", "),
+        )
+    }
+
+    /// Per group (rows that belong to one), phase and metric: every distinct counted value
+    /// with how often it occurs, as `[value, count]` pairs; Spark fails the statement
+    /// (`USER_RAISED_EXCEPTION`) rather than send more than [`SHIPPED_VALUES_MAX`] of them.
+    fn histogram_query(&self, n: usize, split: &Split) -> String {
+        let keys: Vec<String> = (0..self.grouping_len(split.grouping))
+            .map(split_key)
+            .collect();
+        let mut group = keys.clone();
+        group.extend(["__phase".to_string(), "m".to_string()]);
+        let group_by = group.join(", ");
+        let belongs = match keys.is_empty() {
+            true => "TRUE".to_string(),
+            false => keys
+                .iter()
+                .map(|k| format!("{k} IS NOT NULL"))
+                .collect::<Vec<_>>()
+                .join(" AND "),
+        };
+        format!(
+            "WITH long AS ({long})\n\
+             SELECT to_json(named_struct('split', {n}, 'keys', {keys}, 'phase', __phase, 'm', m, \
+             'h', CASE WHEN count(*) > {max} THEN raise_error(concat('runlens: more than {max} \
+             distinct values of one metric to send back (metric ', m, ', phase ', __phase, \
+             '): narrow the groups or choose --metric')) \
+             ELSE collect_list(array(v, CAST(c AS DOUBLE))) END))\n\
+             FROM (SELECT {group_by}, v, count(*) AS c FROM long WHERE {belongs} GROUP BY {group_by}, v)\n\
+             GROUP BY {group_by};\n\n",
+            long = self.long_relation(n, split),
+            keys = self.keys_array(split, ""),
+            max = SHIPPED_VALUES_MAX,
+        )
+    }
+
+    /// The statements of `compare`'s groups after the views: rates, observation views, per
+    /// split its view, its groups (for the phases' order) and its histograms; per group the
+    /// sessions and their findings.
+    fn groups_script(
+        &self,
+        distinct: &[(String, String)],
+        prices: &PriceTable,
+        groups: &[Vec<(String, String)>],
+    ) -> String {
+        let mut out = String::new();
+        out.push_str(&format!(
+            "CREATE OR REPLACE TEMPORARY VIEW __runlens_rates AS\n{};\n\n",
+            rates_relation_spark(distinct, prices)
+        ));
+        for table in super::TABLES {
+            out.push_str(&self.observation_view(table));
+        }
+        for (n, split) in self.splits.iter().enumerate() {
+            out.push_str(&self.split_view(n, split));
+            out.push_str(&self.groups_query(n, split));
+            out.push_str(&self.histogram_query(n, split));
+        }
+        let sessions = SPARK.ident(Table::Sessions.name());
+        let findings = SPARK.ident("findings");
+        for (side, filters) in groups.iter().enumerate() {
+            let matches = self.matches_sql(Table::Sessions, filters);
+            out.push_str(&format!(
+                "SELECT to_json(named_struct('group', {side}, 'sessions', count(*))) \
+                 FROM {sessions} WHERE {matches};\n\n\
+                 SELECT to_json(named_struct('group', {side}, 'finding', f, 'n', count(*))) \
+                 FROM (SELECT trim(f) AS f FROM {sessions} LATERAL VIEW explode(split({findings}, ',')) x AS f \
+                 WHERE {matches}) WHERE f <> '' GROUP BY f;\n\n"
+            ));
+        }
+        out
+    }
+
     /// Per group, phase and metric: counted values, outliers by the rule, and the
     /// statistics of the values kept; the sorted values where the interval may need them.
     fn stats_query(&self, n: usize, split: &Split) -> String {
@@ -490,27 +721,7 @@ impl<'a> Plan<'a> {
                 .collect::<Vec<_>>()
                 .join(" AND ")
         };
-        let stack: Vec<String> = split
-            .source
-            .metrics
-            .iter()
-            .map(|m| format!("{}, {}", catalogue::position(m), value_column(m)))
-            .collect();
-        let long = format!(
-            "SELECT {group_by}, v, abs(v) < double('Infinity') AS fin\n  \
-             FROM {view} LATERAL VIEW stack({count}, {stack}) s AS m, v\n  \
-             WHERE NOT __failed AND NOT __warmup AND v IS NOT NULL",
-            group_by = keys
-                .iter()
-                .cloned()
-                .chain(["__phase".to_string()])
-                .collect::<Vec<_>>()
-                .join(", ")
-                + ", m",
-            view = split_view(n),
-            count = stack.len(),
-            stack = stack.join(", "),
-        );
+        let long = self.long_relation(n, split);
         let finite = "SELECT *, CASE WHEN fin THEN v END AS fv FROM long";
         let fences = match self.options.outlier_rule {
             OutlierRule::Sd => format!(
@@ -580,6 +791,80 @@ impl<'a> Plan<'a> {
             same_sv = same_group("s", "v"),
             keys = self.keys_array(split, "s."),
         )
+    }
+
+    /// `compare`'s groups from the rows Spark printed: each histogram expanded into its
+    /// sorted values.
+    fn assemble_groups(&self, rows: Vec<GroupRow>, groups: usize) -> Result<Vec<GroupFigures>> {
+        let mut out = vec![GroupFigures::default(); groups];
+        let mut orders: HashMap<(usize, String), i64> = HashMap::new();
+        let mut samples: Vec<Vec<(i64, super::Sample)>> = vec![Vec::new(); groups];
+        let mut histograms = Vec::new();
+        for row in rows {
+            match (row.split, row.group) {
+                (Some(split), None) => {
+                    let phase = row
+                        .phase
+                        .ok_or_else(|| malformed("a row without its phase"))?;
+                    match (row.m, row.h) {
+                        (Some(m), Some(h)) => histograms.push((split, phase, m, h)),
+                        // The order of a phase among the group's own rows.
+                        _ if row.keys.iter().flatten().any(Option::is_none) => {}
+                        _ => {
+                            let order = row.order.unwrap_or(i64::MAX);
+                            let slot = orders.entry((split, phase)).or_insert(order);
+                            *slot = (*slot).min(order);
+                        }
+                    }
+                }
+                (None, Some(group)) => {
+                    let figures = out
+                        .get_mut(group)
+                        .ok_or_else(|| malformed("a row of an unknown group"))?;
+                    match (row.sessions, row.finding, row.n) {
+                        (Some(sessions), _, _) => figures.sessions = sessions,
+                        (None, Some(finding), Some(n)) => {
+                            *figures.findings.entry(finding).or_default() += n
+                        }
+                        _ => return Err(malformed("a findings row without its counts")),
+                    }
+                }
+                _ => return Err(malformed("a row of neither a split nor a group")),
+            }
+        }
+        for (split_index, phase, m, histogram) in histograms {
+            let split = self
+                .splits
+                .get(split_index)
+                .ok_or_else(|| malformed("a row of an unknown split"))?;
+            let metric = catalogue::CATALOGUE
+                .get(m)
+                .ok_or_else(|| malformed("a row of an unknown metric"))?;
+            let mut values = Vec::new();
+            for [SparkDouble(value), SparkDouble(count)] in histogram {
+                values.extend(std::iter::repeat_n(value, count as usize));
+            }
+            values.sort_by(f64::total_cmp);
+            if values.is_empty() {
+                continue;
+            }
+            let order = orders
+                .get(&(split_index, phase.clone()))
+                .copied()
+                .unwrap_or(i64::MAX);
+            samples[split.grouping].push((
+                order,
+                super::Sample {
+                    metric,
+                    phase,
+                    values,
+                },
+            ));
+        }
+        for (figures, samples) in out.iter_mut().zip(samples) {
+            figures.samples = super::in_catalogue_order(samples);
+        }
+        Ok(out)
     }
 
     /// The analyses from the rows Spark printed.

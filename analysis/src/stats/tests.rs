@@ -188,3 +188,59 @@ fn bootstrap_is_seeded_and_brackets_the_ratio() {
     assert!(a.0 >= 49.0 / 102.0 && a.1 <= 51.0 / 98.0, "{a:?}");
     assert_eq!(bootstrap_ratio_ci(&[0.0], &[1.0], 10, 1), None);
 }
+
+/// The bootstrap as defined, written the slow way: resample the sorted sample by drawn
+/// positions, sort the resample, take its median.
+fn bootstrap_ratio_ci_by_sorting(
+    baseline: &[f64],
+    candidate: &[f64],
+    rounds: usize,
+    seed: u64,
+) -> (f64, f64) {
+    let sorted = |v: &[f64]| {
+        let mut v = v.to_vec();
+        v.sort_by(f64::total_cmp);
+        v
+    };
+    let (baseline, candidate) = (sorted(baseline), sorted(candidate));
+    let mut rng = SplitMix64::new(seed);
+    let mut median = |values: &[f64]| {
+        let resample: Vec<f64> = (0..values.len())
+            .map(|_| values[rng.below(values.len())])
+            .collect();
+        quantile_sorted(&sorted(&resample), 0.5)
+    };
+    let mut ratios: Vec<f64> = (0..rounds)
+        .map(|_| {
+            let base = median(&baseline);
+            median(&candidate) / base
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    (
+        quantile_sorted(&ratios, 0.025),
+        quantile_sorted(&ratios, 0.975),
+    )
+}
+
+#[test]
+fn bootstrap_medians_by_counting_equal_the_sorted_resamples() {
+    let mut rng = SplitMix64::new(7);
+    for (n1, n2) in [(1, 1), (2, 3), (10, 9), (101, 250), (1000, 999)] {
+        // Values with ties (rounded) and unsorted.
+        let mut draw = |n: usize, scale: f64| -> Vec<f64> {
+            (0..n)
+                .map(|_| ((rng.next_u64() % 1000) as f64 * scale).round())
+                .collect()
+        };
+        let (base, cand) = (draw(n1, 0.5), draw(n2, 0.7));
+        let base: Vec<f64> = base.into_iter().map(|v| v + 1.0).collect();
+        let fast = bootstrap_ratio_ci(&base, &cand, 300, 11).expect("ci");
+        let slow = bootstrap_ratio_ci_by_sorting(&base, &cand, 300, 11);
+        assert_eq!(fast, slow, "{n1} x {n2}");
+        // The order of the values does not matter.
+        let mut reversed = base.clone();
+        reversed.reverse();
+        assert_eq!(bootstrap_ratio_ci(&reversed, &cand, 300, 11), Some(fast));
+    }
+}
