@@ -129,6 +129,14 @@ struct TomlFile {
 }
 
 impl PriceTable {
+    /// `prices` when given, else the bundled snapshot: the table every analysis prices with.
+    pub fn or_bundled(prices: Option<&PriceTable>) -> std::borrow::Cow<'_, PriceTable> {
+        match prices {
+            Some(prices) => std::borrow::Cow::Borrowed(prices),
+            None => std::borrow::Cow::Owned(PriceTable::bundled()),
+        }
+    }
+
     /// The bundled snapshot.
     pub fn bundled() -> PriceTable {
         // The bundled file is checked by a test; an error here cannot happen at run time.

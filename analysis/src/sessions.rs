@@ -4,9 +4,12 @@
 
 use polars::prelude::*;
 
+use crate::analyze::{TOKEN_COLUMNS, distinct_price_keys, price_keys, with_cost};
+use crate::catalogue::cost_columns::{COST, UNPRICED};
+use crate::cells;
 use crate::error::{AnalysisError, Result};
 use crate::labels::label_column;
-use crate::prices::{PriceTable, Tokens};
+use crate::prices::PriceTable;
 use crate::query::run_sql_with;
 use crate::scan::DatasetReader;
 use runlens_ingest::schema::Table;
@@ -82,85 +85,57 @@ pub struct CallCosts {
     pub unpriced: std::collections::BTreeMap<String, usize>,
 }
 
-/// Prices every transcript call of the dataset. A call that reported no usage has no cost
-/// (null) and does not make its group's sum null; a call with usage but an unknown model
-/// does.
+/// Prices every transcript call of the dataset with the cost `analyze` computes (each
+/// distinct model priced once, the cost one expression: `analyze::cost::with_cost`). A
+/// call that reported no usage has no cost (null) and does not make its group's sum null; a
+/// call with usage but an unknown model does.
 pub fn call_costs(reader: &DatasetReader, prices: &PriceTable) -> Result<CallCosts> {
+    let err = || AnalysisError::polars("pricing the transcripts' calls");
     let calls = reader
         .scan(Table::LlmCalls)?
-        .filter(col("source").eq(lit("transcript")))
+        .filter(col("source").eq(lit("transcript")));
+    let distinct = distinct_price_keys(calls.clone())?;
+    let mut select = vec![
+        col("call_id"),
+        coalesce(&[col("response_model"), col("request_model")])
+            .fill_null(lit("(no model)"))
+            .alias("__model"),
+    ];
+    select.extend(price_keys());
+    select.extend(TOKEN_COLUMNS.iter().map(|c| col(*c)));
+    let priced = with_cost(calls.select(select), &distinct, prices)?
         .select([
             col("call_id"),
-            col("provider"),
-            coalesce(&[col("response_model"), col("request_model")]).alias("model"),
-            col("input_tokens"),
-            col("output_tokens"),
-            col("cache_read_input_tokens"),
-            col("cache_creation_input_tokens"),
-            col("cache_creation_1h_input_tokens"),
+            col("__model"),
+            col(COST).alias("cost_usd"),
+            col(UNPRICED).cast(DataType::UInt32).alias("missing_price"),
         ])
         .collect()
-        .map_err(AnalysisError::polars("reading the calls to price"))?;
-    let err = || AnalysisError::polars("reading the calls to price");
-    let text = |name: &str| -> Result<StringChunked> {
-        calls
-            .column(name)
-            .and_then(|c| c.str().cloned())
-            .map_err(err())
-    };
-    let count = |name: &str| -> Result<Int64Chunked> {
-        calls
-            .column(name)
-            .and_then(|c| c.cast(&DataType::Int64))
-            .and_then(|c| c.i64().cloned())
-            .map_err(err())
-    };
-    let (ids, providers, models) = (text("call_id")?, text("provider")?, text("model")?);
-    let (input, output) = (count("input_tokens")?, count("output_tokens")?);
-    let (read, write, write_1h) = (
-        count("cache_read_input_tokens")?,
-        count("cache_creation_input_tokens")?,
-        count("cache_creation_1h_input_tokens")?,
-    );
+        .map_err(err())?;
+    let unpriced_models = priced
+        .clone()
+        .lazy()
+        .filter(col("missing_price").eq(lit(1u32)))
+        .group_by([col("__model")])
+        .agg([len().alias("calls")])
+        .collect()
+        .map_err(err())?;
     let mut unpriced = std::collections::BTreeMap::new();
-    let mut costs: Vec<Option<f64>> = Vec::with_capacity(calls.height());
-    let mut missing_price: Vec<u32> = Vec::with_capacity(calls.height());
-    let as_u64 = |v: Option<i64>| v.unwrap_or(0).max(0) as u64;
-    for i in 0..calls.height() {
-        let no_usage = [input.get(i), output.get(i), read.get(i), write.get(i)]
-            .iter()
-            .all(Option::is_none);
-        let model = models.get(i);
-        let price = model.and_then(|m| prices.find(providers.get(i), m));
-        missing_price.push(u32::from(price.is_none() && !no_usage));
-        costs.push(match (price, no_usage) {
-            // No usage reported: no cost known either (never a silent 0).
-            (_, true) => None,
-            (Some(p), false) => Some(PriceTable::cost(
-                p,
-                &Tokens {
-                    input: as_u64(input.get(i)),
-                    output: as_u64(output.get(i)),
-                    cache_read: as_u64(read.get(i)),
-                    cache_write: as_u64(write.get(i)),
-                    cache_write_1h: as_u64(write_1h.get(i)),
-                },
-            )),
-            (None, false) => {
-                *unpriced
-                    .entry(model.unwrap_or("(no model)").to_string())
-                    .or_insert(0) += 1;
-                None
-            }
-        });
+    let models = cells::strings(&unpriced_models, "__model").map_err(err())?;
+    let counts = unpriced_models
+        .column("calls")
+        .and_then(|c| c.cast(&DataType::UInt64))
+        .and_then(|c| c.u64().cloned())
+        .map_err(err())?;
+    for (model, calls) in models.iter().zip(counts.iter()) {
+        if let (Some(model), Some(calls)) = (model, calls) {
+            unpriced.insert(model.to_string(), calls as usize);
+        }
     }
-    let frame = DataFrame::new_infer_height(vec![
-        Column::new("call_id".into(), ids.into_series()),
-        Column::new("cost_usd".into(), costs),
-        Column::new("missing_price".into(), missing_price),
-    ])
-    .map_err(AnalysisError::polars("building the call costs"))?;
-    Ok(CallCosts { frame, unpriced })
+    Ok(CallCosts {
+        frame: priced.drop("__model").map_err(err())?,
+        unpriced,
+    })
 }
 
 impl CallCosts {

@@ -11,7 +11,7 @@ use crate::error::{AnalysisError, Result};
 use crate::prices::{PER_TOKEN, PriceTable, Rates};
 
 /// The token columns the cost reads.
-pub(super) const TOKEN_COLUMNS: [&str; 5] = [
+pub(crate) const TOKEN_COLUMNS: [&str; 5] = [
     "input_tokens",
     "output_tokens",
     "cache_read_input_tokens",
@@ -24,7 +24,7 @@ const MODEL_KEY: &str = "__km";
 
 /// The keys a call is priced by: provider and model (the responding one, else the
 /// requested), null as empty so that they join.
-pub(super) fn price_keys() -> [Expr; 2] {
+pub(crate) fn price_keys() -> [Expr; 2] {
     [
         col("provider").fill_null(lit("")).alias(PROVIDER_KEY),
         coalesce(&[col("response_model"), col("request_model")])
@@ -74,7 +74,7 @@ fn rates_of(price: Option<&crate::prices::ModelPrice>) -> [Option<f64>; 11] {
 
 /// Adds [`COST`] and [`UNPRICED`] to `calls`, a frame with the [`price_keys`] columns and the
 /// token columns. `distinct` holds each distinct pair of price keys once.
-pub(super) fn with_cost(
+pub(crate) fn with_cost(
     calls: LazyFrame,
     distinct: &DataFrame,
     prices: &PriceTable,
@@ -295,7 +295,7 @@ pub(crate) fn rates_relation_spark(distinct: &[(String, String)], prices: &Price
 }
 
 /// The distinct price keys of `calls` (a scan of `llm_calls`): only the model columns are read.
-pub(super) fn distinct_price_keys(calls: LazyFrame) -> Result<DataFrame> {
+pub(crate) fn distinct_price_keys(calls: LazyFrame) -> Result<DataFrame> {
     calls
         .select(price_keys())
         .unique(None, UniqueKeepStrategy::First)

@@ -207,14 +207,8 @@ pub(super) fn gather_all(
             .map(group_column)
             .collect()
     };
-    let bundled;
-    let prices = match &options.prices {
-        Some(p) => p,
-        None => {
-            bundled = PriceTable::bundled();
-            &bundled
-        }
-    };
+    let prices = PriceTable::or_bundled(options.prices.as_ref());
+    let prices = prices.as_ref();
     let runs = runs_frame(reader, options, &all_keys)?;
     let flags = runs
         .clone()

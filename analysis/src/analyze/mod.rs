@@ -33,7 +33,10 @@ use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 use crate::stats::{OutlierRule, analyze_sample};
 
-pub(crate) use cost::{cost_sql, price_keys_sql, rates_relation_spark, unpriced_sql};
+pub(crate) use cost::{
+    TOKEN_COLUMNS, cost_sql, distinct_price_keys, price_keys, price_keys_sql, rates_relation_spark,
+    unpriced_sql, with_cost,
+};
 pub use result::{Analysis, Method, Record, StatRow, Statistic};
 pub(crate) use spark_sql::TableLabels;
 pub use spark_sql::{
@@ -124,16 +127,7 @@ fn analyze_reading(
     groupings: &[Vec<String>],
     reading: gather::Reading,
 ) -> Result<Vec<Analysis>> {
-    for by in groupings {
-        check_keys(
-            reader,
-            &AnalyzeOptions {
-                by: by.clone(),
-                filters: options.filters.clone(),
-                ..AnalyzeOptions::default()
-            },
-        )?;
-    }
+    check_groupings(reader, groupings, &options.filters)?;
     let mut methods =
         vec![Method::new(options.outlier_rule, options.drop_outliers); groupings.len()];
     let mut rows: Vec<Vec<(i64, StatRow)>> = vec![Vec::new(); groupings.len()];
@@ -317,6 +311,22 @@ const TABLES: [Table; 5] = [
     Table::LlmCalls,
     Table::Sessions,
 ];
+
+/// [`check_keys`] for every key of every grouping and the filters.
+pub(crate) fn check_groupings(
+    reader: &DatasetReader,
+    groupings: &[Vec<String>],
+    filters: &[(String, String)],
+) -> Result<()> {
+    check_keys(
+        reader,
+        &AnalyzeOptions {
+            by: groupings.concat(),
+            filters: filters.to_vec(),
+            ..AnalyzeOptions::default()
+        },
+    )
+}
 
 /// Every `--by` and `--filter` key must name a column, `model`, or a label present in the
 /// data: a typo would otherwise group everything under "no value".

@@ -39,7 +39,7 @@ use crate::views::{ViewOptions, view_statements};
 
 use super::cost::{cost_sql, price_keys_sql, rates_relation_spark, unpriced_sql};
 use super::gather::{RunSum, Source, own_conditions, value_column};
-use super::{Analysis, AnalyzeOptions, Method, StatRow, TOTAL_PHASE, check_keys};
+use super::{Analysis, AnalyzeOptions, Method, StatRow, TOTAL_PHASE, check_groupings};
 
 const SPARK: Dialect = Dialect::Spark;
 
@@ -77,15 +77,7 @@ pub fn groups_on_spark(
     prices: Option<&PriceTable>,
     spark: &Spark,
 ) -> Result<Vec<GroupFigures>> {
-    for filters in groups {
-        check_keys(
-            reader,
-            &AnalyzeOptions {
-                filters: filters.clone(),
-                ..AnalyzeOptions::default()
-            },
-        )?;
-    }
+    check_groupings(reader, &[], &groups.concat())?;
     let views = view_statements(
         reader,
         &ViewOptions {
@@ -96,14 +88,8 @@ pub fn groups_on_spark(
     )?;
     let labels = TableLabels::read(reader)?;
     let distinct = distinct_models(spark, &views)?;
-    let bundled;
-    let prices = match prices {
-        Some(p) => p,
-        None => {
-            bundled = PriceTable::bundled();
-            &bundled
-        }
-    };
+    let prices = PriceTable::or_bundled(prices);
+    let prices = prices.as_ref();
     let options = AnalyzeOptions {
         per_phase,
         ..AnalyzeOptions::default()
@@ -137,16 +123,7 @@ pub fn analyze_groupings_on_spark(
     groupings: &[Vec<String>],
     spark: &Spark,
 ) -> Result<Vec<Analysis>> {
-    for by in groupings {
-        check_keys(
-            reader,
-            &AnalyzeOptions {
-                by: by.clone(),
-                filters: options.filters.clone(),
-                ..AnalyzeOptions::default()
-            },
-        )?;
-    }
+    check_groupings(reader, groupings, &options.filters)?;
     let views = view_statements(
         reader,
         &ViewOptions {
@@ -157,14 +134,8 @@ pub fn analyze_groupings_on_spark(
     )?;
     let labels = TableLabels::read(reader)?;
     let distinct = distinct_models(spark, &views)?;
-    let bundled;
-    let prices = match &options.prices {
-        Some(p) => p,
-        None => {
-            bundled = PriceTable::bundled();
-            &bundled
-        }
-    };
+    let prices = PriceTable::or_bundled(options.prices.as_ref());
+    let prices = prices.as_ref();
     let plan = Plan::new(options, groupings, &labels, spark.options().approx);
     let script = format!("{views}\n{}", plan.script(&distinct, prices));
     let rows = spark.run("analyzing", &script)?;
