@@ -345,7 +345,7 @@ pub struct SessionsArgs {
     #[arg(long, value_name = "FILE")]
     pub prices: Option<PathBuf>,
 
-    /// Which engine sums the tokens (--daily and --by; the per-session listing is local).
+    /// Which engine sums the tokens and lists the sessions.
     #[command(flatten)]
     pub engine: EngineArgs,
 

@@ -15,7 +15,7 @@ use crate::scan::DatasetReader;
 use runlens_ingest::schema::Table;
 
 mod spark;
-pub use spark::totals_on_spark;
+pub use spark::{listing_on_spark, totals_on_spark};
 
 /// The sum of the four buckets of the table aliased `t` (`""` for none); null (never a
 /// silent 0) when none was reported.
@@ -159,6 +159,48 @@ pub fn per_session(
     agents: bool,
 ) -> Result<DataFrame> {
     let keep = window.condition("s.started_ts", "s.last_activity_ts");
+    let sql = format!(
+        "SELECT * FROM ({}) ORDER BY {LISTING_ORDER}",
+        listing_statement(&keep, agents)
+    );
+    let frame = run_sql_with(reader, costs.table(), &sql)?;
+    let mut drop = vec!["session_start", "agent_order"];
+    if !agents {
+        drop.push("agent");
+    }
+    Ok(frame.drop_many(drop))
+}
+
+/// The listing's columns, in order (`session_start` and `agent_order` only sort it; `agent`
+/// is shown with `--agents`).
+const LISTING_COLUMNS: [&str; 16] = [
+    "session_id",
+    "agent",
+    "format",
+    "model",
+    "started_ts",
+    "messages",
+    "tool_calls",
+    "input_tokens",
+    "output_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+    "total_tokens",
+    "cost_usd",
+    "status",
+    "session_start",
+    "agent_order",
+];
+
+/// The listing's order: each session by its start, its agents under it, the main one first.
+/// Nulls last, spelled out: engines differ in their default (Spark puts them first).
+const LISTING_ORDER: &str = "session_start NULLS LAST, session_id NULLS LAST, \
+    agent_order NULLS LAST, agent NULLS LAST";
+
+/// The per-session listing (the [`LISTING_COLUMNS`], unordered) as one statement both
+/// engines run, over `sessions`, `session_agents`, `llm_calls` and `call_costs`; `keep` is
+/// the window's condition on `s.` (and with `agents`, the same on `a.`'s session).
+fn listing_statement(keep: &str, agents: bool) -> String {
     let columns = |t: &str| {
         let total = total(t);
         format!(
@@ -178,36 +220,28 @@ pub fn per_session(
          WHERE {keep}",
         columns("s")
     );
-    let sql = if agents {
-        // Each agent under its session: the main agent first, then the others by id.
-        format!(
-            "SELECT * FROM ({sessions} UNION ALL \
-             SELECT a.session_id, \
-               CASE WHEN a.agent_id IS NULL THEN a.agent_kind \
-                    ELSE a.agent_kind || ' ' || a.agent_id END AS agent, \
-               a.source_format AS format, a.model, a.started_ts, {}, y.cost_usd, \
-               a.validation_status AS status, s.started_ts AS session_start, \
-               CASE WHEN a.agent_id IS NULL THEN 1 ELSE 2 END AS agent_order \
-             FROM session_agents a \
-             JOIN sessions s ON a.session_id = s.session_id AND a.source_format = s.source_format \
-             LEFT JOIN (SELECT c.session_id, COALESCE(c.agent_id, '') AS agent_key, \
-                 {COST_SUM} AS cost_usd \
-               FROM llm_calls c JOIN call_costs k ON c.call_id = k.call_id \
-               WHERE c.source = 'transcript' GROUP BY c.session_id, COALESCE(c.agent_id, '')) y \
-             ON a.session_id = y.session_id AND COALESCE(a.agent_id, '') = y.agent_key \
-             WHERE {keep}) \
-             ORDER BY session_start, session_id, agent_order, agent",
-            columns("a")
-        )
-    } else {
-        format!("{sessions} ORDER BY s.started_ts, s.session_id")
-    };
-    let frame = run_sql_with(reader, costs.table(), &sql)?;
-    let mut drop = vec!["session_start", "agent_order"];
     if !agents {
-        drop.push("agent");
+        return sessions;
     }
-    Ok(frame.drop_many(drop))
+    // Each agent under its session: the main agent first, then the others by id.
+    format!(
+        "{sessions} UNION ALL \
+         SELECT a.session_id, \
+           CASE WHEN a.agent_id IS NULL THEN a.agent_kind \
+                ELSE a.agent_kind || ' ' || a.agent_id END AS agent, \
+           a.source_format AS format, a.model, a.started_ts, {}, y.cost_usd, \
+           a.validation_status AS status, s.started_ts AS session_start, \
+           CASE WHEN a.agent_id IS NULL THEN 1 ELSE 2 END AS agent_order \
+         FROM session_agents a \
+         JOIN sessions s ON a.session_id = s.session_id AND a.source_format = s.source_format \
+         LEFT JOIN (SELECT c.session_id, COALESCE(c.agent_id, '') AS agent_key, \
+             {COST_SUM} AS cost_usd \
+           FROM llm_calls c JOIN call_costs k ON c.call_id = k.call_id \
+           WHERE c.source = 'transcript' GROUP BY c.session_id, COALESCE(c.agent_id, '')) y \
+         ON a.session_id = y.session_id AND COALESCE(a.agent_id, '') = y.agent_key \
+         WHERE {keep}",
+        columns("a")
+    )
 }
 
 /// One row per UTC day of the transcripts' LLM calls made inside `window`.

@@ -87,22 +87,23 @@ pub fn sessions(dataset: &Dataset, args: SessionsArgs) -> anyhow::Result<Outcome
         .unwrap_or_else(runlens_analysis::prices::PriceTable::bundled);
     let spark = super::spark_engine(&args.engine, false)?;
     if let Some(spark) = &spark {
-        if args.by.is_none() && !args.daily {
-            return Err(UsageError(
-                "--engine spark sums tokens per day (--daily) or per --by group; the listing of \
-                 every session runs on the embedded engine"
-                    .into(),
-            )
-            .into());
-        }
-        let totals = runlens_analysis::sessions::totals_on_spark(
-            &reader,
-            &window,
-            &prices,
-            args.by.as_ref(),
-            args.daily,
-            spark,
-        );
+        let totals = match (&args.by, args.daily) {
+            (None, false) => runlens_analysis::sessions::listing_on_spark(
+                &reader,
+                &window,
+                &prices,
+                args.agents,
+                spark,
+            ),
+            (by, daily) => runlens_analysis::sessions::totals_on_spark(
+                &reader,
+                &window,
+                &prices,
+                by.as_ref(),
+                daily,
+                spark,
+            ),
+        };
         let (mut frame, unpriced) = match totals {
             Err(e @ runlens_analysis::AnalysisError::UnknownLabel { .. }) => {
                 return Err(super::UsageError(e.to_string()).into());

@@ -22,7 +22,8 @@ removed) equal. Also: `--approx` states its method and keeps counts and means; S
 Spark unreachable and a statement Spark rejects each exit 3 with a message naming what
 failed.
 
-`sessions --daily`, and `--daily --by label:KEY` with a window: the
+`sessions` (the per-session listing, and with `--agents` and a window), `sessions --daily`,
+and `--daily --by label:KEY` with a window: the
 Claude Code corpus (sample-data/generate_claude_code.py) and sample-data/ ingested with a
 label, every row equal (counts and token sums exact, cost within 1e-9) and
 the same warning about unpriced models. And `analyze --by source --phase` on that
@@ -82,6 +83,8 @@ def same(a, b):
 
 
 SESSIONS = [
+    [],
+    ["--agents", "--since", "2026-01-01"],
     ["--daily"],
     ["--daily", "--by", "label:team", "--since", "2026-01-01"],
 ]

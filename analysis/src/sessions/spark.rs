@@ -3,7 +3,8 @@
 //! committed files ([`crate::views`]). Each call is priced at its model's rates (the
 //! distinct models read first and priced once in Rust, as `analyze` on Spark does; the cost
 //! from the same bucket list, [`crate::analyze::cost_sql`]); the unpriced calls per model
-//! come back for the warning.
+//! come back for the warning. The per-session listing likewise: the embedded engine's
+//! statement (`listing_statement`) run by Spark.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 use crate::spark::{Row, Spark};
 use crate::views::{ViewOptions, view_statements};
+use runlens_ingest::schema::Table;
 
 use super::{Grouping, TotalsPlan, Window};
 
@@ -29,6 +31,103 @@ pub fn totals_on_spark(
     spark: &Spark,
 ) -> Result<(DataFrame, BTreeMap<String, usize>)> {
     let plan = TotalsPlan::new(reader, by, daily)?;
+    let keep = window.condition_with("c.start_ts", "c.start_ts", |ts| {
+        format!("unix_micros({ts})")
+    });
+    let script = format!(
+        "{}SELECT to_json(struct(*)) FROM ({totals}) t ORDER BY {order};\n",
+        priced_calls(reader, prices, spark)?,
+        totals = plan.statement(&keep),
+        order = plan.order,
+    );
+    let rows = spark.run("summing the tokens", &script)?;
+    let (unpriced, totals) = unpriced_apart(&rows);
+    Ok((frame(&plan, &totals)?, unpriced))
+}
+
+/// The per-session listing computed by Spark (the statement the embedded engine runs,
+/// `listing_statement` in `sessions.rs`), with the unpriced calls per model.
+pub fn listing_on_spark(
+    reader: &DatasetReader,
+    window: &Window,
+    prices: &PriceTable,
+    agents: bool,
+    spark: &Spark,
+) -> Result<(DataFrame, BTreeMap<String, usize>)> {
+    let keep = window.condition_with("s.started_ts", "s.last_activity_ts", |ts| {
+        format!("unix_micros({ts})")
+    });
+    let shown: Vec<&str> = super::LISTING_COLUMNS
+        .into_iter()
+        .filter(|c| !["session_start", "agent_order"].contains(c) && (agents || *c != "agent"))
+        .collect();
+    let fields: Vec<String> = shown
+        .iter()
+        .map(|c| match *c {
+            // Microseconds: to_json would write a timestamp to the millisecond.
+            "started_ts" => format!("'{c}', unix_micros({c})"),
+            _ => format!("'{c}', {c}"),
+        })
+        .collect();
+    let script = format!(
+        "{}SELECT to_json(named_struct({})) FROM ({}) t ORDER BY {};\n",
+        priced_calls(reader, prices, spark)?,
+        fields.join(", "),
+        super::listing_statement(&keep, agents),
+        super::LISTING_ORDER,
+    );
+    let rows = spark.run("listing the sessions", &script)?;
+    let (unpriced, listed) = unpriced_apart(&rows);
+    let err = || AnalysisError::polars("building the listing from Spark's rows");
+    let started_type = reader
+        .scan(Table::Sessions)?
+        .collect_schema()
+        .map_err(err())?
+        .get("started_ts")
+        .cloned()
+        .unwrap_or(DataType::Datetime(TimeUnit::Microseconds, None));
+    let mut columns = Vec::new();
+    for name in shown {
+        let column = match name {
+            "session_id" | "agent" | "format" | "model" | "status" => {
+                let values: Vec<Option<&str>> = listed
+                    .iter()
+                    .map(|r| r.get(name).and_then(|v| v.as_str()))
+                    .collect();
+                Column::new(name.into(), values)
+            }
+            "cost_usd" => {
+                let values: Vec<Option<f64>> = listed
+                    .iter()
+                    .map(|r| r.get(name).and_then(|v| v.as_f64()))
+                    .collect();
+                Column::new(name.into(), values)
+            }
+            _ => {
+                let values: Vec<Option<i64>> = listed
+                    .iter()
+                    .map(|r| r.get(name).and_then(|v| v.as_i64()))
+                    .collect();
+                let column = Column::new(name.into(), values);
+                match name {
+                    "started_ts" => column.cast(&started_type).map_err(err())?,
+                    _ => column,
+                }
+            }
+        };
+        columns.push(column);
+    }
+    Ok((
+        DataFrame::new_infer_height(columns).map_err(err())?,
+        unpriced,
+    ))
+}
+
+/// The statements every sessions script starts with: the views of the committed files, the
+/// rates of each distinct model (listed by a first script, priced in Rust), the
+/// `call_costs` view (each transcript call's cost and whether its model has no price, as
+/// `super::call_costs` makes it), and the query of the unpriced calls per model.
+fn priced_calls(reader: &DatasetReader, prices: &PriceTable, spark: &Spark) -> Result<String> {
     let views = view_statements(
         reader,
         &ViewOptions {
@@ -50,10 +149,7 @@ pub fn totals_on_spark(
         .iter()
         .map(|row| (text(row, "p"), text(row, "m")))
         .collect();
-    let keep = window.condition_with("c.start_ts", "c.start_ts", |ts| {
-        format!("unix_micros({ts})")
-    });
-    let script = format!(
+    Ok(format!(
         "{views}\n\
          CREATE OR REPLACE TEMPORARY VIEW __runlens_rates AS\n{rates};\n\n\
          CREATE OR REPLACE TEMPORARY VIEW call_costs AS\n\
@@ -62,28 +158,28 @@ pub fn totals_on_spark(
          FROM llm_calls LEFT JOIN __runlens_rates ON {provider} = __kp AND {model} = __km\n\
          WHERE source = 'transcript';\n\n\
          SELECT to_json(named_struct('unpriced', __model, 'calls', count(*))) FROM call_costs \
-         WHERE missing_price = 1 GROUP BY __model;\n\n\
-         SELECT to_json(struct(*)) FROM ({totals}) t ORDER BY {order};\n",
+         WHERE missing_price = 1 GROUP BY __model;\n\n",
         rates = rates_relation_spark(&distinct, prices),
         cost = cost_sql(Dialect::Spark),
         unpriced = unpriced_sql(Dialect::Spark),
         model_name = "COALESCE(response_model, request_model)",
-        totals = plan.statement(&keep),
-        order = plan.order,
-    );
-    let rows = spark.run("summing the tokens", &script)?;
+    ))
+}
+
+/// The unpriced calls per model, and the other rows.
+fn unpriced_apart(rows: &[Row]) -> (BTreeMap<String, usize>, Vec<&Row>) {
     let mut unpriced = BTreeMap::new();
-    let mut totals: Vec<&Row> = Vec::new();
-    for row in &rows {
+    let mut others = Vec::new();
+    for row in rows {
         match row.get("unpriced").and_then(|m| m.as_str()) {
             Some(model) => {
                 let calls = row.get("calls").and_then(|c| c.as_u64()).unwrap_or(0);
                 unpriced.insert(model.to_string(), calls as usize);
             }
-            None => totals.push(row),
+            None => others.push(row),
         }
     }
-    Ok((frame(&plan, &totals)?, unpriced))
+    (unpriced, others)
 }
 
 /// The rows as the embedded engine's frame: the grouping columns (`day` a date), counts,
