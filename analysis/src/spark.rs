@@ -93,6 +93,19 @@ impl Spark {
         &self.options
     }
 
+    /// The statements that make the dataset's committed tables temporary views in this
+    /// Spark (those `runlens sql --dialect spark` prints), at `--spark-root` when given.
+    pub fn views(&self, reader: &crate::scan::DatasetReader) -> Result<String> {
+        crate::views::view_statements(
+            reader,
+            &crate::views::ViewOptions {
+                dialect: crate::dialect::Dialect::Spark,
+                root: self.options.root.clone(),
+                trino_schema: String::new(),
+            },
+        )
+    }
+
     /// Runs `script` (statements separated by `;` and a newline) and returns the rows every
     /// query printed, in order; `what` names the request in errors.
     pub fn run(&self, what: &str, script: &str) -> Result<Vec<Row>> {

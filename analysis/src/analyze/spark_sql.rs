@@ -35,7 +35,6 @@ use crate::spark::{APPROX_ACCURACY, Row, Spark, SparkDouble};
 use crate::stats::{
     BOOTSTRAP_MEAN_MAX_N, Describe, OutlierRule, may_bootstrap, summary_from_parts,
 };
-use crate::views::{ViewOptions, view_statements};
 
 use super::cost::{cost_sql, price_keys_sql, rates_relation_spark, unpriced_sql};
 use super::gather::{RunSum, Source, own_conditions, value_column};
@@ -78,14 +77,7 @@ pub fn groups_on_spark(
     spark: &Spark,
 ) -> Result<Vec<GroupFigures>> {
     check_groupings(reader, &[], &groups.concat())?;
-    let views = view_statements(
-        reader,
-        &ViewOptions {
-            dialect: SPARK,
-            root: spark.options().root.clone(),
-            trino_schema: String::new(),
-        },
-    )?;
+    let views = spark.views(reader)?;
     let labels = TableLabels::read(reader)?;
     let distinct = distinct_models(spark, &views)?;
     let prices = PriceTable::or_bundled(prices);
@@ -124,14 +116,7 @@ pub fn analyze_groupings_on_spark(
     spark: &Spark,
 ) -> Result<Vec<Analysis>> {
     check_groupings(reader, groupings, &options.filters)?;
-    let views = view_statements(
-        reader,
-        &ViewOptions {
-            dialect: SPARK,
-            root: spark.options().root.clone(),
-            trino_schema: String::new(),
-        },
-    )?;
+    let views = spark.views(reader)?;
     let labels = TableLabels::read(reader)?;
     let distinct = distinct_models(spark, &views)?;
     let prices = PriceTable::or_bundled(options.prices.as_ref());
@@ -325,6 +310,17 @@ impl<'a> Plan<'a> {
     /// The statements after the views: rates, the observation views, a view per split and
     /// its two queries (groups, statistics).
     fn script(&self, distinct: &[(String, String)], prices: &PriceTable) -> String {
+        self.splits_script(distinct, prices, Plan::stats_query)
+    }
+
+    /// The rates and the observation views, then per split its view, its groups query and
+    /// the query `per_split` writes (statistics for `analyze`, histograms for `compare`).
+    fn splits_script(
+        &self,
+        distinct: &[(String, String)],
+        prices: &PriceTable,
+        per_split: fn(&Self, usize, &Split) -> String,
+    ) -> String {
         let mut out = String::new();
         out.push_str(&format!(
             "CREATE OR REPLACE TEMPORARY VIEW __runlens_rates AS\n{};\n\n",
@@ -336,7 +332,7 @@ impl<'a> Plan<'a> {
         for (n, split) in self.splits.iter().enumerate() {
             out.push_str(&self.split_view(n, split));
             out.push_str(&self.groups_query(n, split));
-            out.push_str(&self.stats_query(n, split));
+            out.push_str(&per_split(self, n, split));
         }
         out
     }
@@ -648,19 +644,7 @@ impl<'a> Plan<'a> {
         prices: &PriceTable,
         groups: &[Vec<(String, String)>],
     ) -> String {
-        let mut out = String::new();
-        out.push_str(&format!(
-            "CREATE OR REPLACE TEMPORARY VIEW __runlens_rates AS\n{};\n\n",
-            rates_relation_spark(distinct, prices)
-        ));
-        for table in super::TABLES {
-            out.push_str(&self.observation_view(table));
-        }
-        for (n, split) in self.splits.iter().enumerate() {
-            out.push_str(&self.split_view(n, split));
-            out.push_str(&self.groups_query(n, split));
-            out.push_str(&self.histogram_query(n, split));
-        }
+        let mut out = self.splits_script(distinct, prices, Plan::histogram_query);
         let sessions = SPARK.ident(Table::Sessions.name());
         let findings = SPARK.ident("findings");
         for (side, filters) in groups.iter().enumerate() {

@@ -11,7 +11,6 @@ use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::scan::DatasetReader;
 use crate::spark::{Spark, SparkDouble};
-use crate::views::{ViewOptions, view_statements};
 
 use super::{MIN_SAMPLES, RunMemory};
 
@@ -36,14 +35,7 @@ pub(super) fn runs_on_spark(
     filters: &[(String, String)],
     spark: &Spark,
 ) -> Result<Vec<RunMemory>> {
-    let views = view_statements(
-        reader,
-        &ViewOptions {
-            dialect: SPARK,
-            root: spark.options().root.clone(),
-            trino_schema: String::new(),
-        },
-    )?;
+    let views = spark.views(reader)?;
     let labels = TableLabels::read(reader)?;
     let q = |c: &str| SPARK.ident(c);
     let keys: Vec<String> = by

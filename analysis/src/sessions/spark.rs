@@ -16,7 +16,6 @@ use crate::error::{AnalysisError, Result};
 use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 use crate::spark::{Row, Spark};
-use crate::views::{ViewOptions, view_statements};
 use runlens_ingest::schema::Table;
 
 use super::{Grouping, TotalsPlan, Window};
@@ -128,14 +127,7 @@ pub fn listing_on_spark(
 /// `call_costs` view (each transcript call's cost and whether its model has no price, as
 /// `super::call_costs` makes it), and the query of the unpriced calls per model.
 fn priced_calls(reader: &DatasetReader, prices: &PriceTable, spark: &Spark) -> Result<String> {
-    let views = view_statements(
-        reader,
-        &ViewOptions {
-            dialect: Dialect::Spark,
-            root: spark.options().root.clone(),
-            trino_schema: String::new(),
-        },
-    )?;
+    let views = spark.views(reader)?;
     let [provider, model] = price_keys_sql(Dialect::Spark);
     let distinct: Vec<(String, String)> = spark
         .run(
