@@ -184,11 +184,20 @@ fn frame(plan: &TotalsPlan, rows: &[&Row]) -> Result<DataFrame> {
             .iter()
             .map(|r| r.get(name).and_then(|v| v.as_str()).map(str::to_string))
             .collect();
-        let column = Column::new(name.as_str().into(), values);
-        columns.push(match name.as_str() {
-            "day" => column.cast(&DataType::Date).map_err(err())?,
-            _ => column,
-        });
+        let column = match name.as_str() {
+            // Days since the epoch: polars' cast of text to a date is deprecated.
+            "day" => Column::new(
+                name.as_str().into(),
+                values
+                    .iter()
+                    .map(|v| v.as_deref().and_then(days_since_epoch))
+                    .collect::<Vec<Option<i32>>>(),
+            )
+            .cast(&DataType::Date)
+            .map_err(err())?,
+            _ => Column::new(name.as_str().into(), values),
+        };
+        columns.push(column);
     }
     for name in ["sessions", "calls"] {
         let values: Vec<Option<u32>> = rows
@@ -224,6 +233,13 @@ fn frame(plan: &TotalsPlan, rows: &[&Row]) -> Result<DataFrame> {
         .collect();
     columns.push(Column::new("cost_usd".into(), costs));
     DataFrame::new_infer_height(columns).map_err(err())
+}
+
+/// A `YYYY-MM-DD` day (as Spark writes a date) in days since 1970-01-01.
+fn days_since_epoch(day: &str) -> Option<i32> {
+    let date = chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").ok()?;
+    let epoch = chrono::NaiveDate::from_ymd_opt(1970, 1, 1)?;
+    i32::try_from(date.signed_duration_since(epoch).num_days()).ok()
 }
 
 fn text(row: &Row, name: &str) -> String {
