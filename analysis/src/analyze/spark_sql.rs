@@ -602,15 +602,22 @@ impl<'a> Plan<'a> {
         )
     }
 
-    /// Per group (rows that belong to one), phase and metric: every distinct counted value
-    /// with how often it occurs, as `[value, count]` pairs; Spark fails the statement
-    /// (`USER_RAISED_EXCEPTION`) rather than send more than [`SHIPPED_VALUES_MAX`] of them.
-    fn histogram_query(&self, n: usize, split: &Split) -> String {
+    /// A split's key columns in the long relation, and what its statistics are grouped by:
+    /// those keys, then the phase and the metric.
+    fn split_columns(&self, split: &Split) -> (Vec<String>, Vec<String>) {
         let keys: Vec<String> = (0..self.grouping_len(split.grouping))
             .map(split_key)
             .collect();
         let mut group = keys.clone();
         group.extend(["__phase".to_string(), "m".to_string()]);
+        (keys, group)
+    }
+
+    /// Per group (rows that belong to one), phase and metric: every distinct counted value
+    /// with how often it occurs, as `[value, count]` pairs; Spark fails the statement
+    /// (`USER_RAISED_EXCEPTION`) rather than send more than [`SHIPPED_VALUES_MAX`] of them.
+    fn histogram_query(&self, n: usize, split: &Split) -> String {
+        let (keys, group) = self.split_columns(split);
         let group_by = group.join(", ");
         let belongs = match keys.is_empty() {
             true => "TRUE".to_string(),
@@ -663,11 +670,7 @@ impl<'a> Plan<'a> {
     /// Per group, phase and metric: counted values, outliers by the rule, and the
     /// statistics of the values kept; the sorted values where the interval may need them.
     fn stats_query(&self, n: usize, split: &Split) -> String {
-        let keys: Vec<String> = (0..self.grouping_len(split.grouping))
-            .map(split_key)
-            .collect();
-        let mut group = keys.clone();
-        group.extend(["__phase".to_string(), "m".to_string()]);
+        let (_, group) = self.split_columns(split);
         let group_by = group.join(", ");
         let same_group = |a: &str, b: &str| -> String {
             group
