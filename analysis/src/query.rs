@@ -25,44 +25,67 @@ pub fn run_sql_with(
     for (name, frame) in extra {
         context.register(name, frame);
     }
-    // Label columns may cost reading the `labels` maps: only the ones asked for.
-    let referenced = referenced_label_columns(sql);
-    // Only the tables the statement names are registered: a scan lists a table's files
+    // Only the tables the statement reads are registered: a scan lists a table's files
     // (and `sessions` folds its agents) even when the statement never reads it.
-    for table in Table::ALL.into_iter().filter(|t| names_word(sql, t.name())) {
-        let lf = if referenced.is_empty() {
-            reader.scan(table)?
-        } else {
-            // Only the labels the statement names become columns.
-            let keys: Vec<String> = reader
-                .label_keys(table)?
-                .into_iter()
-                .filter(|k| referenced.contains(&label_column(k)))
-                .collect();
-            let present: Vec<String> = keys.iter().map(|k| label_column(k)).collect();
-            // A label no row of this table carries reads as null, as a missing key does.
-            let absent: Vec<Expr> = referenced
-                .iter()
-                .filter(|name| !present.contains(name))
-                .map(|name| lit(NULL).cast(DataType::String).alias(name.as_str()))
-                .collect();
-            let lf = reader.scan_labelled(table, &keys)?;
-            if absent.is_empty() {
-                lf
-            } else {
-                lf.with_columns(absent)
-            }
-        };
-        context.register(table.name(), lf);
+    let read = tables_read(sql);
+    let reads = |name: &str| read.iter().any(|t| t == name);
+    for table in Table::ALL.into_iter().filter(|t| reads(t.name())) {
+        context.register(table.name(), table_for_sql(reader, table, sql)?);
     }
     // `sessions` is one row per session, its agents folded in; one row per agent here.
-    if names_word(sql, "session_agents") {
+    if reads("session_agents") {
         context.register("session_agents", reader.scan_agents()?);
     }
     context
         .execute(sql)
         .and_then(LazyFrame::collect)
         .map_err(AnalysisError::polars("running the query"))
+}
+
+/// `table` as a statement `sql` reads it: a scan, with a `label_<key>` column for each label
+/// the statement names (null where no row of the table carries that key).
+pub(crate) fn table_for_sql(reader: &DatasetReader, table: Table, sql: &str) -> Result<LazyFrame> {
+    // Label columns may cost reading the `labels` maps: only the ones asked for.
+    let referenced = referenced_label_columns(sql);
+    if referenced.is_empty() {
+        return reader.scan(table);
+    }
+    // Only the labels the statement names become columns.
+    let keys: Vec<String> = reader
+        .label_keys(table)?
+        .into_iter()
+        .filter(|k| referenced.contains(&label_column(k)))
+        .collect();
+    let present: Vec<String> = keys.iter().map(|k| label_column(k)).collect();
+    // A label no row of this table carries reads as null, as a missing key does.
+    let absent: Vec<Expr> = referenced
+        .iter()
+        .filter(|name| !present.contains(name))
+        .map(|name| lit(NULL).cast(DataType::String).alias(name.as_str()))
+        .collect();
+    let lf = reader.scan_labelled(table, &keys)?;
+    Ok(if absent.is_empty() {
+        lf
+    } else {
+        lf.with_columns(absent)
+    })
+}
+
+/// The names (lower case) of the tables `sql` reads: those in its FROM and JOIN clauses,
+/// subqueries and set operations, as polars' SQL parser finds them (a column named like a
+/// table, `count(*) AS sessions`, is not one). A statement it cannot parse reads every
+/// table it names as a whole word, and fails with polars' own message when run.
+fn tables_read(sql: &str) -> Vec<String> {
+    match polars::sql::extract_table_identifiers(sql, false, true) {
+        Ok(names) => names.iter().map(|n| n.to_ascii_lowercase()).collect(),
+        Err(_) => Table::ALL
+            .iter()
+            .map(|t| t.name())
+            .chain(["session_agents"])
+            .filter(|name| names_word(sql, name))
+            .map(str::to_string)
+            .collect(),
+    }
 }
 
 /// Whether `sql` holds `name` as a whole word (any case): a table it may read.
@@ -103,6 +126,24 @@ fn referenced_label_columns(sql: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tables_read_are_those_in_from_and_join_clauses() {
+        let read = |sql: &str| tables_read(sql);
+        assert_eq!(
+            read("SELECT count(DISTINCT session_id) AS sessions FROM llm_calls GROUP BY date"),
+            ["llm_calls"]
+        );
+        assert_eq!(
+            read(
+                "SELECT * FROM sessions s JOIN (SELECT * FROM LLM_Calls) c \
+                 ON c.session_id = s.session_id UNION ALL SELECT * FROM session_agents"
+            ),
+            ["sessions", "llm_calls", "session_agents"]
+        );
+        // Not parsed: every table named as a word.
+        assert_eq!(read("SELEC runs FROM phases"), ["runs", "phases"]);
+    }
 
     #[test]
     fn only_named_tables_are_registered() {

@@ -4,13 +4,15 @@
 
 use polars::prelude::*;
 
-use crate::analyze::{TOKEN_COLUMNS, distinct_price_keys, price_keys, with_cost};
+use crate::analyze::{
+    MODEL_KEY, PROVIDER_KEY, no_usage, price_keys, price_of, rates_frame, with_rates,
+};
 use crate::catalogue::cost_columns::{COST, UNPRICED};
 use crate::cells;
 use crate::error::{AnalysisError, Result};
 use crate::labels::label_column;
 use crate::prices::PriceTable;
-use crate::query::run_sql_with;
+use crate::query::{run_sql_with, table_for_sql};
 use crate::scan::DatasetReader;
 use runlens_ingest::schema::Table;
 
@@ -76,78 +78,98 @@ impl Window {
     }
 }
 
-/// The cost of every transcript call, priced with a price table: a `call_costs` table
-/// (`call_id`, `cost_usd`, null for a model the table does not know) and the unpriced calls
-/// per model, for the caller's warning.
+/// The transcripts' calls priced with a price table: the rates of each distinct provider
+/// and model among them (looked up once), which [`CallCosts::priced_calls`] joins to the
+/// calls as `analyze` does, and the calls left unpriced per model, for the caller's warning.
 pub struct CallCosts {
-    frame: DataFrame,
-    /// Calls without a price, per model name as the dataset has it.
+    /// [`crate::analyze::rates_frame`] of the distinct price keys.
+    rates: DataFrame,
+    /// Calls with usage but without a price, per model name as the dataset has it.
     pub unpriced: std::collections::BTreeMap<String, usize>,
 }
 
-/// Prices every transcript call of the dataset with the cost `analyze` computes (each
-/// distinct model priced once, the cost one expression: `analyze::cost::with_cost`). A
-/// call that reported no usage has no cost (null) and does not make its group's sum null; a
-/// call with usage but an unknown model does.
+/// The model a call is reported under: the responding one, else the requested one.
+const MODEL_SHOWN: &str = "__model";
+
+/// Prices the dataset's transcript calls: one read of their provider and model columns
+/// gives each distinct pair of price keys, priced once, with the number of calls that
+/// reported usage (the cost itself is `analyze`'s expression, `analyze::cost::with_rates`).
+/// A call that reported no usage has no cost (null) and does not make its group's sum null;
+/// a call with usage but an unknown model does, and is counted in `unpriced`.
 pub fn call_costs(reader: &DatasetReader, prices: &PriceTable) -> Result<CallCosts> {
     let err = || AnalysisError::polars("pricing the transcripts' calls");
-    let calls = reader
+    let mut select = price_keys().to_vec();
+    select.push(model_shown());
+    select.push(no_usage().not().alias("__used"));
+    let keys = reader
         .scan(Table::LlmCalls)?
-        .filter(col("source").eq(lit("transcript")));
-    let distinct = distinct_price_keys(calls.clone())?;
-    let mut select = vec![
-        col("call_id"),
-        coalesce(&[col("response_model"), col("request_model")])
-            .fill_null(lit("(no model)"))
-            .alias("__model"),
-    ];
-    select.extend(price_keys());
-    select.extend(TOKEN_COLUMNS.iter().map(|c| col(*c)));
-    let priced = with_cost(calls.select(select), &distinct, prices)?
-        .select([
-            col("call_id"),
-            col("__model"),
-            col(COST).alias("cost_usd"),
-            col(UNPRICED).cast(DataType::UInt32).alias("missing_price"),
-        ])
+        .filter(col("source").eq(lit("transcript")))
+        .select(select)
+        .group_by([col(PROVIDER_KEY), col(MODEL_KEY), col(MODEL_SHOWN)])
+        .agg([col("__used")
+            .sum()
+            .cast(DataType::UInt64)
+            .alias("__with_usage")])
         .collect()
         .map_err(err())?;
-    let unpriced_models = priced
-        .clone()
-        .lazy()
-        .filter(col("missing_price").eq(lit(1u32)))
-        .group_by([col("__model")])
-        .agg([len().alias("calls")])
-        .collect()
-        .map_err(err())?;
-    let mut unpriced = std::collections::BTreeMap::new();
-    let models = cells::strings(&unpriced_models, "__model").map_err(err())?;
-    let counts = unpriced_models
-        .column("calls")
-        .and_then(|c| c.cast(&DataType::UInt64))
+    let providers = cells::strings(&keys, PROVIDER_KEY).map_err(err())?;
+    let models = cells::strings(&keys, MODEL_KEY).map_err(err())?;
+    let shown = cells::strings(&keys, MODEL_SHOWN).map_err(err())?;
+    let with_usage = keys
+        .column("__with_usage")
         .and_then(|c| c.u64().cloned())
         .map_err(err())?;
-    for (model, calls) in models.iter().zip(counts.iter()) {
-        if let (Some(model), Some(calls)) = (model, calls) {
-            unpriced.insert(model.to_string(), calls as usize);
+    let mut unpriced = std::collections::BTreeMap::new();
+    for i in 0..keys.height() {
+        let calls = with_usage.get(i).unwrap_or(0) as usize;
+        if calls > 0 && price_of(prices, providers.get(i), models.get(i)).is_none() {
+            let model = shown.get(i).unwrap_or("(no model)").to_string();
+            *unpriced.entry(model).or_insert(0) += calls;
         }
     }
+    // Each pair of keys once (two shown names may share one: a null model and an empty one).
+    let distinct = keys
+        .select([PROVIDER_KEY, MODEL_KEY])
+        .and_then(|k| k.unique_stable(None, UniqueKeepStrategy::First, None))
+        .map_err(err())?;
     Ok(CallCosts {
-        frame: priced.drop("__model").map_err(err())?,
+        rates: rates_frame(&distinct, prices)?,
         unpriced,
     })
 }
 
+/// [`MODEL_SHOWN`] of a call, `(no model)` when it names none.
+fn model_shown() -> Expr {
+    coalesce(&[col("response_model"), col("request_model")])
+        .fill_null(lit("(no model)"))
+        .alias(MODEL_SHOWN)
+}
+
 impl CallCosts {
-    fn table(&self) -> Vec<(&'static str, LazyFrame)> {
-        vec![("call_costs", self.frame.clone().lazy())]
+    /// The `priced_calls` relation the statements read: the transcripts' rows of
+    /// `llm_calls` (as the statement `sql` reads the table: with the labels it names),
+    /// each with `cost_usd` (null without usage or price) and `missing_price` (1 for a call
+    /// with usage but no price, else 0).
+    fn priced_calls(
+        &self,
+        reader: &DatasetReader,
+        sql: &str,
+    ) -> Result<Vec<(&'static str, LazyFrame)>> {
+        let calls = table_for_sql(reader, Table::LlmCalls, sql)?
+            .filter(col("source").eq(lit("transcript")))
+            .with_columns(price_keys());
+        let priced = with_rates(calls, self.rates.clone()).with_columns([
+            col(COST).alias("cost_usd"),
+            col(UNPRICED).cast(DataType::UInt32).alias("missing_price"),
+        ]);
+        Ok(vec![("priced_calls", priced)])
     }
 }
 
 /// The sum of the calls' costs, null when any call with usage has no price (a partial sum
 /// would look like the whole). Calls that reported no usage (a refused request) add nothing.
 const COST_SUM: &str =
-    "CASE WHEN COALESCE(SUM(k.missing_price), 0) = 0 THEN SUM(k.cost_usd) ELSE NULL END";
+    "CASE WHEN COALESCE(SUM(c.missing_price), 0) = 0 THEN SUM(c.cost_usd) ELSE NULL END";
 
 /// One row per session (from `sessions`, its agents folded in) whose activity overlaps
 /// `window`, oldest first; with `agents`, each followed by one row per agent (`agent`:
@@ -163,7 +185,7 @@ pub fn per_session(
         "SELECT * FROM ({}) ORDER BY {LISTING_ORDER}",
         listing_statement(&keep, agents)
     );
-    let frame = run_sql_with(reader, costs.table(), &sql)?;
+    let frame = run_sql_with(reader, costs.priced_calls(reader, &sql)?, &sql)?;
     let mut drop = vec!["session_start", "agent_order"];
     if !agents {
         drop.push("agent");
@@ -198,7 +220,7 @@ const LISTING_ORDER: &str = "session_start NULLS LAST, session_id NULLS LAST, \
     agent_order NULLS LAST, agent NULLS LAST";
 
 /// The per-session listing (the [`LISTING_COLUMNS`], unordered) as one statement both
-/// engines run, over `sessions`, `session_agents`, `llm_calls` and `call_costs`; `keep` is
+/// engines run, over `sessions`, `session_agents` and `priced_calls`; `keep` is
 /// the window's condition on `s.` (and with `agents`, the same on `a.`'s session).
 fn listing_statement(keep: &str, agents: bool) -> String {
     let columns = |t: &str| {
@@ -214,8 +236,7 @@ fn listing_statement(keep: &str, agents: bool) -> String {
          s.started_ts, {}, x.cost_usd, s.validation_status AS status, \
          s.started_ts AS session_start, 0 AS agent_order \
          FROM sessions s LEFT JOIN (SELECT c.session_id, {COST_SUM} AS cost_usd \
-           FROM llm_calls c JOIN call_costs k ON c.call_id = k.call_id \
-           WHERE c.source = 'transcript' GROUP BY c.session_id) x \
+           FROM priced_calls c GROUP BY c.session_id) x \
          ON s.session_id = x.session_id \
          WHERE {keep}",
         columns("s")
@@ -236,8 +257,7 @@ fn listing_statement(keep: &str, agents: bool) -> String {
          JOIN sessions s ON a.session_id = s.session_id AND a.source_format = s.source_format \
          LEFT JOIN (SELECT c.session_id, COALESCE(c.agent_id, '') AS agent_key, \
              {COST_SUM} AS cost_usd \
-           FROM llm_calls c JOIN call_costs k ON c.call_id = k.call_id \
-           WHERE c.source = 'transcript' GROUP BY c.session_id, COALESCE(c.agent_id, '')) y \
+           FROM priced_calls c GROUP BY c.session_id, COALESCE(c.agent_id, '')) y \
          ON a.session_id = y.session_id AND COALESCE(a.agent_id, '') = y.agent_key \
          WHERE {keep}",
         columns("a")
@@ -300,11 +320,8 @@ fn totals(
 ) -> Result<DataFrame> {
     let keep = window.condition("c.start_ts", "c.start_ts");
     let plan = TotalsPlan::new(reader, by, daily)?;
-    run_sql_with(
-        reader,
-        costs.table(),
-        &format!("{} ORDER BY {}", plan.statement(&keep), plan.order),
-    )
+    let sql = format!("{} ORDER BY {}", plan.statement(&keep), plan.order);
+    run_sql_with(reader, costs.priced_calls(reader, &sql)?, &sql)
 }
 
 /// The grouping of a token totals query, for either engine.
@@ -321,7 +338,8 @@ struct TotalsPlan {
 
 impl TotalsPlan {
     /// The totals of the transcripts' calls kept by `keep`, grouped (without an order): the
-    /// call costs are a `call_costs` relation (`call_id`, `cost_usd`, `missing_price`).
+    /// transcripts' calls are a `priced_calls` relation (`llm_calls`' columns, `cost_usd`,
+    /// `missing_price`).
     fn statement(&self, keep: &str) -> String {
         format!(
             "SELECT {select}, COUNT(DISTINCT c.session_id) AS sessions, \
@@ -330,8 +348,8 @@ impl TotalsPlan {
              SUM(c.cache_read_input_tokens) AS cache_read_tokens, \
              SUM(c.cache_creation_input_tokens) AS cache_write_tokens, \
              SUM({total}) AS total_tokens, {COST_SUM} AS cost_usd \
-             FROM llm_calls c{join} LEFT JOIN call_costs k ON c.call_id = k.call_id \
-             WHERE c.source = 'transcript' AND {keep} \
+             FROM priced_calls c{join} \
+             WHERE {keep} \
              GROUP BY {group}",
             select = self.select.join(", "),
             group = self.group.join(", "),

@@ -234,7 +234,7 @@ pub fn ingest(
         None => dataset.known_hashes()?,
     };
     let known_files = dataset.known_files()?;
-    let seen = Mutex::new(dataset.stored_transcript_ids()?);
+    let seen = SeenIds::new(dataset);
     let total_bytes = files
         .iter()
         .filter_map(|p| p.metadata().ok())
@@ -244,8 +244,14 @@ pub fn ingest(
 
     // Codex forks are read after the rest of the batch is committed, their parents first
     // (crate::forks).
+    // (A file stored before and unchanged is not read again, not even its first line.)
     let forks: Vec<(PathBuf, (String, String))> = files
         .par_iter()
+        .filter(|path| {
+            FileIdentity::of(path)
+                .stored_unchanged(&known_files)
+                .is_none()
+        })
         .filter_map(|path| Some((path.clone(), crate::forks::fork_in_file(path)?)))
         .collect();
     let deferred: HashSet<&PathBuf> = forks.iter().map(|(path, _)| path).collect();
@@ -395,7 +401,7 @@ struct ChunkContext<'a> {
     commit: Option<&'a Commit<'a>>,
     progress: &'a dyn Progress,
     /// Ids of transcript rows stored or read so far, shared by the parsing threads.
-    seen: &'a Mutex<TranscriptIds>,
+    seen: &'a SeenIds<'a>,
 }
 
 /// Hashes, de-duplicates, parses and stages one chunk of files; returns their outcomes.
@@ -516,6 +522,43 @@ impl Merge<'_> {
     }
 }
 
+/// What tells a file offered again from the one stored: its absolute path, size and
+/// modification time (microseconds), as read now.
+struct FileIdentity {
+    absolute_path: Option<String>,
+    size_bytes: u64,
+    modified: Option<Timestamp>,
+}
+
+impl FileIdentity {
+    fn of(path: &Path) -> FileIdentity {
+        let metadata = path.metadata().ok();
+        FileIdentity {
+            absolute_path: path.canonicalize().ok().map(|p| p.display().to_string()),
+            size_bytes: metadata.as_ref().map_or(0, |m| m.len()),
+            modified: metadata
+                .and_then(|m| m.modified().ok())
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .map(|d| Timestamp(d.as_micros() as i64)),
+        }
+    }
+
+    /// The stored file this one is, unchanged (same absolute path, size and modification
+    /// time): it need not be read again.
+    fn stored_unchanged<'k>(
+        &self,
+        known_files: &'k std::collections::HashMap<String, crate::dataset::KnownFile>,
+    ) -> Option<&'k crate::dataset::KnownFile> {
+        self.absolute_path
+            .as_ref()
+            .and_then(|p| known_files.get(p))
+            .filter(|k| {
+                k.size_bytes == self.size_bytes as i64
+                    && Some(k.modified_us) == self.modified.map(|m| m.0)
+            })
+    }
+}
+
 /// The file's content hash: the stored one, unread, when the file is where it was stored
 /// from with the same size and modification time; else BLAKE3 of its bytes.
 fn hash_file(
@@ -523,27 +566,15 @@ fn hash_file(
     known_files: &std::collections::HashMap<String, crate::dataset::KnownFile>,
 ) -> (FileOutcome, Option<String>) {
     let mut outcome = FileOutcome::new(path.to_path_buf());
-    if let Ok(metadata) = path.metadata() {
-        outcome.size_bytes = metadata.len();
-        outcome.modified = metadata
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map(|d| Timestamp(d.as_micros() as i64));
-    }
-    outcome.absolute_path = path.canonicalize().ok().map(|p| p.display().to_string());
-    let stored = outcome
-        .absolute_path
-        .as_ref()
-        .and_then(|p| known_files.get(p))
-        .filter(|k| {
-            k.size_bytes == outcome.size_bytes as i64
-                && Some(k.modified_us) == outcome.modified.map(|m| m.0)
-        });
-    if let Some(known) = stored {
+    let identity = FileIdentity::of(path);
+    outcome.size_bytes = identity.size_bytes;
+    outcome.modified = identity.modified;
+    if let Some(known) = identity.stored_unchanged(known_files) {
+        outcome.absolute_path = identity.absolute_path;
         outcome.unchanged = true;
         return (outcome, Some(known.content_hash.clone()));
     }
+    outcome.absolute_path = identity.absolute_path;
     let file = match File::open(path) {
         Ok(f) => f,
         Err(e) => {
@@ -622,7 +653,7 @@ fn parse_file(
     let mut spilled: Vec<(Table, usize)> = Vec::new();
     let mut already_stored = 0usize;
     let mut spill = |mut rows: TableRows| -> Result<()> {
-        already_stored += drop_seen(ctx.seen, &mut rows);
+        already_stored += ctx.seen.drop_seen(&mut rows)?;
         rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
         spilled.extend(rows.counts());
         if let Some(stager) = stager.as_mut() {
@@ -640,7 +671,7 @@ fn parse_file(
     }
     match result {
         Ok(()) => {
-            outcome.already_stored_rows = already_stored + drop_seen(ctx.seen, &mut rows);
+            outcome.already_stored_rows = already_stored + ctx.seen.drop_seen(&mut rows)?;
             rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
             outcome.rows = merge_counts(spilled, rows.counts());
             if let Some(mut stager) = stager {
@@ -673,13 +704,38 @@ fn parse_file(
     }
 }
 
-/// Drops the transcript rows whose ids were seen before (see [`TranscriptIds`]).
-fn drop_seen(seen: &Mutex<TranscriptIds>, rows: &mut TableRows) -> usize {
-    // A poisoned lock means a parsing thread panicked: its ids are still valid.
-    let mut ids = seen
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    ids.drop_seen(rows)
+/// Ids of the transcript rows stored or read so far (see [`TranscriptIds`]), shared by the
+/// parsing threads. The stored ones are read from the dataset when the first file's rows
+/// arrive: a run in which every file is unchanged (nothing parsed) never reads them.
+struct SeenIds<'d> {
+    dataset: &'d Dataset,
+    ids: std::sync::OnceLock<Mutex<TranscriptIds>>,
+}
+
+impl<'d> SeenIds<'d> {
+    fn new(dataset: &'d Dataset) -> Self {
+        SeenIds {
+            dataset,
+            ids: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Drops the transcript rows whose ids were seen before; returns how many.
+    fn drop_seen(&self, rows: &mut TableRows) -> Result<usize> {
+        let ids = match self.ids.get() {
+            Some(ids) => ids,
+            None => {
+                // Two threads may both read them; the first to finish is kept.
+                let stored = self.dataset.stored_transcript_ids()?;
+                self.ids.get_or_init(|| Mutex::new(stored))
+            }
+        };
+        // A poisoned lock means a parsing thread panicked: its ids are still valid.
+        let mut ids = ids
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Ok(ids.drop_seen(rows))
+    }
 }
 
 fn merge_counts(a: Vec<(Table, usize)>, b: Vec<(Table, usize)>) -> Vec<(Table, usize)> {

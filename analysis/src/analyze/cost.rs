@@ -19,8 +19,8 @@ pub(crate) const TOKEN_COLUMNS: [&str; 5] = [
     "cache_creation_1h_input_tokens",
 ];
 
-const PROVIDER_KEY: &str = "__kp";
-const MODEL_KEY: &str = "__km";
+pub(crate) const PROVIDER_KEY: &str = "__kp";
+pub(crate) const MODEL_KEY: &str = "__km";
 
 /// The keys a call is priced by: provider and model (the responding one, else the
 /// requested), null as empty so that they join.
@@ -79,6 +79,26 @@ pub(crate) fn with_cost(
     distinct: &DataFrame,
     prices: &PriceTable,
 ) -> Result<LazyFrame> {
+    Ok(with_rates(calls, rates_frame(distinct, prices)?))
+}
+
+/// The price a call with these [`price_keys`] values is charged at (empty is unknown), as
+/// [`with_cost`] looks it up.
+pub(crate) fn price_of<'p>(
+    prices: &'p PriceTable,
+    provider: Option<&str>,
+    model: Option<&str>,
+) -> Option<&'p crate::prices::ModelPrice> {
+    let provider = provider.filter(|p| !p.is_empty());
+    model
+        .filter(|m| !m.is_empty())
+        .and_then(|m| prices.find(provider, m))
+}
+
+/// The rates of each pair of price keys in `distinct` (its [`PROVIDER_KEY`] and
+/// [`MODEL_KEY`] columns, each pair once): the keys and the [`RATE_COLUMNS`], null where
+/// the table has no price.
+pub(crate) fn rates_frame(distinct: &DataFrame, prices: &PriceTable) -> Result<DataFrame> {
     let err = || AnalysisError::polars("pricing the calls");
     let providers = distinct
         .column(PROVIDER_KEY)
@@ -92,11 +112,7 @@ pub(crate) fn with_cost(
         .map(|_| Vec::with_capacity(distinct.height()))
         .collect();
     for i in 0..distinct.height() {
-        let provider = providers.get(i).filter(|p| !p.is_empty());
-        let price = models
-            .get(i)
-            .filter(|m| !m.is_empty())
-            .and_then(|m| prices.find(provider, m));
+        let price = price_of(prices, providers.get(i), models.get(i));
         for (column, value) in columns.iter_mut().zip(rates_of(price)) {
             column.push(value);
         }
@@ -111,9 +127,14 @@ pub(crate) fn with_cost(
             .zip(columns)
             .map(|(name, values)| Column::new((*name).into(), values)),
     );
-    let rates = DataFrame::new_infer_height(frame_columns).map_err(err())?;
+    DataFrame::new_infer_height(frame_columns).map_err(err())
+}
+
+/// Adds [`COST`] and [`UNPRICED`] to `calls` (with the [`price_keys`] columns and the token
+/// columns) from `rates`, a [`rates_frame`].
+pub(crate) fn with_rates(calls: LazyFrame, rates: DataFrame) -> LazyFrame {
     let keys = [col(PROVIDER_KEY), col(MODEL_KEY)];
-    Ok(calls
+    calls
         .join(
             rates.lazy(),
             keys.clone(),
@@ -121,7 +142,7 @@ pub(crate) fn with_cost(
             JoinArgs::new(JoinType::Left),
         )
         .with_column(cost().alias(COST))
-        .with_column(unpriced().alias(UNPRICED)))
+        .with_column(unpriced().alias(UNPRICED))
 }
 
 /// The buckets a call's cost adds up, in order: the tokens (a column, less another), the
@@ -223,7 +244,7 @@ pub(crate) fn unpriced_sql(dialect: Dialect) -> String {
 }
 
 /// A call that reported no usage at all (costs nothing known).
-fn no_usage() -> Expr {
+pub(crate) fn no_usage() -> Expr {
     TOKEN_COLUMNS[..4]
         .iter()
         .map(|c| col(*c).is_null())

@@ -34,8 +34,8 @@ use crate::scan::DatasetReader;
 use crate::stats::{OutlierRule, analyze_sample};
 
 pub(crate) use cost::{
-    TOKEN_COLUMNS, cost_sql, distinct_price_keys, price_keys, price_keys_sql, rates_relation_spark,
-    unpriced_sql, with_cost,
+    MODEL_KEY, PROVIDER_KEY, cost_sql, no_usage, price_keys, price_keys_sql, price_of, rates_frame,
+    rates_relation_spark, unpriced_sql, with_rates,
 };
 pub use result::{Analysis, Method, Record, StatRow, Statistic};
 pub(crate) use spark_sql::TableLabels;

@@ -124,8 +124,9 @@ pub fn listing_on_spark(
 
 /// The statements every sessions script starts with: the views of the committed files, the
 /// rates of each distinct model (listed by a first script, priced in Rust), the
-/// `call_costs` view (each transcript call's cost and whether its model has no price, as
-/// `super::call_costs` makes it), and the query of the unpriced calls per model.
+/// `priced_calls` view (the transcripts' calls, each with its cost and whether its model has
+/// no price, as `CallCosts::priced_calls` makes them), and the query of the unpriced calls
+/// per model.
 fn priced_calls(reader: &DatasetReader, prices: &PriceTable, spark: &Spark) -> Result<String> {
     let views = spark.views(reader)?;
     let [provider, model] = price_keys_sql(Dialect::Spark);
@@ -144,12 +145,12 @@ fn priced_calls(reader: &DatasetReader, prices: &PriceTable, spark: &Spark) -> R
     Ok(format!(
         "{views}\n\
          CREATE OR REPLACE TEMPORARY VIEW __runlens_rates AS\n{rates};\n\n\
-         CREATE OR REPLACE TEMPORARY VIEW call_costs AS\n\
-         SELECT call_id, {cost} AS cost_usd, CASE WHEN {unpriced} THEN 1 ELSE 0 END AS missing_price, \
+         CREATE OR REPLACE TEMPORARY VIEW priced_calls AS\n\
+         SELECT llm_calls.*, {cost} AS cost_usd, CASE WHEN {unpriced} THEN 1 ELSE 0 END AS missing_price, \
          COALESCE({model_name}, '(no model)') AS __model\n\
          FROM llm_calls LEFT JOIN __runlens_rates ON {provider} = __kp AND {model} = __km\n\
          WHERE source = 'transcript';\n\n\
-         SELECT to_json(named_struct('unpriced', __model, 'calls', count(*))) FROM call_costs \
+         SELECT to_json(named_struct('unpriced', __model, 'calls', count(*))) FROM priced_calls \
          WHERE missing_price = 1 GROUP BY __model;\n\n",
         rates = rates_relation_spark(&distinct, prices),
         cost = cost_sql(Dialect::Spark),
