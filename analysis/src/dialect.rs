@@ -3,7 +3,7 @@
 //! `labels` map, and names a dataset's location. One place for these differences, so the
 //! statements themselves are written once.
 
-use arrow::datatypes::{DataType as ArrowType, TimeUnit as ArrowTimeUnit};
+use arrow_schema::{DataType as ArrowType, TimeUnit as ArrowTimeUnit};
 
 /// An engine's SQL dialect.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use arrow::datatypes::{DataType as ArrowType, TimeUnit as ArrowTimeUnit};
+use arrow_schema::{DataType as ArrowType, TimeUnit as ArrowTimeUnit};
 use polars::prelude::*;
 use runlens_ingest::Dataset;
 use runlens_ingest::dataset::log::AddedFile;

@@ -29,7 +29,7 @@ pub enum IngestError {
         /// Table being built.
         table: &'static str,
         /// Arrow's error.
-        source: arrow::error::ArrowError,
+        source: arrow_schema::ArrowError,
     },
     /// The Parquet encoder or decoder failed on a dataset file.
     #[error("Parquet {path}: {source}")]

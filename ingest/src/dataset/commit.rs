@@ -120,7 +120,7 @@ impl SharedLabels {
     /// What the rows of `batch` (a table's columns, as stored) share: read from its
     /// `labels` map column; [`SharedLabels::Mixed`] when the batch has none.
     pub(super) fn of_batch(batch: &RecordBatch) -> SharedLabels {
-        use arrow::array::{Array, MapArray, StringArray};
+        use arrow_array::{Array, MapArray, StringArray};
         let Some(maps) = batch
             .column_by_name("labels")
             .and_then(|c| c.as_any().downcast_ref::<MapArray>())
@@ -381,12 +381,13 @@ impl Commit<'_> {
             else {
                 continue;
             };
-            let keep: arrow::array::BooleanArray = (0..batch.num_rows())
+            let keep: arrow_array::BooleanArray = (0..batch.num_rows())
                 .map(|i| {
                     Some(!values_column.is_valid(i) || !values.contains(values_column.value(i)))
                 })
                 .collect();
-            let kept = arrow::compute::filter_record_batch(&batch, &keep).map_err(arrow_err)?;
+            let kept =
+                arrow_select::filter::filter_record_batch(&batch, &keep).map_err(arrow_err)?;
             if kept.num_rows() == 0 {
                 continue;
             }
@@ -623,8 +624,9 @@ pub(super) fn split_by_day<R: TableRow>(
     by_day
         .into_iter()
         .map(|(day, positions)| {
-            let indices = arrow::array::UInt32Array::from(positions);
-            let part = arrow::compute::take_record_batch(&batch, &indices).map_err(arrow_err)?;
+            let indices = arrow_array::UInt32Array::from(positions);
+            let part =
+                arrow_select::take::take_record_batch(&batch, &indices).map_err(arrow_err)?;
             Ok((day, part))
         })
         .collect()
@@ -633,7 +635,7 @@ pub(super) fn split_by_day<R: TableRow>(
 /// Parquet settings of every dataset file of `schema`: zstd, bounded row groups, the
 /// schema version; no dictionary for measurements (floats) and instants, whose values
 /// seldom repeat: a dictionary there costs memory and time while writing and saves nothing.
-pub(crate) fn writer_properties(schema: &arrow::datatypes::Schema) -> WriterProperties {
+pub(crate) fn writer_properties(schema: &arrow_schema::Schema) -> WriterProperties {
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
@@ -644,7 +646,7 @@ pub(crate) fn writer_properties(schema: &arrow::datatypes::Schema) -> WriterProp
     for field in schema.fields() {
         if matches!(
             field.data_type(),
-            arrow::datatypes::DataType::Float64 | arrow::datatypes::DataType::Timestamp(_, _)
+            arrow_schema::DataType::Float64 | arrow_schema::DataType::Timestamp(_, _)
         ) {
             builder = builder.set_column_dictionary_enabled(
                 parquet::schema::types::ColumnPath::from(field.name().as_str()),

@@ -231,7 +231,7 @@ pub(super) fn read_known_files(
         };
         let Some(times) = batch.column_by_name("file_modified_ts").and_then(|c| {
             c.as_any()
-                .downcast_ref::<arrow::array::TimestampMicrosecondArray>()
+                .downcast_ref::<arrow_array::TimestampMicrosecondArray>()
                 .cloned()
         }) else {
             return;

@@ -8,11 +8,12 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow::array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Float64Builder, Int32Array, Int64Array,
-    Int64Builder, ListBuilder, MapBuilder, StringArray, StringBuilder, TimestampMicrosecondArray,
+use arrow_array::builder::{Float64Builder, Int64Builder, ListBuilder, MapBuilder, StringBuilder};
+use arrow_array::{
+    Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray,
+    TimestampMicrosecondArray,
 };
-use arrow::datatypes::{DataType, Field, TimeUnit};
+use arrow_schema::{DataType, Field, TimeUnit};
 
 /// A point in time as UTC microseconds since the Unix epoch, the dataset's one time unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]

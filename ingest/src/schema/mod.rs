@@ -72,7 +72,7 @@ impl Table {
     }
 
     /// The table's Arrow schema.
-    pub fn schema(self) -> arrow::datatypes::SchemaRef {
+    pub fn schema(self) -> arrow_schema::SchemaRef {
         match self {
             Table::Runs => RunRow::schema(),
             Table::Phases => PhaseRow::schema(),

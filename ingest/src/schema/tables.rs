@@ -12,8 +12,8 @@
 //! Why one file of some 510 lines: it is the dataset's schema, every table's columns with
 //! their documentation, kept together as the one source of `docs/schema.md`.
 
-use arrow::datatypes::{Field, Schema, SchemaRef};
-use arrow::record_batch::RecordBatch;
+use arrow_array::RecordBatch;
+use arrow_schema::{Field, Schema, SchemaRef};
 use std::sync::Arc;
 
 use super::Table;
@@ -28,7 +28,7 @@ pub trait TableRow: Sized + Send + Clone {
     /// `(name, type, nullable, description)` of each column, for the docs.
     fn column_docs() -> Vec<(&'static str, &'static str, bool, String)>;
     /// The rows as Arrow arrays, one per column.
-    fn to_batch(rows: &[Self]) -> Result<RecordBatch, arrow::error::ArrowError>;
+    fn to_batch(rows: &[Self]) -> Result<RecordBatch, arrow_schema::ArrowError>;
     /// The instant that files the row under its day partition (`None`: ingest day).
     fn partition_ts(&self) -> Option<Timestamp>;
     /// Sets the provenance columns every data row carries.
@@ -82,7 +82,7 @@ macro_rules! define_table {
                 ]
             }
 
-            fn to_batch(rows: &[Self]) -> Result<RecordBatch, arrow::error::ArrowError> {
+            fn to_batch(rows: &[Self]) -> Result<RecordBatch, arrow_schema::ArrowError> {
                 let columns = vec![
                     $( <$ty as ColumnType>::to_array(rows.iter().map(|r| &r.$field)), )*
                     <Option<String> as ColumnType>::to_array(rows.iter().map(|r| &r.source_path)),
