@@ -245,6 +245,50 @@ fn token_totals_by_model_format_and_label() {
     );
 }
 
+/// A call that reported no usage costs nothing known and is not "unpriced": only calls with
+/// usage and no price are counted in the warning, each model under its own name.
+#[test]
+fn only_calls_with_usage_count_as_unpriced() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let sample = std::fs::read_to_string("sample-data/sessions/anthropic/messages-pair.json")
+        .expect("sample");
+    let exchange = |model: &str, id: &str, usage: bool| {
+        let mut value: serde_json::Value = serde_json::from_str(&sample).expect("json");
+        let response = value["response"].as_object_mut().expect("response");
+        response.insert("model".into(), model.into());
+        response.insert("id".into(), id.into());
+        if !usage {
+            response.remove("usage");
+        }
+        value.to_string()
+    };
+    for (name, model, id, usage) in [
+        ("a.json", "in-house-model-7", "msg_a", true),
+        ("b.json", "in-house-model-7", "msg_b", true),
+        ("c.json", "in-house-model-7", "msg_c", false),
+        ("d.json", "in-house-model-8", "msg_d", false),
+    ] {
+        std::fs::write(dir.path().join(name), exchange(model, id, usage)).expect("write");
+    }
+    let inputs = dir.path().join("*.json").to_string_lossy().to_string();
+    assert!(run(&data, &["ingest", &inputs]).status.success());
+    let out = run(&data, &["sessions", "--by", "model", "--format", "csv"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let warned = stderr(&out);
+    assert!(
+        warned.contains("no price for in-house-model-7 (2 call(s)) in"),
+        "{warned}"
+    );
+    assert!(!warned.contains("in-house-model-8"), "{warned}");
+    // Its calls' tokens are counted, their cost left empty; model 8's call has neither.
+    assert!(
+        stdout(&out).contains("in-house-model-7,3,3,824,192,6144,0,7160,\n"),
+        "{}",
+        stdout(&out)
+    );
+}
+
 #[test]
 fn a_model_without_a_price_has_no_cost_and_a_warning() {
     let dir = tempfile::tempdir().expect("tempdir");
