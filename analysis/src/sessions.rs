@@ -79,8 +79,9 @@ impl Window {
 }
 
 /// The transcripts' calls priced with a price table: the rates of each distinct provider
-/// and model among them (looked up once), which [`CallCosts::priced_calls`] joins to the
-/// calls as `analyze` does, and the calls left unpriced per model, for the caller's warning.
+/// and model among them (looked up once), which the statements' `priced_calls` relation
+/// joins to the calls as `analyze` does, and the calls left unpriced per model, for the
+/// caller's warning.
 pub struct CallCosts {
     /// [`crate::analyze::rates_frame`] of the distinct price keys.
     rates: DataFrame,
