@@ -108,7 +108,7 @@ pub fn chart_data(
         }
     }
     for (model, (mut ttft, rates)) in per_model {
-        ttft.sort_by(f64::total_cmp);
+        ttft.sort_unstable_by(f64::total_cmp);
         if !ttft.is_empty() && !rates.is_empty() {
             data.speed.push(Labelled {
                 label: model.clone(),

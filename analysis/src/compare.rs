@@ -347,7 +347,7 @@ pub fn save_baseline(dataset: &Dataset, name: &str, group: &SavedGroup) -> Resul
 
 pub(crate) fn median(values: &[f64]) -> f64 {
     let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     quantile_sorted(&sorted, 0.5)
 }
 

@@ -43,7 +43,7 @@ fn p50_p95(values: &mut [f64]) -> Option<(f64, f64)> {
     if values.is_empty() {
         return None;
     }
-    values.sort_by(f64::total_cmp);
+    values.sort_unstable_by(f64::total_cmp);
     Some((quantile_sorted(values, 0.5), quantile_sorted(values, 0.95)))
 }
 

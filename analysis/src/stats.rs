@@ -128,7 +128,7 @@ pub const BOOTSTRAP_MEAN_MAX_N: usize = 100_000;
 /// the quantity cannot be below 0 (see the module doc for what that changes).
 pub fn summarize(values: &[f64], non_negative: bool) -> Option<Summary> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     summarize_sorted(&sorted, non_negative)
 }
 
@@ -228,8 +228,18 @@ pub fn analyze_sample(
     drop_outliers: bool,
     non_negative: bool,
 ) -> SampleAnalysis {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_by(f64::total_cmp);
+    analyze_owned_sample(values.to_vec(), rule, drop_outliers, non_negative)
+}
+
+/// [`analyze_sample`] of values the caller hands over: they are sorted in place, not copied.
+pub fn analyze_owned_sample(
+    mut sorted: Vec<f64>,
+    rule: OutlierRule,
+    drop_outliers: bool,
+    non_negative: bool,
+) -> SampleAnalysis {
+    sorted.retain(|v| v.is_finite());
+    sorted.sort_unstable_by(f64::total_cmp);
     let flagged = outlier_mask_sorted(&sorted, rule);
     let outliers = flagged.iter().filter(|o| **o).count();
     if drop_outliers && outliers > 0 {
@@ -306,7 +316,7 @@ impl OutlierRule {
 pub fn outliers(values: &[f64], rule: OutlierRule) -> Vec<bool> {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
     let mut sorted = finite.clone();
-    sorted.sort_by(f64::total_cmp);
+    sorted.sort_unstable_by(f64::total_cmp);
     let (low, high) = match fences(&sorted, rule) {
         Some(f) => f,
         None => return vec![false; finite.len()],
@@ -345,7 +355,7 @@ fn fences(sorted: &[f64], rule: OutlierRule) -> Option<(f64, f64)> {
             }
             let median = quantile_sorted(sorted, 0.5);
             let mut deviations: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
-            deviations.sort_by(f64::total_cmp);
+            deviations.sort_unstable_by(f64::total_cmp);
             let mad = quantile_sorted(&deviations, 0.5);
             if mad == 0.0 {
                 return None;
@@ -469,7 +479,7 @@ pub fn bootstrap_mean_ci(values: &[f64], rounds: usize, seed: u64) -> (f64, f64)
     let mut means: Vec<f64> = (0..rounds.max(1))
         .map(|_| (0..n).map(|_| values[rng.below(n)]).sum::<f64>() / n as f64)
         .collect();
-    means.sort_by(f64::total_cmp);
+    means.sort_unstable_by(f64::total_cmp);
     (
         quantile_sorted(&means, 0.025),
         quantile_sorted(&means, 0.975),
@@ -497,7 +507,7 @@ pub fn bootstrap_ratio_ci(
     }
     let sorted = |values: &[f64]| {
         let mut sorted = values.to_vec();
-        sorted.sort_by(f64::total_cmp);
+        sorted.sort_unstable_by(f64::total_cmp);
         sorted
     };
     let (baseline, candidate) = (sorted(baseline), sorted(candidate));
@@ -512,7 +522,7 @@ pub fn bootstrap_ratio_ci(
         }
         ratios.push(cand / base);
     }
-    ratios.sort_by(f64::total_cmp);
+    ratios.sort_unstable_by(f64::total_cmp);
     Some((
         quantile_sorted(&ratios, 0.025),
         quantile_sorted(&ratios, 0.975),

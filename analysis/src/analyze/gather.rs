@@ -15,11 +15,12 @@
 //!
 //! The `runs` table is read first and kept in memory (one row per run): the warm-up and
 //! failure flags of every run come from it, so the phases, outputs and calls of a run share
-//! its flags without reading `runs` again; the price of each distinct model is looked up
-//! once per command, whatever the number of groupings. A table
-//! read by more than one group-by (phase and total rows, the calls per call and per run) is
-//! streamed from its files by each: reading it into memory once instead was measured slower
-//! and larger on 10 M calls (docs/benchmarks.md).
+//! its flags without reading `runs` again. Each part is read from its files once, into
+//! memory, and its calls priced there (each distinct model of the part looked up once);
+//! every group-by of the pass (phase and total rows, the calls per call and per run, each
+//! grouping) then runs on that frame. Reading the whole table into memory for them was
+//! measured slower and larger on 10 M calls than a scan per group-by; a part of 260,000
+//! rows is neither (docs/benchmarks.md).
 
 use std::collections::HashMap;
 
@@ -32,7 +33,7 @@ use crate::error::{AnalysisError, Result};
 use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 
-use super::cost::{TOKEN_COLUMNS, distinct_price_keys, price_keys, with_cost};
+use super::cost::{TOKEN_COLUMNS, price_keys, with_cost_in_memory};
 use super::{AnalyzeOptions, TOTAL_PHASE, group_column, keyed_parts, keyed_parts_every_file};
 
 const FAILED: &str = "__failed";
@@ -183,7 +184,7 @@ pub(super) struct Gathered {
 }
 
 /// Gathers every source of every table for each of `groupings` (lists of `--by` keys), the
-/// files listed, the runs read and the models priced once for all of them, and hands each
+/// files listed and the runs read once for all of them, and hands each
 /// source's groups to `each` as soon as they are complete (so that their values can be
 /// summarised and dropped before the next are read).
 pub(super) fn gather_all(
@@ -232,23 +233,12 @@ pub(super) fn gather_all(
             continue;
         }
         let splits = Source::splits(table, options.per_phase);
-        // Each group-by streams its table from the files: measured on 10 M calls, that is
-        // faster and smaller than reading the table into memory once and grouping it from
-        // there (docs/benchmarks.md). A large table is read in parts of about
-        // `Reading::part_rows` rows, each part's groups merged into the whole's, so that memory
-        // holds one part's rows (and the values kept for the percentiles), not the table.
-        let priced = CATALOGUE
-            .iter()
-            .any(|m| m.table == table && matches!(m.value, Value::CallCost | Value::CallCostInRun));
+        // A large table is read in parts of about `Reading::part_rows` rows, each part's
+        // groups merged into the whole's, so that memory holds one part's rows (and the
+        // values kept for the percentiles), not the table.
         let parts = match table {
             Table::Runs => vec![reader.clone()],
             _ => reader.parts(table, reading.part_rows)?,
-        };
-        // Each distinct model is priced once: read the model columns alone first (part by
-        // part, as the rest).
-        let distinct = match priced {
-            true => Some(distinct_in_parts(&parts, table)?),
-            false => None,
         };
         let rows: u64 = match table {
             Table::Runs => runs.height() as u64,
@@ -282,17 +272,11 @@ pub(super) fn gather_all(
                 })
                 .collect();
             for part in &parts {
+                // A part is read and priced once, into memory, for every group-by of the
+                // pass (each grouping, source and phase split).
                 let observations = match table {
                     Table::Runs => runs.clone().lazy().filter(col(KEEP)),
-                    _ => observe(
-                        part,
-                        table,
-                        options,
-                        &all_keys,
-                        &flags,
-                        distinct.as_ref(),
-                        prices,
-                    )?,
+                    _ => observe(part, table, options, &all_keys, &flags, prices)?.lazy(),
                 };
                 for k in 0..groupings.len() {
                     let keys = key_columns(k);
@@ -319,25 +303,6 @@ pub(super) fn gather_all(
         }
     }
     Ok(())
-}
-
-/// The distinct price keys of `table`'s rows, read part by part.
-fn distinct_in_parts(parts: &[DatasetReader], table: Table) -> Result<DataFrame> {
-    let mut distinct: Option<DataFrame> = None;
-    for part in parts {
-        let keys = distinct_price_keys(part.scan(table)?)?;
-        distinct = Some(match distinct {
-            None => keys,
-            Some(seen) => seen
-                .vstack(&keys)
-                .and_then(|all| all.unique_stable(None, UniqueKeepStrategy::First, None))
-                .map_err(AnalysisError::polars("pricing the calls"))?,
-        });
-    }
-    match distinct {
-        Some(d) => Ok(d),
-        None => distinct_price_keys(DataFrame::empty().lazy()),
-    }
 }
 
 /// The raw phase and its sort order in `table` (None: the table has no phases).
@@ -398,18 +363,18 @@ fn runs_frame(
         .map_err(AnalysisError::polars("reading runs"))
 }
 
-/// The scan of `table` (not `runs`): keys, phase, flags (its run's joined from `flags`) and a
-/// value column per metric (the cost priced per distinct model: `distinct` holds each
-/// model's price keys once).
+/// The rows of one part of `table` (not `runs`) in memory: keys, phase, flags (its run's
+/// joined from `flags`) and a value column per metric, the cost priced at the rates of each
+/// distinct model of the part (looked up once per part).
 fn observe(
     reader: &DatasetReader,
     table: Table,
     options: &AnalyzeOptions,
     by: &[String],
     flags: &DataFrame,
-    distinct: Option<&DataFrame>,
     prices: &PriceTable,
-) -> Result<LazyFrame> {
+) -> Result<DataFrame> {
+    let err = || AnalysisError::polars(format!("reading {}", table.name()));
     let metrics: Vec<&Metric> = CATALOGUE.iter().filter(|m| m.table == table).collect();
     let (lf, keys, keep) = keyed_parts(reader, table, by, &options.filters)?;
     let key_names: Vec<Expr> = (0..keys.len())
@@ -433,32 +398,28 @@ fn observe(
     if metrics.iter().any(|m| m.exclusion == Exclusion::ItsRun) {
         observations = observations.left_join(flags.clone().lazy(), col("run_id"), col("run_id"));
     }
-    if needs_cost {
-        let read;
-        let distinct = match distinct {
-            Some(d) => d,
-            None => {
-                read = distinct_price_keys(reader.scan(table)?)?;
-                &read
-            }
-        };
-        let mut keep_columns = key_names;
-        keep_columns.extend([RAW_PHASE, RAW_ORDER, OWN_FAILED, OWN_WARMUP].map(col));
-        if has_run {
-            keep_columns.push(col("run_id"));
-        }
-        if metrics.iter().any(|m| m.exclusion == Exclusion::ItsRun) {
-            keep_columns.extend([col(RUN_FAILED), col(RUN_WARMUP)]);
-        }
-        for m in &metrics {
-            keep_columns.push(match priced(m) {
-                true => m.value.to_polars().alias(value_column(m).as_str()),
-                false => col(value_column(m).as_str()),
-            });
-        }
-        return Ok(with_cost(observations, distinct, prices)?.select(keep_columns));
+    let observations = observations.collect().map_err(err())?;
+    if !needs_cost {
+        return Ok(observations);
     }
-    Ok(observations)
+    let mut keep_columns = key_names;
+    keep_columns.extend([RAW_PHASE, RAW_ORDER, OWN_FAILED, OWN_WARMUP].map(col));
+    if has_run {
+        keep_columns.push(col("run_id"));
+    }
+    if metrics.iter().any(|m| m.exclusion == Exclusion::ItsRun) {
+        keep_columns.extend([col(RUN_FAILED), col(RUN_WARMUP)]);
+    }
+    for m in &metrics {
+        keep_columns.push(match priced(m) {
+            true => m.value.to_polars().alias(value_column(m).as_str()),
+            false => col(value_column(m).as_str()),
+        });
+    }
+    with_cost_in_memory(observations, prices)?
+        .select(keep_columns)
+        .collect()
+        .map_err(err())
 }
 
 /// The failure and warm-up flags of an observation under `exclusion`.

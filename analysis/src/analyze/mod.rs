@@ -31,7 +31,7 @@ use crate::error::{AnalysisError, Result};
 use crate::labels::label_column;
 use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
-use crate::stats::{OutlierRule, analyze_sample};
+use crate::stats::{OutlierRule, analyze_owned_sample};
 
 pub(crate) use cost::{
     MODEL_KEY, PROVIDER_KEY, cost_sql, no_usage, price_keys, price_keys_sql, price_of, rates_frame,
@@ -190,27 +190,26 @@ fn analyses(
 /// One row per metric of a group that has observations (or failures), with the group's
 /// phase order for sorting.
 fn summarise(
-    group: gather::Group,
+    mut group: gather::Group,
     metrics: &[&'static Metric],
     options: &AnalyzeOptions,
 ) -> Vec<(i64, StatRow)> {
     let mut rows = Vec::new();
-    for (&metric, series) in metrics.iter().zip(&group.values) {
-        let copied: Vec<f64>;
-        let values: &[f64] = match series.as_ref().and_then(|s| s.f64().ok()) {
-            Some(ca) => match ca.cont_slice() {
-                Ok(slice) => slice,
-                Err(_) => {
-                    copied = ca.iter().flatten().collect();
-                    &copied
-                }
-            },
-            None => &[],
+    for (&metric, series) in metrics.iter().zip(std::mem::take(&mut group.values)) {
+        // One copy of the values, sorted in place (a group merged from several parts has
+        // several chunks).
+        let values: Vec<f64> = match series.as_ref().and_then(|s| s.f64().ok()) {
+            Some(ca) if ca.null_count() == 0 => ca
+                .downcast_iter()
+                .flat_map(|chunk| chunk.values().iter().copied())
+                .collect(),
+            Some(ca) => ca.iter().flatten().collect(),
+            None => Vec::new(),
         };
         if values.is_empty() && group.failed == 0 {
             continue;
         }
-        let sample = analyze_sample(
+        let sample = analyze_owned_sample(
             values,
             options.outlier_rule,
             options.drop_outliers,
@@ -272,7 +271,7 @@ pub fn samples(
                     .unwrap_or_default();
                 // Sorted: the files are read in parallel, and a seeded bootstrap gives the
                 // same interval only for the values in the same order.
-                values.sort_by(f64::total_cmp);
+                values.sort_unstable_by(f64::total_cmp);
                 if !values.is_empty() {
                     out.push((
                         group.phase_order,

@@ -802,7 +802,7 @@ impl<'a> Plan<'a> {
             for [SparkDouble(value), SparkDouble(count)] in histogram {
                 values.extend(std::iter::repeat_n(value, count as usize));
             }
-            values.sort_by(f64::total_cmp);
+            values.sort_unstable_by(f64::total_cmp);
             if values.is_empty() {
                 continue;
             }
