@@ -7,8 +7,9 @@
 //! groups are merged into the whole's: a group's values are appended (the percentiles stay
 //! exact: every counted value is kept, and nothing else of the part is), and observations
 //! summed per run are first summed per run within each part, with how many values were
-//! known and unknown, then combined, since a run's rows may lie in several parts. Memory
-//! thus holds one part's rows and the values kept, not the table. The values kept are
+//! known and unknown, then combined, since a run's rows may lie in several parts. Parts
+//! are gathered in parallel, as many at once as there are threads, and merged in their
+//! order. Memory thus holds those parts' rows and the values kept, not the table. The values kept are
 //! bounded too ([`Reading::values_budget`]): a table too large for all of a source's
 //! metrics' values at once is read once per set of metrics that fits, and each set's groups
 //! are summarised and dropped before the next is read.
@@ -25,6 +26,7 @@
 use std::collections::HashMap;
 
 use polars::prelude::*;
+use rayon::prelude::*;
 use runlens_ingest::schema::Table;
 
 use crate::catalogue::{self, Aggregation, CATALOGUE, Condition, Exclusion, Metric, Value};
@@ -271,22 +273,37 @@ pub(super) fn gather_all(
                     Merged::new(source, *per_phase)
                 })
                 .collect();
-            for part in &parts {
-                // A part is read and priced once, into memory, for every group-by of the
-                // pass (each grouping, source and phase split).
-                let observations = match table {
-                    Table::Runs => runs.clone().lazy().filter(col(KEEP)),
-                    _ => observe(part, table, options, &all_keys, &flags, prices)?.lazy(),
-                };
-                for k in 0..groupings.len() {
-                    let keys = key_columns(k);
-                    for (i, (source, per_phase, _)) in pass.iter().enumerate() {
-                        merged[k * pass.len() + i].add(
-                            observations.clone(),
-                            source,
-                            *per_phase,
-                            &keys,
-                        )?;
+            // Parts are gathered in parallel, as many at once as there are threads, and
+            // merged in their order (the per-run sums add up in the same order every time).
+            let at_once = rayon::current_num_threads().max(1);
+            for batch in parts.chunks(at_once) {
+                let gathered: Vec<Vec<PartGroups>> = batch
+                    .par_iter()
+                    .map(|part| {
+                        // A part is read and priced once, into memory, for every group-by of
+                        // the pass (each grouping, source and phase split).
+                        let observations = match table {
+                            Table::Runs => runs.clone().lazy().filter(col(KEEP)),
+                            _ => observe(part, table, options, &all_keys, &flags, prices)?.lazy(),
+                        };
+                        let mut groups = Vec::with_capacity(groupings.len() * pass.len());
+                        for k in 0..groupings.len() {
+                            let keys = key_columns(k);
+                            for (source, per_phase, _) in pass {
+                                groups.push(PartGroups::of(
+                                    observations.clone(),
+                                    source,
+                                    *per_phase,
+                                    &keys,
+                                )?);
+                            }
+                        }
+                        Ok(groups)
+                    })
+                    .collect::<Result<_>>()?;
+                for part in gathered {
+                    for (merged, groups) in merged.iter_mut().zip(part) {
+                        merged.add_groups(groups)?;
                     }
                 }
             }
@@ -449,6 +466,46 @@ enum Merged {
     },
 }
 
+/// One part's share of a [`Merged`]: made from the part alone, so that parts can be
+/// gathered in parallel and merged after.
+enum PartGroups {
+    /// Its groups, each with its values as lists.
+    Rows(Vec<Group>),
+    /// Its per-run partial sums ([`run_partials`]).
+    Runs(DataFrame),
+}
+
+impl PartGroups {
+    /// The groups of one source and phase split in one part's observations.
+    fn of(
+        observations: LazyFrame,
+        source: &Source,
+        per_phase: bool,
+        keys: &[String],
+    ) -> Result<PartGroups> {
+        let rule = source.run_rule(per_phase);
+        let (lf, values) = prepared(observations, source, per_phase, keys, rule.is_some());
+        match rule {
+            None => Ok(PartGroups::Rows(lists(lf, keys, &values, source.table)?)),
+            Some(rule) => {
+                // Only the calls a recorded run made (captured by `record --capture`).
+                let lf = match rule {
+                    RunSum::Strict => lf.filter(col("run_id").is_not_null()),
+                    RunSum::Known => lf,
+                };
+                let partials =
+                    run_partials(lf, keys, &values)
+                        .collect()
+                        .map_err(AnalysisError::polars(format!(
+                            "gathering {}",
+                            source.table.name()
+                        )))?;
+                Ok(PartGroups::Runs(partials))
+            }
+        }
+    }
+}
+
 impl Merged {
     fn new(source: &Source, per_phase: bool) -> Merged {
         match source.run_rule(per_phase) {
@@ -464,6 +521,7 @@ impl Merged {
     }
 
     /// Adds one part's observations.
+    #[cfg(test)]
     fn add(
         &mut self,
         observations: LazyFrame,
@@ -471,10 +529,14 @@ impl Merged {
         per_phase: bool,
         keys: &[String],
     ) -> Result<()> {
-        let (lf, values) = prepared(observations, source, per_phase, keys, self.sums_runs());
-        match self {
-            Merged::Rows { groups, index } => {
-                for group in lists(lf, keys, &values, source.table)? {
+        self.add_groups(PartGroups::of(observations, source, per_phase, keys)?)
+    }
+
+    /// Adds one part's groups (of the same source, phase split and grouping).
+    fn add_groups(&mut self, part: PartGroups) -> Result<()> {
+        match (self, part) {
+            (Merged::Rows { groups, index }, PartGroups::Rows(part)) => {
+                for group in part {
                     let key = (group.keys.clone(), group.phase.clone());
                     match index.get(&key) {
                         Some(&i) => groups[i].merge(group)?,
@@ -485,22 +547,14 @@ impl Merged {
                     }
                 }
             }
-            Merged::Runs { rule, partials } => {
-                // Only the calls a recorded run made (captured by `record --capture`).
-                let lf = match rule {
-                    RunSum::Strict => lf.filter(col("run_id").is_not_null()),
-                    RunSum::Known => lf,
-                };
-                partials.push(run_partials(lf, keys, &values).collect().map_err(
-                    AnalysisError::polars(format!("gathering {}", source.table.name())),
-                )?);
+            (Merged::Runs { partials, .. }, PartGroups::Runs(part)) => partials.push(part),
+            _ => {
+                return Err(AnalysisError::polars("merging the parts' groups")(
+                    polars_err!(ComputeError: "a part's groups of another kind"),
+                ));
             }
         }
         Ok(())
-    }
-
-    fn sums_runs(&self) -> bool {
-        matches!(self, Merged::Runs { .. })
     }
 
     /// The groups of every part together.
