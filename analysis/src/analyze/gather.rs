@@ -276,6 +276,12 @@ pub(super) fn gather_all(
             // Parts are gathered in parallel, as many at once as there are threads, and
             // merged in their order (the per-run sums add up in the same order every time).
             let at_once = rayon::current_num_threads().max(1);
+            // Only the metrics of this pass are computed from each part (a table read in
+            // several passes decodes each metric's columns once, not once per pass).
+            let pass_metrics: Vec<&'static Metric> = pass
+                .iter()
+                .flat_map(|(source, _, _)| source.metrics.iter().copied())
+                .collect();
             for batch in parts.chunks(at_once) {
                 let gathered: Vec<Vec<PartGroups>> = batch
                     .par_iter()
@@ -284,7 +290,16 @@ pub(super) fn gather_all(
                         // the pass (each grouping, source and phase split).
                         let observations = match table {
                             Table::Runs => runs.clone().lazy().filter(col(KEEP)),
-                            _ => observe(part, table, options, &all_keys, &flags, prices)?.lazy(),
+                            _ => observe(
+                                part,
+                                table,
+                                options,
+                                &all_keys,
+                                &flags,
+                                prices,
+                                &pass_metrics,
+                            )?
+                            .lazy(),
                         };
                         let mut groups = Vec::with_capacity(groupings.len() * pass.len());
                         for k in 0..groupings.len() {
@@ -381,7 +396,7 @@ fn runs_frame(
 }
 
 /// The rows of one part of `table` (not `runs`) in memory: keys, phase, flags (its run's
-/// joined from `flags`) and a value column per metric, the cost priced at the rates of each
+/// joined from `flags`) and a value column per metric of `wanted`, the cost priced at the rates of each
 /// distinct model of the part (looked up once per part).
 fn observe(
     reader: &DatasetReader,
@@ -390,9 +405,13 @@ fn observe(
     by: &[String],
     flags: &DataFrame,
     prices: &PriceTable,
+    wanted: &[&'static Metric],
 ) -> Result<DataFrame> {
     let err = || AnalysisError::polars(format!("reading {}", table.name()));
-    let metrics: Vec<&Metric> = CATALOGUE.iter().filter(|m| m.table == table).collect();
+    let metrics: Vec<&Metric> = CATALOGUE
+        .iter()
+        .filter(|m| m.table == table && wanted.iter().any(|w| std::ptr::eq(*w, *m)))
+        .collect();
     let (lf, keys, keep) = keyed_parts(reader, table, by, &options.filters)?;
     let key_names: Vec<Expr> = (0..keys.len())
         .map(|i| col(group_column(i).as_str()))
