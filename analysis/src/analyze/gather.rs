@@ -9,10 +9,11 @@
 //! summed per run are first summed per run within each part, with how many values were
 //! known and unknown, then combined, since a run's rows may lie in several parts. Parts
 //! are gathered in parallel, as many at once as there are threads, and merged in their
-//! order. Memory thus holds those parts' rows and the values kept, not the table. The values kept are
-//! bounded too ([`Reading::values_budget`]): a table too large for all of a source's
-//! metrics' values at once is read once per set of metrics that fits, and each set's groups
-//! are summarised and dropped before the next is read.
+//! order. Memory thus holds those parts' rows and the values kept, not the table. The
+//! values kept are bounded too ([`Reading::values_budget`]): a table too large for all of
+//! a source's metrics' values at once is read once per set of metrics that fits (each pass
+//! computing only its own metrics), and each set's groups are summarised and dropped
+//! before the next is read.
 //!
 //! The `runs` table is read first and kept in memory (one row per run): the warm-up and
 //! failure flags of every run come from it, so the phases, outputs and calls of a run share
@@ -236,7 +237,7 @@ pub(super) fn gather_all(
         }
         let splits = Source::splits(table, options.per_phase);
         // A large table is read in parts of about `Reading::part_rows` rows, each part's
-        // groups merged into the whole's, so that memory holds one part's rows (and the
+        // groups merged into the whole's, so that memory holds a few parts' rows (and the
         // values kept for the percentiles), not the table.
         let parts = match table {
             Table::Runs => vec![reader.clone()],
@@ -396,8 +397,9 @@ fn runs_frame(
 }
 
 /// The rows of one part of `table` (not `runs`) in memory: keys, phase, flags (its run's
-/// joined from `flags`) and a value column per metric of `wanted`, the cost priced at the rates of each
-/// distinct model of the part (looked up once per part).
+/// joined from `flags`) and a value column per metric of `wanted` (each once, though a
+/// pass may list it for two phase splits), the cost priced at the rates of each distinct
+/// model of the part (looked up once per part).
 fn observe(
     reader: &DatasetReader,
     table: Table,
