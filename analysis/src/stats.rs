@@ -220,19 +220,9 @@ pub struct SampleAnalysis {
     pub removed: usize,
 }
 
-/// Summary and outliers of one sample with a single sorted copy of its finite values:
-/// `runlens analyze`'s per-group work, fit for millions of values.
+/// Summary and outliers of one sample, its finite values sorted in place (the caller hands
+/// them over; no copy is made): `runlens analyze`'s per-group work, fit for millions of values.
 pub fn analyze_sample(
-    values: &[f64],
-    rule: OutlierRule,
-    drop_outliers: bool,
-    non_negative: bool,
-) -> SampleAnalysis {
-    analyze_owned_sample(values.to_vec(), rule, drop_outliers, non_negative)
-}
-
-/// [`analyze_sample`] of values the caller hands over: they are sorted in place, not copied.
-pub fn analyze_owned_sample(
     mut sorted: Vec<f64>,
     rule: OutlierRule,
     drop_outliers: bool,

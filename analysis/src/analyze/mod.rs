@@ -31,7 +31,7 @@ use crate::error::{AnalysisError, Result};
 use crate::labels::label_column;
 use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
-use crate::stats::{OutlierRule, analyze_owned_sample};
+use crate::stats::{OutlierRule, analyze_sample};
 
 pub(crate) use cost::{
     MODEL_KEY, PROVIDER_KEY, cost_sql, no_usage, price_keys, price_keys_sql, price_of, rates_frame,
@@ -209,7 +209,7 @@ fn summarise(
         if values.is_empty() && group.failed == 0 {
             continue;
         }
-        let sample = analyze_owned_sample(
+        let sample = analyze_sample(
             values,
             options.outlier_rule,
             options.drop_outliers,
