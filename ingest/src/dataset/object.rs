@@ -33,7 +33,9 @@ pub struct ObjectStorage {
     store: Arc<dyn ObjectStore>,
     prefix: String,
     runtime: tokio::runtime::Runtime,
-    staging: PathBuf,
+    /// Where this handle's commits write their files before uploading them: a fresh folder
+    /// under the system's temporary directory, removed with the handle.
+    staging: tempfile::TempDir,
     /// Settings found outside the environment (the AWS profile files), for polars' reader.
     reader_options: Vec<(String, String)>,
     /// Secret values to scrub from messages.
@@ -115,7 +117,10 @@ impl ObjectStorage {
             .enable_all()
             .build()
             .map_err(|e| unusable(e.to_string()))?;
-        let staging = std::env::temp_dir().join(format!("runlens-staging-{}", std::process::id()));
+        let staging = tempfile::Builder::new()
+            .prefix("runlens-staging-")
+            .tempdir()
+            .map_err(|e| unusable(format!("creating a staging folder: {e}")))?;
         Ok(ObjectStorage {
             url: url.to_string(),
             store,
@@ -296,7 +301,7 @@ impl Store for ObjectStorage {
     }
 
     fn staging_root(&self) -> PathBuf {
-        self.staging.clone()
+        self.staging.path().to_path_buf()
     }
 
     fn reader_path(&self, key: &str) -> String {
@@ -455,6 +460,21 @@ mod tests {
             concise(unreachable),
             "cannot reach the endpoint http://127.0.0.1:1 (error sending request)"
         );
+    }
+
+    #[test]
+    fn each_handle_stages_in_its_own_folder_removed_with_it() {
+        let first = ObjectStorage::connect(Cloud::S3, "s3://bucket/prefix").expect("configures");
+        let second = ObjectStorage::connect(Cloud::S3, "s3://bucket/prefix").expect("configures");
+        let (first_root, second_root) = (first.staging_root(), second.staging_root());
+        assert_ne!(
+            first_root, second_root,
+            "two handles of one process share no folder"
+        );
+        std::fs::write(first_root.join("part.parquet"), b"staged").expect("writes");
+        drop(first);
+        assert!(!first_root.exists(), "the folder goes with its handle");
+        assert!(second_root.is_dir(), "the other handle's folder stays");
     }
 
     #[test]
