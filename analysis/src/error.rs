@@ -7,12 +7,13 @@ pub type Result<T, E = AnalysisError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum AnalysisError {
     /// Polars rejected the query or failed reading the dataset.
-    #[error("{context}: {source}")]
+    #[error("{context}: {error}")]
     Polars {
         /// What runlens was doing.
         context: String,
-        /// Polars' error.
-        source: polars::error::PolarsError,
+        /// Polars' error, told in this error's message (not as its source: a chain
+        /// printed whole would tell it twice).
+        error: polars::error::PolarsError,
     },
     /// A label was asked for that no row carries.
     #[error("no {table} row has the label {key:?}; labels present: {present}")]
@@ -55,6 +56,6 @@ impl AnalysisError {
     /// Wraps a polars error with what was being done.
     pub fn polars(context: impl Into<String>) -> impl FnOnce(polars::error::PolarsError) -> Self {
         let context = context.into();
-        move |source| AnalysisError::Polars { context, source }
+        move |error| AnalysisError::Polars { context, error }
     }
 }

@@ -7,12 +7,13 @@ pub type Result<T, E = ReportError> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
     /// Polars failed to serialise a frame.
-    #[error("rendering {format}: {source}")]
+    #[error("rendering {format}: {error}")]
     Polars {
         /// Output format being written.
         format: &'static str,
-        /// Polars' error.
-        source: polars::error::PolarsError,
+        /// Polars' error, told in this error's message (not as its source: a chain
+        /// printed whole would tell it twice).
+        error: polars::error::PolarsError,
     },
     /// A typed result could not be serialised.
     #[error("writing JSON: {0}")]

@@ -110,7 +110,7 @@ fn write_with(
     write: impl FnOnce(&mut Vec<u8>, &mut DataFrame) -> PolarsResult<()>,
 ) -> Result<String> {
     let mut buf = Vec::new();
-    write(&mut buf, df).map_err(|source| ReportError::Polars { format, source })?;
+    write(&mut buf, df).map_err(|error| ReportError::Polars { format, error })?;
     let mut text = String::from_utf8_lossy(&buf).into_owned();
     if !text.ends_with('\n') {
         text.push('\n');

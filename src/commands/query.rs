@@ -13,8 +13,8 @@ pub fn run(dataset: &Dataset, args: QueryArgs) -> anyhow::Result<Outcome> {
     let mut frame = match run_sql(&reader, &args.sql) {
         Ok(frame) => frame,
         // A query polars cannot plan is the caller's mistake, not a failure of runlens.
-        Err(AnalysisError::Polars { context, source }) => {
-            return Err(UsageError(format!("{context}: {source}")).into());
+        Err(AnalysisError::Polars { context, error }) => {
+            return Err(UsageError(format!("{context}: {error}")).into());
         }
         Err(e) => return Err(e.into()),
     };

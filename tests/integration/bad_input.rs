@@ -252,3 +252,46 @@ fn a_secret_in_a_bad_cell_is_not_echoed() {
     assert_eq!(out.status.code(), Some(1));
     assert!(!stdout(&out).contains(key), "{}", stdout(&out));
 }
+
+#[test]
+fn a_damaged_dataset_file_is_named_by_every_reading_command() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("d");
+    let ingested = run(
+        &data,
+        &[
+            "ingest",
+            repo_root()
+                .join("sample-data/latency")
+                .to_str()
+                .expect("utf-8 path"),
+        ],
+    );
+    assert_eq!(ingested.status.code(), Some(0), "{}", stderr(&ingested));
+    let calls = files_below(&data.join("llm_calls"));
+    let damaged = calls
+        .iter()
+        .find(|f| f.ends_with(".parquet"))
+        .expect("a calls file");
+    let path = data.join("llm_calls").join(damaged);
+    let bytes = std::fs::read(&path).expect("reads");
+    std::fs::write(&path, &bytes[..bytes.len() - 10]).expect("truncates");
+
+    for args in [
+        &["analyze"][..],
+        &["query", "select count(*) from llm_calls"],
+        &["report", "--format", "md"],
+    ] {
+        let out = run(&data, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(3), "{args:?}: {err}");
+        assert!(err.contains("1 damaged file(s)"), "{args:?}: {err}");
+        assert!(
+            err.contains(&format!("llm_calls/{damaged}: ")) && err.contains("truncated"),
+            "{args:?}: {err}"
+        );
+    }
+    // A query that is wrong is still the caller's mistake, told as such.
+    let wrong = run(&data, &["query", "select nothing from nowhere"]);
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+}

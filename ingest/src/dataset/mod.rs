@@ -22,6 +22,7 @@
 //! stager that writes their files), `index` (what is already stored, read from the files'
 //! own columns) and `maintenance` (`compact`, `vacuum`).
 
+mod check;
 mod commit;
 mod index;
 pub mod location;
@@ -30,6 +31,7 @@ mod maintenance;
 mod object;
 pub mod store;
 
+pub use check::DamagedFile;
 pub use commit::{Commit, CommitOutcome, StagedFile, Stager, Writer};
 pub use index::KnownFile;
 pub use index::TranscriptIds;

@@ -101,7 +101,13 @@ fn rows_of_two_days_go_to_two_partitions() {
     assert_eq!(ids_in(&files[2]), ["next"]);
 }
 
-fn write_commit(writer: &Writer, id: &str, run_ids: &[&str], hash: &str) -> CommitOutcome {
+/// Commits one file of `runs` rows with the given run ids, as ingesting the input `hash`.
+pub(super) fn write_commit(
+    writer: &Writer,
+    id: &str,
+    run_ids: &[&str],
+    hash: &str,
+) -> CommitOutcome {
     let commit = writer.begin(id, CommitKind::Ingest).expect("begin");
     let runs: Vec<RunRow> = run_ids
         .iter()
