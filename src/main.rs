@@ -14,7 +14,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 // Parsing allocates many small values (strings, label maps) on every thread; with mimalloc
-// peak memory is lower and steadier than with glibc's malloc (docs/benchmarks.md).
+// peak memory is lower and steadier than with glibc's malloc (docs/benchmarks.md). Built
+// without transparent huge pages (Cargo.toml's `no_thp`): faster analyses, less memory.
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
