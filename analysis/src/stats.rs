@@ -2,11 +2,16 @@
 //! standard deviation, a percentile, a confidence interval or an outlier, so every command
 //! states (and uses) the same method:
 //!
+//! - the mean is the exact sum of the values, rounded once, divided by n: it does not depend
+//!   on the order of the values, so the order the files are read in never changes a figure's
+//!   last digit (Spark's engine sums its own way; the two engines agree to 1e-9);
 //! - `stddev` is the *sample* standard deviation (Bessel's correction, divisor n − 1), the
-//!   usual choice for a handful of benchmark runs; undefined (None) for n < 2.
+//!   usual choice for a handful of benchmark runs; undefined (None) for n < 2 (its squared
+//!   deviations from the mean are summed exactly too);
 //! - percentiles interpolate linearly between order statistics: with the values sorted,
 //!   p maps to rank h = (n − 1)·p and the result is x[⌊h⌋] + (h − ⌊h⌋)·(x[⌊h⌋+1] − x[⌊h⌋])
-//!   (numpy's default, Hyndman & Fan type 7);
+//!   (numpy's default, Hyndman & Fan type 7); the order statistics are found by selection,
+//!   in linear time, without sorting;
 //! - the 95 % confidence interval of the mean is mean ± t(0.975, n − 1)·s/√n with Student's
 //!   t (n is often 3, where the normal 1.96 would claim far too much); None for n < 2.
 //!   For a metric that cannot be negative (a time, a size, a cost), a small or skewed sample
@@ -50,10 +55,10 @@ fn describe_finite(finite: &[f64]) -> Option<Describe> {
     if count == 0 {
         return None;
     }
-    let mean = finite.iter().sum::<f64>() / count as f64;
+    let mean = exact_sum(finite.iter().copied()) / count as f64;
     // Two-pass variance: numerically stable enough for benchmark magnitudes.
     let stddev = (count >= 2).then(|| {
-        let squares: f64 = finite.iter().map(|v| (v - mean).powi(2)).sum();
+        let squares = exact_sum(finite.iter().map(|v| (v - mean).powi(2)));
         (squares / (count - 1) as f64).sqrt()
     });
     let min = finite.iter().copied().fold(f64::INFINITY, f64::min);
@@ -65,6 +70,14 @@ fn describe_finite(finite: &[f64]) -> Option<Describe> {
         min,
         max,
     })
+}
+
+/// The sum of finite `values`, exact and then rounded once to the nearest f64 (bitrep's
+/// fixed-point superaccumulator): the same bits in whatever order the values come, so a mean
+/// does not change with the order the files were read in or the values were partitioned,
+/// and no sort is needed to fix one. About 3 ns a value here (docs/benchmarks.md).
+fn exact_sum(values: impl Iterator<Item = f64>) -> f64 {
+    values.collect::<bitrep::SumF64>().value()
 }
 
 /// The full summary `runlens analyze` reports for one sample.
@@ -127,21 +140,28 @@ pub const BOOTSTRAP_MEAN_MAX_N: usize = 100_000;
 /// Summarises the finite values of `values`; None when there are none. `non_negative`:
 /// the quantity cannot be below 0 (see the module doc for what that changes).
 pub fn summarize(values: &[f64], non_negative: bool) -> Option<Summary> {
-    let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    sorted.sort_unstable_by(f64::total_cmp);
-    summarize_sorted(&sorted, non_negative)
+    let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    summarize_in_place(&mut finite, non_negative)
 }
 
-/// Summarises finite values already sorted ascending (no copy is made).
-pub fn summarize_sorted(sorted: &[f64], non_negative: bool) -> Option<Summary> {
-    let describe = describe_finite(sorted)?;
-    Some(Summary {
+/// Summarises finite values in any order, reordering them (no copy is made): the
+/// percentiles are found by selection, and the values are sorted only when the interval is
+/// a bootstrap.
+fn summarize_in_place(finite: &mut [f64], non_negative: bool) -> Option<Summary> {
+    let describe = describe_finite(finite)?;
+    Some(summarize_described(finite, describe, non_negative))
+}
+
+/// [`summarize_in_place`] of values already described by `describe`.
+fn summarize_described(finite: &mut [f64], describe: Describe, non_negative: bool) -> Summary {
+    let [p50, p95, p99] = quantiles(finite, [0.50, 0.95, 0.99]);
+    Summary {
         describe,
-        p50: quantile_sorted(sorted, 0.50),
-        p95: quantile_sorted(sorted, 0.95),
-        p99: quantile_sorted(sorted, 0.99),
-        ci95: interval(&describe, non_negative, Some(sorted)),
-    })
+        p50,
+        p95,
+        p99,
+        ci95: interval(&describe, non_negative, Some(finite)),
+    }
 }
 
 /// Whether the 95 % interval of a non-negative metric's mean may need every value (the
@@ -161,13 +181,14 @@ pub fn may_bootstrap(count: usize, mean: f64, stddev: Option<f64>, non_negative:
 }
 
 /// The summary of a sample described by `describe` and its three percentiles, computed
-/// elsewhere (another engine); `sorted` holds its finite values ascending when
-/// [`may_bootstrap`] holds for it (the interval then needs them), and may be None otherwise.
+/// elsewhere (another engine); `values` holds its finite values (in any order; they are
+/// sorted if needed) when [`may_bootstrap`] holds for it (the interval then needs them), and
+/// may be None otherwise.
 pub fn summary_from_parts(
     describe: Describe,
     percentiles: [f64; 3],
     non_negative: bool,
-    sorted: Option<&[f64]>,
+    values: Option<&mut [f64]>,
 ) -> Summary {
     let [p50, p95, p99] = percentiles;
     Summary {
@@ -175,13 +196,18 @@ pub fn summary_from_parts(
         p50,
         p95,
         p99,
-        ci95: interval(&describe, non_negative, sorted),
+        ci95: interval(&describe, non_negative, values),
     }
 }
 
-/// The 95 % interval of the mean (see the module doc); the bootstrap needs `sorted`, the
-/// finite values ascending (without them, the t interval is cut at 0).
-fn interval(describe: &Describe, non_negative: bool, sorted: Option<&[f64]>) -> Option<Interval> {
+/// The 95 % interval of the mean (see the module doc); the bootstrap needs the finite
+/// `values`, which it sorts first (a seeded resample gives the same interval only for the
+/// values in the same order); without them, the t interval is cut at 0.
+fn interval(
+    describe: &Describe,
+    non_negative: bool,
+    values: Option<&mut [f64]>,
+) -> Option<Interval> {
     let sd = describe.stddev?;
     let half = t_critical(0.95, describe.count - 1) * sd / (describe.count as f64).sqrt();
     let t = Interval {
@@ -189,10 +215,11 @@ fn interval(describe: &Describe, non_negative: bool, sorted: Option<&[f64]>) -> 
         high: describe.mean + half,
         method: IntervalMethod::StudentT,
     };
-    Some(match sorted {
+    Some(match values {
         _ if !non_negative || t.low >= 0.0 => t,
-        Some(sorted) if sorted.len() <= BOOTSTRAP_MEAN_MAX_N => {
-            let (low, high) = bootstrap_mean_ci(sorted, BOOTSTRAP_MEAN_ROUNDS, BOOTSTRAP_MEAN_SEED);
+        Some(values) if values.len() <= BOOTSTRAP_MEAN_MAX_N => {
+            values.sort_unstable_by(f64::total_cmp);
+            let (low, high) = bootstrap_mean_ci(values, BOOTSTRAP_MEAN_ROUNDS, BOOTSTRAP_MEAN_SEED);
             Interval {
                 low,
                 high,
@@ -220,28 +247,78 @@ pub struct SampleAnalysis {
     pub removed: usize,
 }
 
-/// Summary and outliers of one sample, its finite values sorted in place (the caller hands
-/// them over; no copy is made): `runlens analyze`'s per-group work, fit for millions of values.
+/// Summary and outliers of one sample, its values (in any order) reordered in place (the
+/// caller hands them over; no copy is made): `runlens analyze`'s per-group work, fit for
+/// millions of values. Nothing here sorts a large sample: the sums are exact (the same in
+/// any order) and the percentiles and fences come from selection.
 pub fn analyze_sample(
-    mut sorted: Vec<f64>,
+    mut values: Vec<f64>,
     rule: OutlierRule,
     drop_outliers: bool,
     non_negative: bool,
 ) -> SampleAnalysis {
-    sorted.retain(|v| v.is_finite());
-    sorted.sort_unstable_by(f64::total_cmp);
-    let flagged = outlier_mask_sorted(&sorted, rule);
-    let outliers = flagged.iter().filter(|o| **o).count();
+    values.retain(|v| v.is_finite());
+    let mut describe = describe_finite(&values);
+    let outside = fences(&mut values, describe.as_ref(), rule);
+    let is_outlier = |x: &f64| outside.is_some_and(|(low, high)| *x < low || *x > high);
+    let outliers = values.iter().filter(|x| is_outlier(x)).count();
     if drop_outliers && outliers > 0 {
-        let mut keep = flagged.iter().map(|o| !o);
-        sorted.retain(|_| keep.next().unwrap_or(true));
+        values.retain(|x| !is_outlier(x));
+        describe = describe_finite(&values);
     }
     SampleAnalysis {
-        summary: summarize_sorted(&sorted, non_negative),
-        kept: sorted.len(),
+        summary: describe.map(|d| summarize_described(&mut values, d, non_negative)),
+        kept: values.len(),
         outliers,
         removed: if drop_outliers { outliers } else { 0 },
     }
+}
+
+/// The `ps` quantiles of `values` (finite, in any order; they are reordered), each the value
+/// [`quantile_sorted`] gives for the values sorted, found by selection in linear time: the
+/// ranks are selected from the highest down, each within the part below the last one (which
+/// holds exactly the smaller values), and the next order statistic up for the interpolation
+/// is the smallest value above the selected one. NaN for an empty slice.
+pub fn quantiles<const N: usize>(values: &mut [f64], ps: [f64; N]) -> [f64; N] {
+    let n = values.len();
+    let mut out = [f64::NAN; N];
+    if n == 0 {
+        return out;
+    }
+    // (lower rank, fraction of the way to the next, where the result goes), highest first.
+    let mut ranks: Vec<(usize, f64, usize)> = ps
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let h = (n - 1) as f64 * p.clamp(0.0, 1.0);
+            let lower = h.floor() as usize;
+            (lower, h - lower as f64, i)
+        })
+        .collect();
+    ranks.sort_by_key(|rank| std::cmp::Reverse(rank.0));
+    // values[..end] holds the `end` smallest values, unordered; values[end] is the order
+    // statistic of rank `end` when end < n.
+    let mut end = n;
+    let mut last: Option<(usize, f64, f64)> = None;
+    for (lower, fraction, slot) in ranks {
+        let (at, above) = match last {
+            Some((rank, at, above)) if rank == lower => (at, above),
+            _ => {
+                let (_, at, rest) = values[..end].select_nth_unstable_by(lower, f64::total_cmp);
+                let at = *at;
+                let above = match rest.iter().copied().min_by(f64::total_cmp) {
+                    Some(smallest) => smallest,
+                    None if end < n => values[end],
+                    None => at,
+                };
+                end = lower;
+                (at, above)
+            }
+        };
+        last = Some((lower, at, above));
+        out[slot] = at + fraction * (above - at);
+    }
+    out
 }
 
 /// The `p` quantile (0 ≤ p ≤ 1) of ascending `sorted` values, interpolating linearly between
@@ -305,48 +382,43 @@ impl OutlierRule {
 /// outliers by `rule`.
 pub fn outliers(values: &[f64], rule: OutlierRule) -> Vec<bool> {
     let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    let mut sorted = finite.clone();
-    sorted.sort_unstable_by(f64::total_cmp);
-    let (low, high) = match fences(&sorted, rule) {
+    let describe = describe_finite(&finite);
+    let (low, high) = match fences(&mut finite.clone(), describe.as_ref(), rule) {
         Some(f) => f,
         None => return vec![false; finite.len()],
     };
     finite.iter().map(|x| *x < low || *x > high).collect()
 }
 
-/// [`outliers`] of values already sorted ascending, in that order.
-fn outlier_mask_sorted(sorted: &[f64], rule: OutlierRule) -> Vec<bool> {
-    match fences(sorted, rule) {
-        Some((low, high)) => sorted.iter().map(|x| *x < low || *x > high).collect(),
-        None => vec![false; sorted.len()],
-    }
-}
-
 /// The values outside `(low, high)` are outliers by `rule`; None when the rule flags
-/// nothing (fewer than two values for `sd`, a MAD of 0).
-fn fences(sorted: &[f64], rule: OutlierRule) -> Option<(f64, f64)> {
+/// nothing (fewer than two values for `sd`, a MAD of 0). `finite` may be reordered;
+/// `describe` is its [`describe`] (None when empty).
+fn fences(
+    finite: &mut [f64],
+    describe: Option<&Describe>,
+    rule: OutlierRule,
+) -> Option<(f64, f64)> {
     match rule {
         OutlierRule::Sd => {
-            let d = describe_finite(sorted)?;
+            let d = describe?;
             let sd = d.stddev?;
             Some((d.mean - 3.0 * sd, d.mean + 3.0 * sd))
         }
         OutlierRule::Iqr => {
-            if sorted.is_empty() {
+            if finite.is_empty() {
                 return None;
             }
-            let (q1, q3) = (quantile_sorted(sorted, 0.25), quantile_sorted(sorted, 0.75));
+            let [q1, q3] = quantiles(finite, [0.25, 0.75]);
             let iqr = q3 - q1;
             Some((q1 - 1.5 * iqr, q3 + 1.5 * iqr))
         }
         OutlierRule::Mad => {
-            if sorted.is_empty() {
+            if finite.is_empty() {
                 return None;
             }
-            let median = quantile_sorted(sorted, 0.5);
-            let mut deviations: Vec<f64> = sorted.iter().map(|x| (x - median).abs()).collect();
-            deviations.sort_unstable_by(f64::total_cmp);
-            let mad = quantile_sorted(&deviations, 0.5);
+            let [median] = quantiles(finite, [0.5]);
+            let mut deviations: Vec<f64> = finite.iter().map(|x| (x - median).abs()).collect();
+            let [mad] = quantiles(&mut deviations, [0.5]);
             if mad == 0.0 {
                 return None;
             }

@@ -949,7 +949,7 @@ fn stat_row(
             let [p50, p95, p99] = p[..] else {
                 return Err(malformed(&format!("{}: percentiles {p:?}", metric.name)));
             };
-            let values: Option<Vec<f64>> = r
+            let mut values: Option<Vec<f64>> = r
                 .get("values")
                 .and_then(|v| v.as_array())
                 .map(|v| v.iter().filter_map(json_number).collect());
@@ -965,7 +965,7 @@ fn stat_row(
                 describe,
                 [p50, p95, p99],
                 metric.non_negative,
-                values.as_deref(),
+                values.as_deref_mut(),
             ))
         }
         _ => None,

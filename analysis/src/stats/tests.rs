@@ -244,3 +244,47 @@ fn bootstrap_medians_by_counting_equal_the_sorted_resamples() {
         assert_eq!(bootstrap_ratio_ci(&reversed, &cand, 300, 11), Some(fast));
     }
 }
+
+#[test]
+fn selected_quantiles_equal_those_of_the_sorted_values() {
+    let mut rng = SplitMix64::new(5);
+    let ps = [0.0, 0.01, 0.25, 0.5, 0.5, 0.75, 0.95, 0.99, 0.999, 1.0];
+    for n in [1usize, 2, 3, 7, 10, 101, 1_000, 4_097] {
+        // Few distinct values (ties) and many.
+        for distinct in [3u64, 1 << 40] {
+            let values: Vec<f64> = (0..n)
+                .map(|_| (rng.next_u64() % distinct) as f64 * 0.37 - 5.0)
+                .collect();
+            let mut sorted = values.clone();
+            sorted.sort_by(f64::total_cmp);
+            let expected: Vec<f64> = ps.iter().map(|p| quantile_sorted(&sorted, *p)).collect();
+            let mut shuffled = values.clone();
+            let found = quantiles(&mut shuffled, ps);
+            assert_eq!(found.to_vec(), expected, "n {n}, {distinct} distinct");
+        }
+    }
+    assert!(quantiles(&mut [], [0.5])[0].is_nan());
+}
+
+#[test]
+fn the_mean_is_the_exact_sum_rounded_once_in_any_order() {
+    // Summed left to right in f64 these give 0 (1e16 + 1 rounds back to 1e16); exactly, 2.
+    let d = describe(&[1e16, 1.0, 1.0, -1e16]).expect("values");
+    assert_eq!(d.mean, 0.5);
+    // The same values in three orders analyse to the same bits (sums do not depend on the
+    // order; the bootstrap's interval sorts first).
+    let mut rng = SplitMix64::new(9);
+    let values: Vec<f64> = (0..20_000)
+        .map(|_| (rng.next_u64() % 1_000_000) as f64 / 7.0)
+        .collect();
+    let mut reversed = values.clone();
+    reversed.reverse();
+    let mut sorted = values.clone();
+    sorted.sort_by(f64::total_cmp);
+    let analyses: Vec<_> = [values, reversed, sorted]
+        .into_iter()
+        .map(|v| analyze_sample(v, OutlierRule::Mad, true, true))
+        .collect();
+    assert_eq!(analyses[0], analyses[1]);
+    assert_eq!(analyses[0], analyses[2]);
+}
