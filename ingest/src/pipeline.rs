@@ -30,7 +30,11 @@ use crate::schema::{IngestLogRow, Labels, Table, TableRows, Timestamp};
 /// Files parsed and committed together, at most.
 const FILES_PER_COMMIT: usize = 1024;
 /// Input bytes parsed and committed together, at most (a single larger file is its own chunk).
-const BYTES_PER_COMMIT: u64 = 128 << 20;
+/// Memory does not grow with it (rows are staged to files as they add up); the work a crash
+/// loses does, and the number of files falls with it: each commit writes its own file per
+/// table and day, so a 268 MB Claude Code history in 128 MB commits became three small files
+/// per day that every later query opens (docs/benchmarks.md).
+const BYTES_PER_COMMIT: u64 = 512 << 20;
 /// Rows a file may hold in memory while parsing before they are appended to its staging
 /// files (each append is a row group's worth of work for the open Parquet writer).
 const SPILL_ROWS: usize = 8_192;
@@ -449,8 +453,12 @@ fn process_chunk(
         })
         .collect();
     let now = Timestamp::now();
+    // Largest first, each file taken by the next free thread: a large file started last
+    // would keep one thread busy while the others wait for the chunk to end.
+    to_parse.sort_by_key(|(_, outcome)| std::cmp::Reverse(outcome.size_bytes));
     let parsed: Vec<Result<(usize, FileOutcome)>> = to_parse
-        .into_par_iter()
+        .into_iter()
+        .par_bridge()
         .map(|(i, outcome)| {
             let size = outcome.size_bytes;
             let result = parse_file(outcome, ctx).and_then(|(outcome, rows)| {
