@@ -141,18 +141,13 @@ pub const BOOTSTRAP_MEAN_MAX_N: usize = 100_000;
 /// the quantity cannot be below 0 (see the module doc for what that changes).
 pub fn summarize(values: &[f64], non_negative: bool) -> Option<Summary> {
     let mut finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    summarize_in_place(&mut finite, non_negative)
+    let describe = describe_finite(&finite)?;
+    Some(summarize_described(&mut finite, describe, non_negative))
 }
 
-/// Summarises finite values in any order, reordering them (no copy is made): the
-/// percentiles are found by selection, and the values are sorted only when the interval is
-/// a bootstrap.
-fn summarize_in_place(finite: &mut [f64], non_negative: bool) -> Option<Summary> {
-    let describe = describe_finite(finite)?;
-    Some(summarize_described(finite, describe, non_negative))
-}
-
-/// [`summarize_in_place`] of values already described by `describe`.
+/// The summary of finite values in any order, already described by `describe`; they are
+/// reordered (no copy is made): the percentiles are found by selection, and the values are
+/// sorted only when the interval is a bootstrap.
 fn summarize_described(finite: &mut [f64], describe: Describe, non_negative: bool) -> Summary {
     let [p50, p95, p99] = quantiles(finite, [0.50, 0.95, 0.99]);
     Summary {
