@@ -172,14 +172,15 @@ impl Format for LatencyCsv {
         ctx: &ParseContext<'_>,
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
-        let mut reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(input);
-        let headers = reader
+        // Cells are trimmed where they are read: the reader's own trimming rebuilds every
+        // record (an allocation and a copy per row).
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+        let headers: csv::StringRecord = reader
             .headers()
             .map_err(|e| Rejection::at(1, format!("unreadable CSV header: {e}")))?
-            .clone();
+            .iter()
+            .map(str::trim)
+            .collect();
         let layout = Layout::from_headers(&headers)?;
         let mut record = csv::StringRecord::new();
         let mut rows = 0usize;
@@ -198,7 +199,7 @@ impl Format for LatencyCsv {
                 }
             }
             let line = record.position().map(|p| p.line()).unwrap_or(0);
-            if record.iter().all(str::is_empty) {
+            if record.iter().all(|cell| cell.trim().is_empty()) {
                 continue;
             }
             if record.len() != layout.width {
@@ -243,7 +244,7 @@ fn to_row(
         ..LlmCallRow::default()
     };
     for &(i, column) in &layout.known {
-        let cell = record.get(i).unwrap_or("");
+        let cell = record.get(i).unwrap_or("").trim();
         if cell.is_empty() {
             continue;
         }
@@ -279,7 +280,7 @@ fn to_row(
     }
     let mut labels = Labels::default();
     for (i, name) in &layout.labels {
-        if let Some(value) = record.get(*i).filter(|v| !v.is_empty()) {
+        if let Some(value) = record.get(*i).map(str::trim).filter(|v| !v.is_empty()) {
             labels.0.insert(name.clone(), value.to_string());
         }
     }
@@ -290,6 +291,32 @@ fn to_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::formats::parse_ok;
+
+    #[test]
+    fn cells_and_headers_padded_with_spaces_read_as_without() {
+        let text = " timestamp , model ,first_token_ms, prompt set \n\
+                    2026-11-18T11:06:40Z ,  gpt-4o , 207.5 ,  code \n\
+                    \u{20} , , , \n\
+                    2026-11-18T11:06:41Z,gpt-4o,  ,short\n";
+        let (rows, issues) = parse_ok(&LatencyCsv, text, "l.csv");
+        assert!(issues.is_empty(), "{issues:?}");
+        let calls = &rows.llm_calls;
+        assert_eq!(calls.len(), 2, "the blank row is skipped");
+        assert_eq!(calls[0].request_model.as_deref(), Some("gpt-4o"));
+        assert_eq!(calls[0].ttft_ms, Some(207.5));
+        assert_eq!(
+            calls[0].start_ts,
+            parse_timestamp("2026-11-18T11:06:40Z"),
+            "the padded timestamp parses"
+        );
+        assert_eq!(
+            calls[0].labels.0.get("prompt_set").map(String::as_str),
+            Some("code")
+        );
+        assert_eq!(calls[1].ttft_ms, None, "a cell of spaces is empty");
+        assert_eq!(calls[1].source_line, Some(4));
+    }
 
     #[test]
     fn headers_normalise_to_known_columns() {

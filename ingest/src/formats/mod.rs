@@ -168,7 +168,7 @@ impl<'a> RowSink<'a> {
     /// Hands pending rows on if there are many; parsers call this between records.
     pub fn checkpoint(&mut self) -> Result<(), IngestError> {
         if self.rows.len() >= self.spill_threshold {
-            (self.spill)(std::mem::take(&mut self.rows))?;
+            (self.spill)(self.rows.take_keeping_capacity())?;
         }
         Ok(())
     }

@@ -125,7 +125,35 @@ pub struct TableRows {
 impl TableRows {
     /// Total rows over all tables.
     pub fn len(&self) -> usize {
-        self.counts().iter().map(|(_, n)| n).sum()
+        // Parsers ask after every record: count without building `counts()`'s list.
+        self.runs.len()
+            + self.phases.len()
+            + self.samples.len()
+            + self.llm_calls.len()
+            + self.sessions.len()
+            + self.tool_calls.len()
+            + self.bench_results.len()
+            + self.artifacts.len()
+    }
+
+    /// Takes every row out, leaving each table's buffer as large as it was: the next rows
+    /// of a file being parsed fill it again without growing it step by step (a row is
+    /// hundreds of bytes; growing a buffer of thousands copies it over and over).
+    pub fn take_keeping_capacity(&mut self) -> TableRows {
+        fn take<R>(rows: &mut Vec<R>) -> Vec<R> {
+            let capacity = rows.len();
+            std::mem::replace(rows, Vec::with_capacity(capacity))
+        }
+        TableRows {
+            runs: take(&mut self.runs),
+            phases: take(&mut self.phases),
+            samples: take(&mut self.samples),
+            llm_calls: take(&mut self.llm_calls),
+            sessions: take(&mut self.sessions),
+            tool_calls: take(&mut self.tool_calls),
+            bench_results: take(&mut self.bench_results),
+            artifacts: take(&mut self.artifacts),
+        }
     }
 
     /// Whether there are no rows at all.
