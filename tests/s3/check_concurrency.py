@@ -54,6 +54,10 @@ def check(ok, what, detail=""):
 
 def env():
     e = dict(os.environ)
+    if LOCAL_ROOT:
+        # Object-storage writers stage their files in a temporary folder; a SIGKILLed one
+        # cannot remove it: keep those inside the work folder, removed with it.
+        e["TMPDIR"] = str(Path(LOCAL_ROOT) / "tmp")
     if MODE == "s3":
         e.update(
             AWS_ENDPOINT_URL=sys.argv[3],
@@ -414,6 +418,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         LOCAL_ROOT = tmp
+        (work / "tmp").mkdir()
         data = concurrent_ingest(work)
         kill_test(work)
         record_test()

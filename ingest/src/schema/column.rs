@@ -10,8 +10,8 @@ use std::sync::Arc;
 
 use arrow_array::builder::{Float64Builder, Int64Builder, ListBuilder, MapBuilder, StringBuilder};
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, StringArray,
-    TimestampMicrosecondArray,
+    Array, ArrayRef, BooleanArray, Float64Array, Int32Array, Int64Array, TimestampMicrosecondArray,
+    new_null_array,
 };
 use arrow_schema::{DataType, Field, TimeUnit};
 
@@ -72,10 +72,32 @@ pub trait ColumnType: Sized {
     fn data_type() -> DataType;
     /// The type as written in `docs/schema.md`.
     fn doc_type() -> &'static str;
-    /// Builds the Arrow array holding `values`, in order.
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef
+    /// Builds the Arrow array holding `values`, in order. The values can be walked twice:
+    /// once to size the array's buffers, once to fill them.
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef
     where
         Self: 'a;
+}
+
+/// An all-null array of `T`'s type when every value is `None` (many columns of a table
+/// are empty for a given input format): built at once instead of value by value.
+fn all_null<'a, V>(mut values: impl Iterator<Item = &'a Option<V>>) -> Option<ArrayRef>
+where
+    Option<V>: ColumnType,
+    V: 'a,
+{
+    let mut count = 0;
+    if values.all(|v| {
+        count += 1;
+        v.is_none()
+    }) {
+        Some(new_null_array(
+            &<Option<V> as ColumnType>::data_type(),
+            count,
+        ))
+    } else {
+        None
+    }
 }
 
 macro_rules! primitive_column {
@@ -88,7 +110,7 @@ macro_rules! primitive_column {
             fn doc_type() -> &'static str {
                 $doc
             }
-            fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
+            fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
                 Arc::new(<$array>::from_iter_values(values.cloned()))
             }
         }
@@ -100,7 +122,10 @@ macro_rules! primitive_column {
             fn doc_type() -> &'static str {
                 $doc
             }
-            fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
+            fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
+                if let Some(nulls) = all_null(values.clone()) {
+                    return nulls;
+                }
                 Arc::new(<$array>::from_iter(values.cloned()))
             }
         }
@@ -119,7 +144,7 @@ impl ColumnType for bool {
     fn doc_type() -> &'static str {
         "bool"
     }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
         Arc::new(values.map(|v| Some(*v)).collect::<BooleanArray>())
     }
 }
@@ -132,7 +157,7 @@ impl ColumnType for Option<bool> {
     fn doc_type() -> &'static str {
         "bool"
     }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
         Arc::new(values.copied().collect::<BooleanArray>())
     }
 }
@@ -145,8 +170,13 @@ impl ColumnType for String {
     fn doc_type() -> &'static str {
         "string"
     }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
-        Arc::new(StringArray::from_iter_values(values))
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
+        let (count, bytes) = values
+            .clone()
+            .fold((0, 0), |(count, bytes), v| (count + 1, bytes + v.len()));
+        let mut builder = StringBuilder::with_capacity(count, bytes);
+        values.for_each(|v| builder.append_value(v));
+        Arc::new(builder.finish())
     }
 }
 
@@ -158,8 +188,16 @@ impl ColumnType for Option<String> {
     fn doc_type() -> &'static str {
         "string"
     }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
-        Arc::new(values.map(|v| v.as_deref()).collect::<StringArray>())
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
+        if let Some(nulls) = all_null(values.clone()) {
+            return nulls;
+        }
+        let (count, bytes) = values.clone().fold((0, 0), |(count, bytes), v| {
+            (count + 1, bytes + v.as_ref().map_or(0, String::len))
+        });
+        let mut builder = StringBuilder::with_capacity(count, bytes);
+        values.for_each(|v| builder.append_option(v.as_deref()));
+        Arc::new(builder.finish())
     }
 }
 
@@ -175,7 +213,7 @@ impl ColumnType for Timestamp {
     fn doc_type() -> &'static str {
         "timestamp[us, UTC]"
     }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
         Arc::new(
             TimestampMicrosecondArray::from_iter_values(values.map(|t| t.0)).with_timezone("UTC"),
         )
@@ -190,7 +228,10 @@ impl ColumnType for Option<Timestamp> {
     fn doc_type() -> &'static str {
         "timestamp[us, UTC]"
     }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
+        if let Some(nulls) = all_null(values.clone()) {
+            return nulls;
+        }
         Arc::new(
             TimestampMicrosecondArray::from_iter(values.map(|t| t.map(|t| t.0)))
                 .with_timezone("UTC"),
@@ -210,7 +251,7 @@ impl ColumnType for Option<Vec<f64>> {
     fn doc_type() -> &'static str {
         "list<float64>"
     }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
         let mut builder = ListBuilder::new(Float64Builder::new());
         for value in values {
             match value {
@@ -233,7 +274,7 @@ impl ColumnType for Option<Vec<Option<i64>>> {
     fn doc_type() -> &'static str {
         "list<int64>"
     }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
         let mut builder = ListBuilder::new(Int64Builder::new());
         for value in values {
             match value {
@@ -262,8 +303,22 @@ impl ColumnType for Labels {
     fn doc_type() -> &'static str {
         "map<string, string>"
     }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self>) -> ArrayRef {
-        let mut builder = map_builder();
+    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
+        let (mut rows, mut entries, mut key_bytes, mut value_bytes) = (0, 0, 0, 0);
+        for labels in values.clone() {
+            rows += 1;
+            entries += labels.0.len();
+            for (k, v) in &labels.0 {
+                key_bytes += k.len();
+                value_bytes += v.len();
+            }
+        }
+        let mut builder = MapBuilder::with_capacity(
+            None,
+            StringBuilder::with_capacity(entries, key_bytes),
+            StringBuilder::with_capacity(entries, value_bytes),
+            rows,
+        );
         for labels in values {
             for (k, v) in &labels.0 {
                 builder.keys().append_value(k);
@@ -282,6 +337,7 @@ impl ColumnType for Labels {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use arrow_array::StringArray;
 
     #[test]
     fn labels_array_matches_declared_type() {
@@ -290,6 +346,38 @@ mod tests {
         let array = Labels::to_array([labels, Labels::default()].iter());
         assert_eq!(array.data_type(), &Labels::data_type());
         assert_eq!(array.len(), 2);
+    }
+
+    #[test]
+    fn all_null_and_mixed_columns_keep_their_type_and_values() {
+        let none: [Option<String>; 3] = [None, None, None];
+        let array = <Option<String>>::to_array(none.iter());
+        assert_eq!(array.data_type(), &DataType::Utf8);
+        assert_eq!((array.len(), array.null_count()), (3, 3));
+
+        let mixed = [None, Some("gpt-4o".to_string()), Some(String::new())];
+        let array = <Option<String>>::to_array(mixed.iter());
+        let strings = array.as_any().downcast_ref::<StringArray>().expect("utf8");
+        assert_eq!(
+            strings.iter().collect::<Vec<_>>(),
+            [None, Some("gpt-4o"), Some("")]
+        );
+
+        let instants: [Option<Timestamp>; 2] = [None, None];
+        let array = <Option<Timestamp>>::to_array(instants.iter());
+        assert_eq!(array.data_type(), &<Option<Timestamp>>::data_type());
+        assert_eq!(array.null_count(), 2);
+
+        let counts = [None, Some(7_i64)];
+        let array = <Option<i64>>::to_array(counts.iter());
+        let ints = array.as_any().downcast_ref::<Int64Array>().expect("int64");
+        assert_eq!(ints.iter().collect::<Vec<_>>(), [None, Some(7)]);
+
+        let ids = ["a".to_string(), "bc".to_string()];
+        let array = String::to_array(ids.iter());
+        let strings = array.as_any().downcast_ref::<StringArray>().expect("utf8");
+        assert_eq!(strings.iter().collect::<Vec<_>>(), [Some("a"), Some("bc")]);
+        assert_eq!(array.null_count(), 0);
     }
 
     #[test]
