@@ -435,6 +435,10 @@ impl Format for RunLog {
 /// Splits off the first ISO timestamp of a line; returns it and the rest of the line.
 fn strip_timestamp(line: &str) -> (Option<Timestamp>, std::borrow::Cow<'_, str>) {
     match find_timestamp(line) {
+        // At the start of the line (the usual place) the rest is borrowed, not copied.
+        Some((ts, range)) if range.start == 0 => {
+            (Some(ts), std::borrow::Cow::Borrowed(&line[range.end..]))
+        }
         Some((ts, range)) => {
             let mut rest = String::with_capacity(line.len());
             rest.push_str(&line[..range.start]);

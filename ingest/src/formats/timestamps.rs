@@ -34,13 +34,95 @@ pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
 
 /// Finds the first ISO 8601 timestamp anywhere in a line; returns it and its byte range.
 pub fn find_timestamp(line: &str) -> Option<(Timestamp, std::ops::Range<usize>)> {
-    // `find` runs the fast DFA; captures (and their allocation) only for odd shapes.
-    let m = ISO.find(line)?;
-    let ts = match parse_iso(m.as_str()) {
-        Some(ts) => ts,
-        None => from_captures(&ISO.captures(m.as_str())?)?,
+    // Most log lines start with their timestamp: its extent is read at fixed positions.
+    // Elsewhere `find` runs the fast DFA; captures (and their allocation) only for odd
+    // shapes.
+    let range = match leading_iso_end(line.as_bytes()) {
+        Some(end) => 0..end,
+        None => ISO.find(line)?.range(),
     };
-    Some((ts, m.range()))
+    let text = &line[range.clone()];
+    let ts = match parse_iso(text) {
+        Some(ts) => ts,
+        None => from_captures(&ISO.captures(text)?)?,
+    };
+    Some((ts, range))
+}
+
+/// Where the match of [`ISO`] that starts at byte 0 ends, read at fixed positions, for
+/// ASCII text; `None` when there is no such match or when a byte that matters is not
+/// ASCII (the regex's `\d` and `\s` also take other scripts' digits and spaces: the caller
+/// asks the regex then).
+fn leading_iso_end(b: &[u8]) -> Option<usize> {
+    if b.len() < 19 {
+        return None;
+    }
+    let digits_at = |range: std::ops::Range<usize>| {
+        b.get(range)
+            .is_some_and(|part| part.iter().all(u8::is_ascii_digit))
+    };
+    let shape = digits_at(0..4)
+        && b[4] == b'-'
+        && digits_at(5..7)
+        && b[7] == b'-'
+        && digits_at(8..10)
+        && matches!(b[10], b'T' | b' ')
+        && digits_at(11..13)
+        && b[13] == b':'
+        && digits_at(14..16)
+        && b[16] == b':'
+        && digits_at(17..19);
+    if !shape {
+        return None;
+    }
+    let mut end = 19;
+    // `(?:[.,](\d{1,9}))?`: up to nine digits, greedily.
+    if matches!(b.get(end), Some(b'.' | b',')) {
+        let fraction = b[end + 1..]
+            .iter()
+            .take(9)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if fraction > 0 {
+            end += 1 + fraction;
+        } else if b.get(end + 1).is_some_and(|c| !c.is_ascii()) {
+            return None;
+        }
+    }
+    // A tenth digit, or a non-ASCII byte next, is left to the regex.
+    if b.get(end).is_some_and(|c| !c.is_ascii()) {
+        return None;
+    }
+    // `\s?`: one ASCII space character (the regex's `\s` also takes \x0B).
+    if b.get(end)
+        .is_some_and(|c| c.is_ascii_whitespace() || *c == 0x0B)
+    {
+        end += 1;
+        if b.get(end).is_some_and(|c| !c.is_ascii()) {
+            return None;
+        }
+    }
+    // `(Z|[+-]\d{2}:?\d{2})?`
+    match b.get(end) {
+        Some(b'Z') => end += 1,
+        Some(b'+' | b'-') => {
+            let rest = &b[end + 1..];
+            if rest.iter().take(5).any(|c| !c.is_ascii()) {
+                return None;
+            }
+            let two = |i: usize| {
+                rest.get(i..i + 2)
+                    .is_some_and(|p| p.iter().all(u8::is_ascii_digit))
+            };
+            if two(0) && rest.get(2) == Some(&b':') && two(3) {
+                end += 6;
+            } else if two(0) && two(2) {
+                end += 5;
+            }
+        }
+        _ => {}
+    }
+    Some(end)
 }
 
 /// The common shape at fixed positions, without a regex:
@@ -174,6 +256,51 @@ mod tests {
         }
         assert_eq!(parse_iso("2026-11-22T10:23:45.Z"), None);
         assert_eq!(parse_iso("2026-02-30T10:23:45Z"), None);
+    }
+
+    #[test]
+    fn a_leading_timestamp_ends_where_the_regex_match_ends() {
+        let lines = [
+            "2026-11-22T10:23:45.123Z INFO start",
+            "2026-11-22 10:23:45 INFO start",
+            "2026-11-22 10:23:45  two spaces",
+            "2026-11-22 10:23:45\tTab",
+            "2026-11-22T10:23:45,5 Z",
+            "2026-11-22T10:23:45.1234567890Z",
+            "2026-11-22T10:23:45.Z",
+            "2026-11-22T10:23:45.",
+            "2026-11-22T12:23:45.123+02:00 x",
+            "2026-11-22T12:23:45.123 +0200 x",
+            "2026-11-22T12:23:45+02:3x",
+            "2026-11-22T12:23:45+0",
+            "2026-11-22T12:23:45-05:00",
+            "2026-11-22T12:23:45Zulu",
+            "2026-11-22T12:23:45",
+            "2026-11-22T12:23:4",
+            "2026",
+            "2026-11-2",
+            "2026-11-22X12:23:45 no",
+            "[2026-11-22 10:23:45] bracketed",
+            "2026-11-22 10:23:45\u{a0}no-break space",
+            "2026-11-22 10:23:45.١٢ other digits",
+            "2026-11-22 10:23:45+٠٢:00 other digits",
+            "",
+        ];
+        for line in lines {
+            let regex = ISO.find(line).filter(|m| m.start() == 0).map(|m| m.end());
+            match leading_iso_end(line.as_bytes()) {
+                Some(end) => assert_eq!(Some(end), regex, "{line:?}"),
+                // Declined: either no match at 0, or a non-ASCII byte the regex reads.
+                None => assert!(regex.is_none() || !line.is_ascii(), "{line:?}"),
+            }
+            let found = find_timestamp(line);
+            let by_regex = ISO.find(line).and_then(|m| {
+                let ts =
+                    parse_iso(m.as_str()).or_else(|| from_captures(&ISO.captures(m.as_str())?))?;
+                Some((ts, m.range()))
+            });
+            assert_eq!(found, by_regex, "{line:?}");
+        }
     }
 
     #[test]
