@@ -632,14 +632,14 @@ pub(super) fn split_by_day<R: TableRow>(
         .collect()
 }
 
-/// Parquet settings of every dataset file of `schema`: zstd, bounded row groups, the
-/// schema version; no dictionary for measurements (floats), instants and row ids, whose
-/// values seldom repeat: a dictionary there costs memory and time while writing and saves
-/// nothing.
 /// Columns whose values differ from row to row (row ids, input line numbers): a
 /// dictionary there is built, overflows and is dropped again for every page.
 const UNIQUE_PER_ROW: [&str; 4] = ["call_id", "tool_call_id", "bench_id", "source_line"];
 
+/// Parquet settings of every dataset file of `schema`: zstd, bounded row groups, the
+/// schema version; no dictionary for measurements (floats), instants and row ids, whose
+/// values seldom repeat: a dictionary there costs memory and time while writing and saves
+/// nothing.
 pub(crate) fn writer_properties(schema: &arrow_schema::Schema) -> WriterProperties {
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))

@@ -79,8 +79,8 @@ pub trait ColumnType: Sized {
         Self: 'a;
 }
 
-/// An all-null array of `T`'s type when every value is `None` (many columns of a table
-/// are empty for a given input format): built at once instead of value by value.
+/// An all-null array of the column's type when every value is `None` (many columns of a
+/// table are empty for a given input format): built at once instead of value by value.
 fn all_null<'a, V>(mut values: impl Iterator<Item = &'a Option<V>>) -> Option<ArrayRef>
 where
     Option<V>: ColumnType,
