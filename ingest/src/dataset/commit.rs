@@ -265,9 +265,16 @@ impl Commit<'_> {
             let mine: HashSet<String> = record.content_hashes.iter().cloned().collect();
             let appended = {
                 let mut snapshot = self.writer.lock_snapshot();
-                log::append(store, &mut snapshot, &record, &mut |theirs| {
-                    Conflict::on_inputs(theirs, &mine)
-                })?
+                // `append` checks the records after the snapshot. Records the writer read
+                // before, while appending an earlier commit of its own, were checked only
+                // against that commit's inputs: one of them may store some of this one's.
+                let stored = Conflict::on_inputs_stored(&snapshot, &mine);
+                match stored {
+                    Err(conflict) => Err(conflict),
+                    Ok(()) => log::append(store, &mut snapshot, &record, &mut |theirs| {
+                        Conflict::on_inputs(theirs, &mine)
+                    })?,
+                }
             };
             match appended {
                 Ok(sequence) => {

@@ -423,6 +423,23 @@ impl Conflict {
         .into_result()
     }
 
+    /// A commit storing the inputs `mine` against the records `snapshot` has applied: a
+    /// conflict when one of them already stores one of its inputs.
+    pub fn on_inputs_stored(
+        snapshot: &Snapshot,
+        mine: &HashSet<String>,
+    ) -> std::result::Result<(), Conflict> {
+        Conflict {
+            content_hashes: mine
+                .iter()
+                .filter(|h| snapshot.content_hashes.contains(*h))
+                .cloned()
+                .collect(),
+            ..Conflict::default()
+        }
+        .into_result()
+    }
+
     /// `theirs` against a compaction replacing the files `removing`: a conflict when it
     /// replaced one of them first.
     pub fn on_removals(

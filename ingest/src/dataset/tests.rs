@@ -192,6 +192,25 @@ fn two_writers_offering_the_same_input_store_it_once() {
 }
 
 #[test]
+fn an_input_stored_by_a_commit_read_while_appending_an_earlier_one_is_left_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = Dataset::new(dir.path()).writer().expect("writer");
+    let second = Dataset::new(dir.path()).writer().expect("writer");
+    // The second writer stores h2 first; the first writer, appending its commit of h1,
+    // reads that record (no conflict with h1) and only then offers h2 itself.
+    write_commit(&second, "b", &["run2"], "h2");
+    let a1 = write_commit(&first, "a1", &["run1"], "h1");
+    assert_eq!(a1.sequence, Some(1));
+    assert!(a1.stored_by_another_writer.is_empty());
+    let a2 = write_commit(&first, "a2", &["run2-again"], "h2");
+    assert_eq!(
+        a2.stored_by_another_writer,
+        HashSet::from(["h2".to_string()])
+    );
+    assert_eq!(committed_run_ids(dir.path()), ["run1", "run2"]);
+}
+
+#[test]
 fn concurrent_writer_threads_commit_every_input_once() {
     let dir = tempfile::tempdir().expect("tempdir");
     std::thread::scope(|s| {
