@@ -525,3 +525,59 @@ fn unchanged_files_are_not_read_again_and_changed_ones_are() {
         "4"
     );
 }
+
+/// A latency CSV of `rows` calls on 2026-11-18, `tag` making every file's content distinct.
+fn latency_csv(rows: usize, tag: &str) -> String {
+    let mut text = String::from("timestamp,model,first_token_ms,prompt_set\n");
+    for i in 0..rows {
+        text.push_str(&format!(
+            "2026-11-18T10:{:02}:{:02}.{:03}Z,m-{tag},{}.5,{tag}\n",
+            (i / 60) % 60,
+            i % 60,
+            i % 1000,
+            100 + i % 50
+        ));
+    }
+    text
+}
+
+#[test]
+fn files_of_a_few_thousand_rows_share_part_files_and_a_large_one_has_its_own() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let inputs = dir.path().join("in");
+    std::fs::create_dir_all(&inputs).expect("mkdir");
+    // Four files larger than one parser hand-over (512 rows) but small enough to merge
+    // (4,096), and one larger than that.
+    for tag in ["a", "b", "c", "d"] {
+        std::fs::write(inputs.join(format!("{tag}.csv")), latency_csv(1_500, tag)).expect("write");
+    }
+    std::fs::write(inputs.join("large.csv"), latency_csv(6_000, "large")).expect("write");
+    let data = dir.path().join("d");
+    let out = run(&data, &["ingest", inputs.to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        query_rows(
+            &data,
+            "select label_prompt_set, count(*), count(distinct call_id) from llm_calls \
+             group by label_prompt_set order by label_prompt_set"
+        ),
+        [
+            "a,1500,1500",
+            "b,1500,1500",
+            "c,1500,1500",
+            "d,1500,1500",
+            "large,6000,6000"
+        ]
+    );
+    let parts: Vec<String> = files_below(&data.join("llm_calls"))
+        .into_iter()
+        .filter(|f| f.ends_with(".parquet"))
+        .collect();
+    // The large file's own part, and the small files' rows in one shared part per parsing
+    // thread (two at most here): never one part per small file.
+    assert!(
+        (2..=3).contains(&parts.len()),
+        "{} parts: {parts:?}",
+        parts.len()
+    );
+}
