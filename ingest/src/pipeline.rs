@@ -39,8 +39,8 @@ const BYTES_PER_COMMIT: u64 = 512 << 20;
 /// they are appended to its staging files as one Arrow batch. Small: the rows are then
 /// still in the core's cache while they are stamped, split by day and converted to Arrow,
 /// column by column (`llm_calls` has 37 columns; an `LlmCallRow` is 672 bytes). Measured
-/// (docs/benchmarks.md): 512 rows ingest the latency CSVs in 2.4 s, 8,192 in 3.0 s, 256 in
-/// 2.7 s.
+/// without the holding back (docs/benchmarks.md): 512 rows ingest the latency CSVs in 2.4 s,
+/// 8,192 in 3.0 s, 256 in 2.7 s.
 const SPILL_ROWS: usize = 512;
 /// A file yielding more rows than this is staged by its own worker; smaller files' rows
 /// are merged into part files shared by the files a worker parses, so 10,000 tiny inputs do
