@@ -32,10 +32,15 @@ bytes=$(du -sb "$corpus" | cut -f1)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 measure() {
+  # Wall time to the millisecond from the clock (GNU time rounds to 10 ms), peak RSS from
+  # GNU time.
   local name=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>&1
-  read -r wall rss < "$work/t"
-  echo "$name $wall $rss" | tee -a "$work/results"
+  local start ns
+  start=$(date +%s%N)
+  /usr/bin/time -f "%M" -o "$work/t" "$@" >/dev/null 2>&1
+  ns=$(( $(date +%s%N) - start ))
+  read -r rss < "$work/t"
+  echo "$name $(( ns / 1000000000 )).$(printf %03d $(( ns / 1000000 % 1000 ))) $rss" | tee -a "$work/results"
 }
 for _ in $(seq "$repeat"); do
   measure read sh -c "find '$corpus' -type f -exec cat {} + > /dev/null"
@@ -59,5 +64,5 @@ print("| --- | ---: | ---: | ---: |")
 for name in ["read", "ingest", "validate", "ccusage", "daily-first", "daily-again", "daily-rehash"]:
     w = statistics.median(float(r[1]) for r in rows if r[0] == name)
     m = statistics.median(float(r[2]) for r in rows if r[0] == name) / 1024
-    print(f"| {name} | {w:.2f} | {mb / w:.0f} | {m:.0f} |")
+    print(f"| {name} | {w:.3f} | {mb / w:.0f} | {m:.0f} |")
 PY

@@ -100,7 +100,7 @@ fn names_word(sql: &str, name: &str) -> bool {
 }
 
 /// The `label_<key>` names the SQL mentions.
-fn referenced_label_columns(sql: &str) -> Vec<String> {
+pub(crate) fn referenced_label_columns(sql: &str) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
     let lower = sql.to_ascii_lowercase();
     let bytes = lower.as_bytes();

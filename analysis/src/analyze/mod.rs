@@ -35,7 +35,7 @@ use crate::stats::{OutlierRule, analyze_sample};
 
 pub(crate) use cost::{
     MODEL_KEY, PROVIDER_KEY, cost_sql, no_usage, price_keys, price_keys_sql, price_of, rates_frame,
-    rates_relation_spark, unpriced_sql, with_rates,
+    rates_relation_spark, unpriced_sql, with_cost_in_memory, with_rates,
 };
 pub use result::{Analysis, Method, Record, StatRow, Statistic};
 pub(crate) use spark_sql::TableLabels;
