@@ -160,3 +160,78 @@ fn gnu_verbose_cut_short_is_truncated() {
     assert_eq!(r.wall_ms, Some(1000.0));
     assert_eq!(r.command.as_deref(), Some("sleep 1"));
 }
+
+#[test]
+fn a_key_value_report_is_found_by_any_wall_key_in_any_case_and_only_then() {
+    for (line, wall_ms) in [
+        ("Real=1.5 user=1.0", Some(1500.0)),
+        ("done: WALL_MS=250 exit=0", Some(250.0)),
+        ("elapsed_s=2 maxrss=100", Some(2000.0)),
+        ("x wall_clock=0:03.00 cpu=99%", Some(3000.0)),
+        // The key is the whole run of letters before `=`: `surreal` is no wall key.
+        ("surreal=1.5 user=1.0", None),
+        ("real =1.5 user=1.0", None),
+        ("real=fast user=1.0", None),
+    ] {
+        let found = scan(line, None);
+        assert_eq!(found.first().and_then(|r| r.wall_ms), wall_ms, "{line}");
+    }
+}
+
+/// The check before the key=value regexes finds every report the regexes alone find: on
+/// lines put together from wall keys, near misses and log noise, the reports found equal
+/// those found when every line with an `=` and a wall key anywhere (any case) is parsed.
+#[test]
+fn the_key_value_precheck_drops_no_report() {
+    use super::scanner::{key_value_report, may_be_key_value};
+    let pieces = [
+        "real=1.5",
+        "Wall=0:02",
+        "ELAPSED_MS=30",
+        "user=0.5",
+        "sys=0.1",
+        "surreal=2",
+        "wall",
+        "=",
+        "x=y",
+        "realm=3",
+        "real_s=4",
+        " ",
+        "max_rss_kb=10",
+        "REAL",
+        "_real=1",
+        "elapsed=",
+        "cpu=50%",
+        "wall_clock=1:00:00",
+        "path=/tmp/a=b",
+    ];
+    let reference = |line: &str| {
+        line.contains('=')
+            && ["real", "wall", "elapsed"]
+                .iter()
+                .any(|key| crate::formats::contains_ignore_case(line, key))
+    };
+    let mut checked = 0;
+    for a in pieces {
+        for b in pieces {
+            for c in pieces {
+                for sep in [" ", ""] {
+                    let line = [a, b, c].join(sep);
+                    let by_reference = reference(&line)
+                        .then(|| key_value_report(&line, TimeReport::default()))
+                        .flatten();
+                    let by_precheck = may_be_key_value(&line)
+                        .then(|| key_value_report(&line, TimeReport::default()))
+                        .flatten();
+                    assert_eq!(
+                        by_reference.as_ref().map(|r| r.wall_ms),
+                        by_precheck.map(|r| r.wall_ms),
+                        "{line:?}"
+                    );
+                    checked += usize::from(by_reference.is_some());
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} reports among the lines");
+}
