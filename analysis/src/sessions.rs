@@ -190,15 +190,21 @@ fn costs_in_memory(priced: DataFrame, prices: &PriceTable) -> Result<CallCosts> 
             (model, n.unwrap_or(0) as usize)
         })
         .collect();
-    let distinct = priced
-        .select([PROVIDER_KEY, MODEL_KEY])
-        .and_then(|k| k.unique_stable(None, UniqueKeepStrategy::First, None))
-        .map_err(err())?;
     Ok(CallCosts {
-        rates: rates_frame(&distinct, prices)?,
+        rates: distinct_rates(&priced, prices)?,
         calls: Some(priced),
         unpriced,
     })
+}
+
+/// [`rates_frame`] of the pairs of [`price_keys`] in `keys`, each pair once (two shown names
+/// may share one: a null model and an empty one).
+fn distinct_rates(keys: &DataFrame, prices: &PriceTable) -> Result<DataFrame> {
+    let distinct = keys
+        .select([PROVIDER_KEY, MODEL_KEY])
+        .and_then(|k| k.unique_stable(None, UniqueKeepStrategy::First, None))
+        .map_err(AnalysisError::polars("pricing the transcripts' calls"))?;
+    rates_frame(&distinct, prices)
 }
 
 /// [`call_costs`] by a scan of the table (the statements then scan it again).
@@ -233,13 +239,8 @@ fn priced_by_scan(reader: &DatasetReader, prices: &PriceTable) -> Result<CallCos
             *unpriced.entry(model).or_insert(0) += calls;
         }
     }
-    // Each pair of keys once (two shown names may share one: a null model and an empty one).
-    let distinct = keys
-        .select([PROVIDER_KEY, MODEL_KEY])
-        .and_then(|k| k.unique_stable(None, UniqueKeepStrategy::First, None))
-        .map_err(err())?;
     Ok(CallCosts {
-        rates: rates_frame(&distinct, prices)?,
+        rates: distinct_rates(&keys, prices)?,
         calls: None,
         unpriced,
     })
