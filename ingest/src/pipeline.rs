@@ -801,8 +801,8 @@ fn log_row(
         runlens_version: env!("CARGO_PKG_VERSION").to_string(),
         absolute_path: outcome.absolute_path.clone(),
         file_modified_ts: outcome.modified,
-        source_path: Some(outcome.path.display().to_string()),
-        ingest_id: ingest_id.to_string(),
+        source_path: Some(outcome.path.display().to_string().into()),
+        ingest_id: ingest_id.into(),
         labels: labels.clone(),
     }
 }

@@ -62,8 +62,8 @@ pub fn write_recorded_with(
         // Recorded, not read from a file.
         absolute_path: None,
         file_modified_ts: None,
-        source_path: Some(source.description.to_string()),
-        ingest_id: ingest_id.clone(),
+        source_path: Some(source.description.into()),
+        ingest_id: ingest_id.as_str().into(),
         labels: source.labels.clone(),
     };
     let commit = session.begin(&ingest_id, CommitKind::Record)?;

@@ -114,13 +114,13 @@ pub(super) fn write_commit(
         .map(|r| RunRow {
             run_id: r.to_string(),
             start_ts: Some(Timestamp(1_795_343_025_123_000)),
-            source_path: Some(format!("/in/{hash}.json")),
+            source_path: Some(format!("/in/{hash}.json").into()),
             ..RunRow::default()
         })
         .collect();
     commit.stage(&runs, Timestamp(0)).expect("stage");
     let mut log = log_row(hash, "ingested");
-    log.source_path = Some(format!("/in/{hash}.json"));
+    log.source_path = Some(format!("/in/{hash}.json").into());
     commit.finish(&[log], Timestamp(0)).expect("finish")
 }
 
@@ -156,7 +156,7 @@ fn two_writers_offering_the_same_input_store_it_once() {
     let row = |id: &str, hash: &str| RunRow {
         run_id: id.into(),
         start_ts: Some(Timestamp(1_795_343_025_123_000)),
-        source_path: Some(format!("/in/{hash}.json")),
+        source_path: Some(format!("/in/{hash}.json").into()),
         ..RunRow::default()
     };
     commit
@@ -169,7 +169,7 @@ fn two_writers_offering_the_same_input_store_it_once() {
         .iter()
         .map(|h| {
             let mut l = log_row(h, "ingested");
-            l.source_path = Some(format!("/in/{h}.json"));
+            l.source_path = Some(format!("/in/{h}.json").into());
             l
         })
         .collect();

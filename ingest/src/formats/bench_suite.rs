@@ -118,7 +118,7 @@ fn to_row(
     let resources = entry.resources.unwrap_or_default();
     let ci = entry.confidence_interval.unwrap_or_default();
     BenchResultRow {
-        bench_id: format!("{file_id}-b{index}"),
+        bench_id: super::row_id(file_id, 'b', index as u64),
         source_format: "bench_suite".into(),
         suite_name,
         name: entry.name,

@@ -89,7 +89,7 @@ fn to_row(entry: Entry, index: usize, file_id: &str) -> BenchResultRow {
         .as_ref()
         .and_then(|m| m.iter().flatten().max().copied());
     BenchResultRow {
-        bench_id: format!("{file_id}-b{index}"),
+        bench_id: super::row_id(file_id, 'b', index as u64),
         source_format: "hyperfine".into(),
         name: redact_command(&entry.command),
         iterations: times_ms.as_ref().map(|t| t.len() as i64),

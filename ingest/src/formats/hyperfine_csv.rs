@@ -163,7 +163,7 @@ impl Layout {
             return Err("no mean time".into());
         }
         Ok(BenchResultRow {
-            bench_id: format!("{file_id}-b{index}"),
+            bench_id: super::row_id(file_id, 'b', index as u64),
             source_format: "hyperfine_csv".into(),
             name: redact_command(command),
             mean_ms,

@@ -237,7 +237,7 @@ fn to_row(
     file_id: &str,
 ) -> Result<LlmCallRow, String> {
     let mut row = LlmCallRow {
-        call_id: format!("{file_id}-l{line}"),
+        call_id: super::row_id(file_id, 'l', line),
         source: "latency_csv".into(),
         usage_source: Some("reported".into()),
         source_line: Some(line as i64),

@@ -162,44 +162,53 @@ impl ColumnType for Option<bool> {
     }
 }
 
-impl ColumnType for String {
-    const NULLABLE: bool = false;
-    fn data_type() -> DataType {
-        DataType::Utf8
-    }
-    fn doc_type() -> &'static str {
-        "string"
-    }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
-        let (count, bytes) = values
-            .clone()
-            .fold((0, 0), |(count, bytes), v| (count + 1, bytes + v.len()));
-        let mut builder = StringBuilder::with_capacity(count, bytes);
-        values.for_each(|v| builder.append_value(v));
-        Arc::new(builder.finish())
-    }
+/// Text columns, from owned strings or from strings shared by many rows (`Arc<str>`: the
+/// provenance columns, the same path and ingest id on every row of a file).
+macro_rules! string_column {
+    ($ty:ty) => {
+        impl ColumnType for $ty {
+            const NULLABLE: bool = false;
+            fn data_type() -> DataType {
+                DataType::Utf8
+            }
+            fn doc_type() -> &'static str {
+                "string"
+            }
+            fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
+                let (count, bytes) = values
+                    .clone()
+                    .fold((0, 0), |(count, bytes), v| (count + 1, bytes + v.len()));
+                let mut builder = StringBuilder::with_capacity(count, bytes);
+                values.for_each(|v| builder.append_value(v));
+                Arc::new(builder.finish())
+            }
+        }
+
+        impl ColumnType for Option<$ty> {
+            const NULLABLE: bool = true;
+            fn data_type() -> DataType {
+                DataType::Utf8
+            }
+            fn doc_type() -> &'static str {
+                "string"
+            }
+            fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
+                if let Some(nulls) = all_null(values.clone()) {
+                    return nulls;
+                }
+                let (count, bytes) = values.clone().fold((0, 0), |(count, bytes), v| {
+                    (count + 1, bytes + v.as_ref().map_or(0, |v| v.len()))
+                });
+                let mut builder = StringBuilder::with_capacity(count, bytes);
+                values.for_each(|v| builder.append_option(v.as_deref()));
+                Arc::new(builder.finish())
+            }
+        }
+    };
 }
 
-impl ColumnType for Option<String> {
-    const NULLABLE: bool = true;
-    fn data_type() -> DataType {
-        DataType::Utf8
-    }
-    fn doc_type() -> &'static str {
-        "string"
-    }
-    fn to_array<'a>(values: impl Iterator<Item = &'a Self> + Clone) -> ArrayRef {
-        if let Some(nulls) = all_null(values.clone()) {
-            return nulls;
-        }
-        let (count, bytes) = values.clone().fold((0, 0), |(count, bytes), v| {
-            (count + 1, bytes + v.as_ref().map_or(0, String::len))
-        });
-        let mut builder = StringBuilder::with_capacity(count, bytes);
-        values.for_each(|v| builder.append_option(v.as_deref()));
-        Arc::new(builder.finish())
-    }
-}
+string_column!(String);
+string_column!(Arc<str>);
 
 fn timestamp_type() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))

@@ -4,6 +4,8 @@
 //! [`SCHEMA_VERSION_KEY`] in its key-value metadata. A change to any column bumps the
 //! version and `docs/schema.md` records what changed.
 
+use std::sync::Arc;
+
 mod column;
 mod tables;
 
@@ -192,9 +194,11 @@ impl TableRows {
 
     /// Sets provenance columns on every row (see [`TableRow::stamp`]).
     pub fn stamp(&mut self, source_path: &str, ingest_id: &str, labels: &Labels) {
-        fn each<R: TableRow>(rows: &mut [R], p: &str, i: &str, l: &Labels) {
+        fn each<R: TableRow>(rows: &mut [R], p: &Arc<str>, i: &Arc<str>, l: &Labels) {
             rows.iter_mut().for_each(|r| r.stamp(p, i, l));
         }
+        let (source_path, ingest_id): (Arc<str>, Arc<str>) = (source_path.into(), ingest_id.into());
+        let (source_path, ingest_id) = (&source_path, &ingest_id);
         each(&mut self.runs, source_path, ingest_id, labels);
         each(&mut self.phases, source_path, ingest_id, labels);
         each(&mut self.samples, source_path, ingest_id, labels);

@@ -32,7 +32,8 @@ pub trait TableRow: Sized + Send + Clone {
     /// The instant that files the row under its day partition (`None`: ingest day).
     fn partition_ts(&self) -> Option<Timestamp>;
     /// Sets the provenance columns every data row carries.
-    fn stamp(&mut self, source_path: &str, ingest_id: &str, labels: &Labels);
+    /// The path and id are shared by every row stamped, not copied into each.
+    fn stamp(&mut self, source_path: &Arc<str>, ingest_id: &Arc<str>, labels: &Labels);
     /// The row's labels (the `labels` column).
     fn labels(&self) -> &Labels;
     /// The Arrow schema of the table.
@@ -53,9 +54,9 @@ macro_rules! define_table {
         pub struct $name {
             $( $(#[doc = $fdoc])+ pub $field: $ty, )*
             /// Input file (or recorded command) the row came from.
-            pub source_path: Option<String>,
+            pub source_path: Option<Arc<str>>,
             /// The ingest batch that wrote the row; joins `ingest_log.ingest_id`.
-            pub ingest_id: String,
+            pub ingest_id: Arc<str>,
             /// Labels given with `--label key=value` and labels found in the input.
             pub labels: Labels,
         }
@@ -66,8 +67,8 @@ macro_rules! define_table {
             fn fields() -> Vec<Field> {
                 vec![
                     $( Field::new(stringify!($field), <$ty as ColumnType>::data_type(), <$ty as ColumnType>::NULLABLE), )*
-                    Field::new("source_path", <Option<String> as ColumnType>::data_type(), true),
-                    Field::new("ingest_id", <String as ColumnType>::data_type(), false),
+                    Field::new("source_path", <Option<Arc<str>> as ColumnType>::data_type(), true),
+                    Field::new("ingest_id", <Arc<str> as ColumnType>::data_type(), false),
                     Field::new("labels", <Labels as ColumnType>::data_type(), false),
                 ]
             }
@@ -85,8 +86,8 @@ macro_rules! define_table {
             fn to_batch(rows: &[Self]) -> Result<RecordBatch, arrow_schema::ArrowError> {
                 let columns = vec![
                     $( <$ty as ColumnType>::to_array(rows.iter().map(|r| &r.$field)), )*
-                    <Option<String> as ColumnType>::to_array(rows.iter().map(|r| &r.source_path)),
-                    <String as ColumnType>::to_array(rows.iter().map(|r| &r.ingest_id)),
+                    <Option<Arc<str>> as ColumnType>::to_array(rows.iter().map(|r| &r.source_path)),
+                    <Arc<str> as ColumnType>::to_array(rows.iter().map(|r| &r.ingest_id)),
                     <Labels as ColumnType>::to_array(rows.iter().map(|r| &r.labels)),
                 ];
                 RecordBatch::try_new(Self::schema(), columns)
@@ -96,11 +97,11 @@ macro_rules! define_table {
                 self.$part.clone().into()
             }
 
-            fn stamp(&mut self, source_path: &str, ingest_id: &str, labels: &Labels) {
+            fn stamp(&mut self, source_path: &Arc<str>, ingest_id: &Arc<str>, labels: &Labels) {
                 if self.source_path.is_none() {
-                    self.source_path = Some(source_path.to_string());
+                    self.source_path = Some(Arc::clone(source_path));
                 }
-                self.ingest_id = ingest_id.to_string();
+                self.ingest_id = Arc::clone(ingest_id);
                 // Labels found in the input first, then the user's: the user has the last word.
                 self.labels.merge_from(labels);
             }
@@ -562,7 +563,7 @@ mod tests {
         row.labels.0.insert("gpu".into(), "a100".into());
         let mut user = Labels::default();
         user.0.insert("model".into(), "from-cli".into());
-        row.stamp("x.log", "ing-1", &user);
+        row.stamp(&"x.log".into(), &"ing-1".into(), &user);
         assert_eq!(row.labels.0["model"], "from-cli");
         assert_eq!(row.labels.0["gpu"], "a100");
         assert_eq!(row.source_path.as_deref(), Some("x.log"));
