@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::io::BufRead;
 
 use super::timestamps::parse_timestamp;
-use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff, parse_number};
+use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff, parse_number, trim};
 use crate::schema::{Labels, LlmCallRow};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -199,7 +199,7 @@ impl Format for LatencyCsv {
                 }
             }
             let line = record.position().map(|p| p.line()).unwrap_or(0);
-            if record.iter().all(|cell| cell.trim().is_empty()) {
+            if record.iter().all(|cell| trim(cell).is_empty()) {
                 continue;
             }
             if record.len() != layout.width {
@@ -213,12 +213,20 @@ impl Format for LatencyCsv {
                 ));
                 continue;
             }
-            match to_row(&layout, &headers, &record, line, ctx.file_id) {
-                Ok(row) => {
-                    sink.rows.llm_calls.push(row);
-                    rows += 1;
+            // The row is filled where it is stored: a `LlmCallRow` is hundreds of bytes,
+            // and returning and pushing one copies all of them, twice.
+            let calls = &mut sink.rows.llm_calls;
+            calls.push(LlmCallRow::default());
+            let filled = match calls.last_mut() {
+                Some(row) => fill_row(row, &layout, &headers, &record, line, ctx.file_id),
+                None => Err("row not stored".into()),
+            };
+            match filled {
+                Ok(()) => rows += 1,
+                Err(reason) => {
+                    calls.pop();
+                    sink.issue(Rejection::at(line, reason));
                 }
-                Err(reason) => sink.issue(Rejection::at(line, reason)),
             }
             sink.checkpoint()?;
         }
@@ -229,22 +237,21 @@ impl Format for LatencyCsv {
     }
 }
 
-fn to_row(
+/// Fills `row`, an empty row, from one record; the reason when a cell is unreadable.
+fn fill_row(
+    row: &mut LlmCallRow,
     layout: &Layout,
     headers: &csv::StringRecord,
     record: &csv::StringRecord,
     line: u64,
     file_id: &str,
-) -> Result<LlmCallRow, String> {
-    let mut row = LlmCallRow {
-        call_id: super::row_id(file_id, 'l', line),
-        source: "latency_csv".into(),
-        usage_source: Some("reported".into()),
-        source_line: Some(line as i64),
-        ..LlmCallRow::default()
-    };
+) -> Result<(), String> {
+    row.call_id = super::row_id(file_id, 'l', line);
+    row.source = "latency_csv".into();
+    row.usage_source = Some("reported".into());
+    row.source_line = Some(line as i64);
     for &(i, column) in &layout.known {
-        let cell = record.get(i).unwrap_or("").trim();
+        let cell = trim(record.get(i).unwrap_or(""));
         if cell.is_empty() {
             continue;
         }
@@ -280,12 +287,12 @@ fn to_row(
     }
     let mut labels = Labels::default();
     for (i, name) in &layout.labels {
-        if let Some(value) = record.get(*i).map(str::trim).filter(|v| !v.is_empty()) {
+        if let Some(value) = record.get(*i).map(trim).filter(|v| !v.is_empty()) {
             labels.0.insert(name.clone(), value.to_string());
         }
     }
     row.labels = labels;
-    Ok(row)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -310,9 +310,24 @@ pub(crate) fn row_id(file_id: &str, kind: char, n: u64) -> String {
     id
 }
 
+/// `text` without leading and trailing whitespace, as `str::trim` gives it; a cell that
+/// starts and ends with a visible ASCII character (nearly every cell of a CSV or a log) is
+/// returned as it is without `str::trim`'s walk over Unicode whitespace from both ends.
+pub(crate) fn trim(text: &str) -> &str {
+    /// Neither whitespace nor part of a multi-byte character.
+    fn visible_ascii(byte: u8) -> bool {
+        byte > b' ' && byte.is_ascii()
+    }
+    match text.as_bytes() {
+        [first, .., last] if visible_ascii(*first) && visible_ascii(*last) => text,
+        [only] if visible_ascii(*only) => text,
+        _ => text.trim(),
+    }
+}
+
 /// Parses a number the way logs print it: `1,234`, `1_234`, surrounding spaces.
 pub fn parse_number(text: &str) -> Option<f64> {
-    let text = text.trim();
+    let text = trim(text);
     if let Some(value) = plain_decimal(text.as_bytes()) {
         return Some(value);
     }
@@ -468,6 +483,22 @@ mod tests {
         }
         for not_a_number in ["", ".", "-", "+", "1.2.3", "--1", "1-", "12a", "0x10"] {
             assert_eq!(parse_number(not_a_number), None, "{not_a_number:?}");
+        }
+    }
+
+    #[test]
+    fn trim_gives_what_str_trim_gives() {
+        let edges = [
+            "", " ", "\t", "\n", "\r", "\u{0b}", "\u{0c}", "\u{a0}", "\u{3000}", "\u{feff}",
+            "\u{1}", "\u{7f}", "a", "é", "日", "0", "-", "_",
+        ];
+        for left in edges {
+            for middle in ["", "x", "a b", " ", "é日"] {
+                for right in edges {
+                    let text = format!("{left}{middle}{right}");
+                    assert_eq!(trim(&text), text.trim(), "{text:?}");
+                }
+            }
         }
     }
 

@@ -21,7 +21,7 @@ static ISO: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Parses a whole field as a timestamp (ISO 8601 or epoch number).
 pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
-    let text = text.trim();
+    let text = super::trim(text);
     if let Some(ts) = parse_iso(text) {
         return Some(ts);
     }
