@@ -11,6 +11,24 @@ use super::bsd::{BsdEvidence, bsd_rusage_line, finish_bsd};
 use super::custom_format::{CustomFormat, fill_slot, int, parse_clock, seconds_ms};
 use crate::formats::parse_number;
 
+/// A keyword [`TimeScanner`] looks for in a log line before it tries the regex of a report
+/// shape that needs it. Its `memmem` searcher is built once: `str::contains` builds one on
+/// every call, which costs more than searching a short line (a fifth of the instructions
+/// spent ingesting run logs went there).
+type Keyword = LazyLock<memchr::memmem::Finder<'static>>;
+
+static COMMAND: Keyword = LazyLock::new(|| memchr::memmem::Finder::new("Command "));
+static COMMAND_BEING_TIMED: Keyword =
+    LazyLock::new(|| memchr::memmem::Finder::new("Command being timed"));
+static ELAPSED: Keyword = LazyLock::new(|| memchr::memmem::Finder::new("elapsed"));
+static SPACE_REAL: Keyword = LazyLock::new(|| memchr::memmem::Finder::new(" real"));
+static SPACE_TOTAL: Keyword = LazyLock::new(|| memchr::memmem::Finder::new(" total"));
+
+/// Whether `line` contains `keyword`.
+fn has(keyword: &Keyword, line: &str) -> bool {
+    keyword.find(line.as_bytes()).is_some()
+}
+
 pub(super) static GNU_VERBOSE_START_OPEN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r#"^\s*Command being timed: "(.*)$"#).expect("regex"));
 pub(super) static GNU_VERBOSE_START: LazyLock<Regex> =
@@ -248,9 +266,8 @@ impl<'a> TimeScanner<'a> {
             last_line: number,
             ..TimeReport::default()
         };
-        if line.contains("Command ")
-            && let Some(c) = GNU_STATUS.captures(line)
-        {
+        let has_command = has(&COMMAND, line);
+        if has_command && let Some(c) = GNU_STATUS.captures(line) {
             let code = int(&c[2]).and_then(|v| i32::try_from(v).ok()).unwrap_or(-1);
             self.pending_status = Some((c[1].starts_with("exited"), code, number));
             return;
@@ -285,21 +302,17 @@ impl<'a> TimeScanner<'a> {
         }
         // Every shape has a keyword: checking for it first keeps the regexes (and their
         // capture allocations) off the ordinary log lines they could never match.
-        let has = |word: &str| line.contains(word);
         let starts_real = line.trim_start().starts_with("real");
-        if has("Command being timed")
-            && let Some(c) = GNU_VERBOSE_START.captures(line)
-        {
+        let being_timed = has_command && has(&COMMAND_BEING_TIMED, line);
+        if being_timed && let Some(c) = GNU_VERBOSE_START.captures(line) {
             report.format = "gnu-verbose";
             report.command = Some(c[1].to_string());
             self.state = State::GnuVerbose(report);
-        } else if has("Command being timed")
-            && let Some(c) = GNU_VERBOSE_START_OPEN.captures(line)
-        {
+        } else if being_timed && let Some(c) = GNU_VERBOSE_START_OPEN.captures(line) {
             report.format = "gnu-verbose";
             report.command = Some(c[1].to_string());
             self.state = State::GnuVerboseCommand(report);
-        } else if let Some(c) = has("elapsed")
+        } else if let Some(c) = has(&ELAPSED, line)
             .then(|| GNU_DEFAULT_1.captures(line))
             .flatten()
         {
@@ -314,7 +327,10 @@ impl<'a> TimeScanner<'a> {
                 report.exit_code = Some(0);
             }
             self.state = State::GnuDefault(report);
-        } else if let Some(c) = has(" real").then(|| BSD_HEADER.captures(line)).flatten() {
+        } else if let Some(c) = has(&SPACE_REAL, line)
+            .then(|| BSD_HEADER.captures(line))
+            .flatten()
+        {
             report.format = "bsd";
             report.wall_ms = seconds_ms(&c[1]);
             report.user_ms = seconds_ms(&c[2]);
@@ -337,7 +353,10 @@ impl<'a> TimeScanner<'a> {
             let minutes = parse_number(&c[2]).unwrap_or(0.0);
             report.wall_ms = parse_number(&c[3]).map(|s| (minutes * 60.0 + s) * 1000.0);
             self.state = State::RealUserSys(report, 1);
-        } else if let Some(c) = has(" total").then(|| ZSH_LINE.captures(line)).flatten() {
+        } else if let Some(c) = has(&SPACE_TOTAL, line)
+            .then(|| ZSH_LINE.captures(line))
+            .flatten()
+        {
             report.format = "zsh";
             report.command = Some(c[1].trim().to_string());
             report.user_ms = seconds_ms(&c[2]);
