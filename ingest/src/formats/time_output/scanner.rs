@@ -12,9 +12,9 @@ use super::custom_format::{CustomFormat, fill_slot, int, parse_clock, seconds_ms
 use crate::formats::parse_number;
 
 /// A keyword [`TimeScanner`] looks for in a log line before it tries the regex of a report
-/// shape that needs it. Its `memmem` searcher is built once: `str::contains` builds one on
-/// every call, which costs more than searching a short line (a fifth of the instructions
-/// spent ingesting run logs went there).
+/// shape that needs it. Its `memmem` searcher is built once, where `str::contains` built
+/// one on every call (those calls were 23 % of the instructions of ingesting run logs,
+/// their searches included; the finders cut the total by 5 %).
 type Keyword = LazyLock<memchr::memmem::Finder<'static>>;
 
 static COMMAND: Keyword = LazyLock::new(|| memchr::memmem::Finder::new("Command "));
