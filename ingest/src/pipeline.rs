@@ -478,12 +478,13 @@ fn process_chunk(
             result
         })
         .collect();
-    for merge in merges {
+    // Each worker's last rows are written out beside the others'.
+    merges.into_par_iter().try_for_each(|merge| {
         merge
             .into_inner()
             .unwrap_or_else(|p| p.into_inner())
-            .finish(now)?;
-    }
+            .finish(now)
+    })?;
     for result in parsed {
         let (i, outcome) = result?;
         outcomes[i] = Some(outcome);
