@@ -262,7 +262,7 @@ pub fn detect(
             "binary file (contains NUL bytes): not a text format runlens reads",
         ));
     }
-    let text = String::from_utf8_lossy(head);
+    let text = head_text(head);
     let sniff = Sniff {
         head: &text,
         path,
@@ -278,6 +278,21 @@ pub fn detect(
                 format_names().join(", ")
             ))
         })
+}
+
+/// The sniffed head as text: borrowed when it is UTF-8 (a character cut by the head's end
+/// is left out), with invalid bytes replaced (U+FFFD) otherwise. `String::from_utf8_lossy`
+/// alone validated ASCII at a seventh of `str::from_utf8`'s speed: 2 % of a Claude Code
+/// ingest's instructions.
+fn head_text(head: &[u8]) -> std::borrow::Cow<'_, str> {
+    match std::str::from_utf8(head) {
+        Ok(text) => text.into(),
+        // Only the last character is incomplete: the text before it is valid.
+        Err(cut) if cut.error_len().is_none() => std::str::from_utf8(&head[..cut.valid_up_to()])
+            .unwrap_or_default()
+            .into(),
+        Err(_) => String::from_utf8_lossy(head),
+    }
 }
 
 /// Whether `haystack` contains `needle` ignoring ASCII case: a cheap prefilter run before
@@ -422,6 +437,21 @@ pub(crate) fn parse_ok(format: &dyn Format, text: &str, path: &str) -> (TableRow
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_head_is_read_as_its_text_whole_cut_or_with_bad_bytes_replaced() {
+        use std::borrow::Cow;
+        let valid = "{\"type\":\"user\",\"text\":\"h\u{e9}llo \u{1f600}\"}";
+        assert!(matches!(head_text(valid.as_bytes()), Cow::Borrowed(t) if t == valid));
+        // The 64 KiB head ends inside a four-byte character: the text before it.
+        // (The text ends with the emoji's four bytes and `"}`.)
+        let cut = &valid.as_bytes()[..valid.len() - 3];
+        assert_eq!(head_text(cut), valid[..valid.len() - 6]);
+        // A bad byte inside, and one cut character at the end: both replaced.
+        assert_eq!(head_text(b"ok \xff ok \xc3"), "ok \u{fffd} ok \u{fffd}");
+        // Only a cut character: nothing.
+        assert_eq!(head_text(b"\xe2\x82"), "");
+    }
 
     #[test]
     fn short_decimals_parse_to_the_same_f64_as_str_parse() {
