@@ -38,6 +38,11 @@ use crate::sessions::{
     COMPACTION_AGENT, MAIN_AGENT, Message, Role, SUB_AGENT, SessionFacts, WARMUP_AGENT,
 };
 
+/// Maps and sets keyed by message and tool ids, filled line by line: hashed with foldhash
+/// (seeded at random per map), not SipHash.
+type IdMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
+type IdSet = HashSet<String, foldhash::fast::RandomState>;
+
 #[derive(Deserialize)]
 struct Record {
     #[serde(rename = "type")]
@@ -180,7 +185,7 @@ impl Usage {
 struct Response {
     row: LlmCallRow,
     usage: Usage,
-    tool_ids: HashSet<String>,
+    tool_ids: IdSet,
 }
 
 /// The `claude_code` format.
@@ -210,11 +215,11 @@ impl Format for ClaudeCode {
     ) -> Result<(), ParseError> {
         let fallback_session = ctx.file_stem_or_id();
         let mut sessions: BTreeMap<AgentKey, SessionFacts> = BTreeMap::new();
-        let mut responses: HashMap<String, Response> = HashMap::new();
+        let mut responses: IdMap<Response> = IdMap::default();
         let mut order: Vec<String> = Vec::new();
-        let mut ids_by_message: HashMap<String, HashSet<String>> = HashMap::new();
-        let mut tools: HashMap<String, ToolCallRow> = HashMap::new();
-        let mut tool_errors: HashMap<String, bool> = HashMap::new();
+        let mut ids_by_message: IdMap<IdSet> = IdMap::default();
+        let mut tools: IdMap<ToolCallRow> = IdMap::default();
+        let mut tool_errors: IdMap<bool> = IdMap::default();
         let good = for_each_json_line(
             input,
             sink,
@@ -366,7 +371,7 @@ impl Format for ClaudeCode {
                             ..LlmCallRow::default()
                         },
                         usage: Usage::default(),
-                        tool_ids: HashSet::new(),
+                        tool_ids: IdSet::default(),
                     }
                 });
                 // The copy with the largest usage wins (the first of equal copies), and the
