@@ -151,6 +151,23 @@ impl FileOutcome {
         outcome
     }
 
+    /// Whether the file gets an `ingest_log` row: every file but one skipped unread, or
+    /// one skipped because another writer stored it first. A file skipped after being
+    /// read to be recognised (its path, size or modification time were new: a copy, a
+    /// `touch`, a checkout) is logged as `skipped` with what it is now, so that the next
+    /// ingest knows it unread; without that row it was hashed again on every run.
+    pub fn is_logged(&self) -> bool {
+        match self.status {
+            FileStatus::Skipped => {
+                !self.unchanged
+                    && !self.stored_by_another_writer
+                    && self.content_hash.is_some()
+                    && self.absolute_path.is_some()
+            }
+            _ => true,
+        }
+    }
+
     /// Total rows written from the file.
     pub fn row_count(&self) -> usize {
         self.rows.iter().map(|(_, n)| n).sum()
@@ -378,8 +395,8 @@ fn input_files(dataset: &Dataset, inputs: &[String]) -> (Vec<PathBuf>, Vec<FileO
     (files, missing)
 }
 
-/// Commits a chunk: its staged rows, then one `ingest_log` row per file that was not
-/// skipped. Returns the content hashes another writer committed first (those files' rows
+/// Commits a chunk: its staged rows, then one `ingest_log` row per file
+/// [`FileOutcome::is_logged`]. Returns the content hashes another writer committed first (those files' rows
 /// were left out).
 fn commit_chunk(
     commit: Commit<'_>,
@@ -390,7 +407,7 @@ fn commit_chunk(
     let now = Timestamp::now();
     let log: Vec<IngestLogRow> = outcomes
         .iter()
-        .filter(|o| o.status != FileStatus::Skipped)
+        .filter(|o| o.is_logged())
         .map(|o| log_row(o, ingest_id, labels, now))
         .collect();
     if log.is_empty() {

@@ -151,6 +151,21 @@ fn verdict(summary: &IngestSummary) -> String {
             "{unchanged} file(s) unchanged since they were stored (same path, size and modification time) were not read."
         );
     }
+    // Skipped files logged with what they are now (see `FileOutcome::is_logged`).
+    let recognised = match summary.dry_run {
+        true => 0,
+        false => summary
+            .outcomes
+            .iter()
+            .filter(|o| o.status == FileStatus::Skipped && o.is_logged())
+            .count(),
+    };
+    if recognised > 0 {
+        let _ = writeln!(
+            out,
+            "{recognised} file(s) with a new path, size or modification time were read to be recognised: their content is stored; logged as skipped, they will not be read next time."
+        );
+    }
     if summary.older_than_since > 0 {
         let _ = writeln!(
             out,
@@ -159,9 +174,13 @@ fn verdict(summary: &IngestSummary) -> String {
         );
     }
     if ingested + partial == 0 && rejected == 0 && skipped > 0 {
+        let written = match recognised {
+            0 => "nothing was written",
+            _ => "no rows were written",
+        };
         let _ = writeln!(
             out,
-            "nothing new: all {skipped} file(s) are already in the dataset; nothing was written."
+            "nothing new: all {skipped} file(s) are already in the dataset; {written}."
         );
         return out;
     }

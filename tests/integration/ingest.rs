@@ -517,12 +517,34 @@ fn unchanged_files_are_not_read_again_and_changed_ones_are() {
         third.contains("ingested 1 file(s)") && third.contains("2 skipped"),
         "{third}"
     );
+    assert!(
+        third.contains("1 file(s) with a new path, size or modification time were read"),
+        "{third}"
+    );
     assert_eq!(
         query_value(
             &data,
             "select count(*) from ingest_log where status = 'ingested'"
         ),
         "4"
+    );
+    // The rewritten file was logged as it is now: the next run knows all three unread.
+    assert_eq!(
+        query_value(
+            &data,
+            "select count(*) from ingest_log where status = 'skipped' and rows = 0"
+        ),
+        "1"
+    );
+    let fourth = stdout(&run(&data, &["ingest", arg]));
+    assert!(
+        fourth.contains("3 file(s) unchanged since they were stored"),
+        "{fourth}"
+    );
+    assert_eq!(
+        query_value(&data, "select count(*) from ingest_log"),
+        "5",
+        "a run that reads nothing logs nothing"
     );
 }
 

@@ -237,7 +237,10 @@ pub(super) fn read_known_files(
             return;
         };
         for i in 0..batch.num_rows() {
-            let stored = status.is_valid(i) && matches!(status.value(i), "ingested" | "partial");
+            // `skipped`: a file read again, whose content was already stored; its row
+            // records the path, size and time it had then.
+            let stored =
+                status.is_valid(i) && matches!(status.value(i), "ingested" | "partial" | "skipped");
             if stored
                 && paths.is_valid(i)
                 && hashes.is_valid(i)

@@ -173,10 +173,11 @@ impl Dataset {
         Ok(self.snapshot()?.content_hashes.clone())
     }
 
-    /// The files already stored (`ingested` or `partial`) as they were when read: per
-    /// absolute path, its size, modification time (microseconds) and content hash. A file
-    /// offered again at the same path with the same size and modification time is the same
-    /// file and need not be read again.
+    /// The files already stored (`ingested` or `partial`), or read again and found stored
+    /// (`skipped`), as they were when read: per absolute path, its size, modification time
+    /// (microseconds) and content hash, the latest row winning. A file offered again at the
+    /// same path with the same size and modification time is the same file and need not be
+    /// read again.
     pub fn known_files(&self) -> Result<HashMap<String, KnownFile>> {
         let mut files = HashMap::new();
         for key in self.table_files(Table::IngestLog)? {
