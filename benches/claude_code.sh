@@ -12,7 +12,9 @@
 #   validate  runlens validate (parse + session checks, nothing written)
 #   ccusage   ccusage claude daily --json --offline (parse + daily totals)
 #   daily-first  runlens ingest into a fresh dataset, then sessions --daily --format json
-#   daily-again  the same on that dataset, every file already stored (the daily routine)
+#   daily-again  the same on that dataset, every file already stored (the daily routine):
+#                the answer stored by the previous `sessions` is printed
+#   daily-nocache daily-again with --no-cache: the answer computed from the dataset again
 #   daily-rehash daily-again after touching every file: each is hashed to be recognised
 #                (what every re-run did before unchanged files were skipped unread)
 set -euo pipefail
@@ -51,6 +53,7 @@ for _ in $(seq "$repeat"); do
   rm -rf "$work/daily"
   measure daily-first sh -c "'$runlens' --data '$work/daily' ingest '$corpus' && '$runlens' --data '$work/daily' sessions --daily --format json"
   measure daily-again sh -c "'$runlens' --data '$work/daily' ingest '$corpus' && '$runlens' --data '$work/daily' sessions --daily --format json"
+  measure daily-nocache sh -c "'$runlens' --data '$work/daily' ingest '$corpus' && '$runlens' --data '$work/daily' sessions --daily --format json --no-cache"
   find "$corpus" -type f -exec touch {} +
   measure daily-rehash sh -c "'$runlens' --data '$work/daily' ingest '$corpus' && '$runlens' --data '$work/daily' sessions --daily --format json"
 done
@@ -58,10 +61,10 @@ python3 - "$work/results" "$bytes" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 mb = int(sys.argv[2]) / 1e6
-print(f"corpus: {mb:.0f} MB; median of {len(rows) // 7} rounds")
+print(f"corpus: {mb:.0f} MB; median of {len(rows) // 8} rounds")
 print("| step | wall s | MB/s | peak RSS MiB |")
 print("| --- | ---: | ---: | ---: |")
-for name in ["read", "ingest", "validate", "ccusage", "daily-first", "daily-again", "daily-rehash"]:
+for name in ["read", "ingest", "validate", "ccusage", "daily-first", "daily-again", "daily-nocache", "daily-rehash"]:
     w = statistics.median(float(r[1]) for r in rows if r[0] == name)
     m = statistics.median(float(r[2]) for r in rows if r[0] == name) / 1024
     print(f"| {name} | {w:.3f} | {mb / w:.0f} | {m:.0f} |")

@@ -352,6 +352,12 @@ pub struct SessionsArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     pub format: OutputFormat,
+
+    /// Compute the answer even when the same question was asked of the same committed
+    /// files before (whose answer is otherwise printed from _runlens/results), and store
+    /// nothing.
+    #[arg(long, env = "RUNLENS_NO_CACHE")]
+    pub no_cache: bool,
 }
 
 /// Arguments of `runlens analyze`.

@@ -8,6 +8,7 @@ mod commands;
 mod probe;
 mod progress;
 mod record;
+mod result_cache;
 
 use std::process::ExitCode;
 

@@ -6,6 +6,7 @@ use runlens_reports::{FrameFormat, render_frame};
 
 use super::{Outcome, UsageError, print_stdout};
 use crate::cli::{OutputFormat, QueryArgs, SessionsArgs, SqlArgs, SqlDialect};
+use crate::result_cache::{ResultCache, StoredResult};
 
 /// Runs the command.
 pub fn run(dataset: &Dataset, args: QueryArgs) -> anyhow::Result<Outcome> {
@@ -83,6 +84,20 @@ pub fn sessions(dataset: &Dataset, args: SessionsArgs) -> anyhow::Result<Outcome
         since_us: args.window.since.map(|t| t.0),
         until_us: args.window.until.map(|t| t.0),
     };
+    // The same question of the same committed files has the answer stored last time.
+    let cache = match (&scratch, args.engine.engine, args.no_cache) {
+        (None, crate::cli::EngineArg::Local, false) => {
+            ResultCache::for_request(dataset, &sessions_request(&args), args.prices.as_deref())
+        }
+        _ => None,
+    };
+    if let Some(stored) = cache.as_ref().and_then(ResultCache::get) {
+        for warning in &stored.warnings {
+            eprintln!("{warning}");
+        }
+        print_stdout(&stored.stdout)?;
+        return Ok(Outcome::Success);
+    }
     let prices = super::price_file(args.prices.as_deref())?
         .unwrap_or_else(runlens_analysis::prices::PriceTable::bundled);
     let spark = super::spark_engine(&args.engine, false)?;
@@ -110,7 +125,9 @@ pub fn sessions(dataset: &Dataset, args: SessionsArgs) -> anyhow::Result<Outcome
             }
             other => other?,
         };
-        warn_unpriced(&unpriced, &prices);
+        if let Some(warning) = unpriced_warning(&unpriced, &prices) {
+            eprintln!("{warning}");
+        }
         print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
         return Ok(match inputs_rejected {
             true => Outcome::Rejected,
@@ -132,31 +149,59 @@ pub fn sessions(dataset: &Dataset, args: SessionsArgs) -> anyhow::Result<Outcome
             runlens_analysis::sessions::per_session(&reader, &window, &costs, args.agents)?
         }
     };
-    warn_unpriced(&costs.unpriced, &prices);
-    print_stdout(&render_frame(&mut frame, frame_format(args.format))?)?;
+    let warnings: Vec<String> = unpriced_warning(&costs.unpriced, &prices)
+        .into_iter()
+        .collect();
+    for warning in &warnings {
+        eprintln!("{warning}");
+    }
+    let stdout = render_frame(&mut frame, frame_format(args.format))?;
+    print_stdout(&stdout)?;
+    if let Some(cache) = cache {
+        cache.put(&StoredResult { stdout, warnings });
+    }
     Ok(match inputs_rejected {
         true => Outcome::Rejected,
         false => Outcome::Success,
     })
 }
 
+/// What `sessions` was asked, as the key of its stored result: every argument that
+/// changes the output, and the table's width (the terminal's, when stdout is one).
+fn sessions_request(args: &SessionsArgs) -> String {
+    let width = match args.format {
+        OutputFormat::Table => runlens_reports::table::new_table(&[]).width(),
+        _ => None,
+    };
+    format!(
+        "sessions daily={} by={:?} since={:?} until={:?} agents={} format={:?} width={:?}",
+        args.daily,
+        args.by,
+        args.window.since.map(|t| t.0),
+        args.window.until.map(|t| t.0),
+        args.agents,
+        args.format,
+        width
+    )
+}
+
 /// The warning naming the models without a price (their cost is left empty).
-fn warn_unpriced(
+fn unpriced_warning(
     unpriced: &std::collections::BTreeMap<String, usize>,
     prices: &runlens_analysis::prices::PriceTable,
-) {
+) -> Option<String> {
     if unpriced.is_empty() {
-        return;
+        return None;
     }
     let models: Vec<String> = unpriced
         .iter()
         .map(|(model, n)| format!("{model} ({n} call(s))"))
         .collect();
-    eprintln!(
+    Some(format!(
         "warning: no price for {} in {}: their cost is left empty (give one with --prices)",
         models.join(", "),
         prices.source
-    );
+    ))
 }
 
 fn frame_format(format: OutputFormat) -> FrameFormat {

@@ -11,5 +11,6 @@ mod query;
 mod record;
 mod release;
 mod report;
+mod result_cache;
 mod validate;
 mod views;
