@@ -24,13 +24,15 @@
 //! of other types (`summary`, `file-history-snapshot`, ...) are skipped, never fatal. Lines are read with the bounded
 //! line reader, so a 100 MB transcript streams.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 
 use serde::Deserialize;
 
+use super::json_borrow::{CompactLength, Str, TextOrOther};
 use super::json_input::any_object_line;
-use super::lines::for_each_json_line;
+use super::lines::{for_each_line, json_line};
 use super::timestamps::parse_timestamp;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff};
 use crate::schema::{Labels, LlmCallRow, ToolCallRow};
@@ -43,35 +45,36 @@ use crate::sessions::{
 type IdMap<V> = HashMap<String, V, foldhash::fast::RandomState>;
 type IdSet = HashSet<String, foldhash::fast::RandomState>;
 
+/// One line, its strings borrowed from the line where they hold no escape: most of a
+/// transcript's bytes are texts, tool inputs and tool results, which are only looked at.
 #[derive(Deserialize)]
-struct Record {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    #[serde(rename = "sessionId")]
-    session_id: Option<String>,
-    timestamp: Option<String>,
-    #[serde(rename = "requestId")]
-    request_id: Option<String>,
+struct Record<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Str<'a>>,
+    #[serde(rename = "sessionId", borrow)]
+    session_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    timestamp: Option<Str<'a>>,
+    #[serde(rename = "requestId", borrow)]
+    request_id: Option<Str<'a>>,
     #[serde(rename = "isSidechain", default)]
     is_sidechain: bool,
-    #[serde(rename = "agentId")]
-    agent_id: Option<String>,
-    message: Option<RecordMessage>,
+    #[serde(rename = "agentId", borrow)]
+    agent_id: Option<Str<'a>>,
+    #[serde(borrow)]
+    message: Option<RecordMessage<'a>>,
 }
 
-impl Record {
+impl Record<'_> {
     /// The agent that wrote the line: None for the main agent.
     fn agent(&self) -> Option<String> {
         match (&self.agent_id, self.is_sidechain) {
-            (Some(id), _) => Some(id.clone()),
+            (Some(id), _) => Some(id.to_string()),
             (None, true) => Some("sidechain".into()),
             (None, false) => None,
         }
     }
 }
-
-/// A session's agent: the session id and the agent id (None: the main agent).
-type AgentKey = (String, Option<String>);
 
 /// The kind of the agent `id` before its first prompt is read.
 fn agent_kind(id: Option<&str>) -> &'static str {
@@ -83,47 +86,58 @@ fn agent_kind(id: Option<&str>) -> &'static str {
 }
 
 #[derive(Deserialize)]
-struct RecordMessage {
-    id: Option<String>,
-    model: Option<String>,
-    content: Option<Content>,
-    stop_reason: Option<String>,
+struct RecordMessage<'a> {
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    #[serde(borrow)]
+    model: Option<Str<'a>>,
+    #[serde(borrow)]
+    content: Option<Content<'a>>,
+    #[serde(borrow)]
+    stop_reason: Option<Str<'a>>,
     usage: Option<Usage>,
 }
 
 /// A message's content: a string, or a list of blocks.
-enum Content {
-    Text(String),
-    Blocks(Vec<Block>),
+enum Content<'a> {
+    Text(Cow<'a, str>),
+    Blocks(Vec<Block<'a>>),
 }
 
 /// Told apart by the JSON type as it is read. `#[serde(untagged)]` would buffer the whole
 /// content (every text, tool input and tool result) as a tree, try it as a string, build
 /// an error, then read the tree again as blocks: 7 % of the instructions of ingesting a
 /// Claude Code history went to that copy and those errors (callgrind).
-impl<'de> Deserialize<'de> for Content {
+impl<'de: 'a, 'a> Deserialize<'de> for Content<'a> {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct ContentVisitor;
 
         impl<'de> serde::de::Visitor<'de> for ContentVisitor {
-            type Value = Content;
+            type Value = Content<'de>;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a string or an array of content blocks")
             }
 
-            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Content, E> {
-                Ok(Content::Text(text.to_owned()))
+            fn visit_borrowed_str<E: serde::de::Error>(
+                self,
+                text: &'de str,
+            ) -> Result<Content<'de>, E> {
+                Ok(Content::Text(Cow::Borrowed(text)))
             }
 
-            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Content, E> {
-                Ok(Content::Text(text))
+            fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<Content<'de>, E> {
+                Ok(Content::Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E: serde::de::Error>(self, text: String) -> Result<Content<'de>, E> {
+                Ok(Content::Text(Cow::Owned(text)))
             }
 
             fn visit_seq<A: serde::de::SeqAccess<'de>>(
                 self,
                 mut seq: A,
-            ) -> Result<Content, A::Error> {
+            ) -> Result<Content<'de>, A::Error> {
                 let mut blocks = Vec::with_capacity(seq.size_hint().unwrap_or(0));
                 while let Some(block) = seq.next_element::<Block>()? {
                     blocks.push(block);
@@ -137,19 +151,25 @@ impl<'de> Deserialize<'de> for Content {
 }
 
 #[derive(Deserialize)]
-struct Block {
-    #[serde(rename = "type")]
-    kind: String,
-    text: Option<String>,
-    id: Option<String>,
-    name: Option<String>,
-    // A Value, not the raw text: `arguments_bytes` is the input's length as compact JSON,
-    // however the transcript spaced it.
-    input: Option<serde_json::Value>,
+struct Block<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Str<'a>,
+    #[serde(borrow)]
+    text: Option<Str<'a>>,
+    #[serde(borrow)]
+    id: Option<Str<'a>>,
+    #[serde(borrow)]
+    name: Option<Str<'a>>,
+    /// `arguments_bytes`: the input's length as compact JSON, however the transcript
+    /// spaced it, measured without building it.
+    input: Option<CompactLength>,
     is_error: Option<bool>,
-    tool_use_id: Option<String>,
-    /// A tool result's content: text, or blocks.
-    content: Option<serde_json::Value>,
+    #[serde(borrow)]
+    tool_use_id: Option<Str<'a>>,
+    /// A tool result's content: its text when it is a string (the evidence of an error);
+    /// blocks are skipped.
+    #[serde(borrow)]
+    content: Option<TextOrOther<'a>>,
 }
 
 #[derive(Deserialize, Clone, Copy, Default, PartialEq)]
@@ -214,187 +234,215 @@ impl Format for ClaudeCode {
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
         let fallback_session = ctx.file_stem_or_id();
-        let mut sessions: BTreeMap<AgentKey, SessionFacts> = BTreeMap::new();
+        // By session id, then agent: the same order as a map keyed by both, looked up by
+        // the line's borrowed id without building a key per line.
+        let mut sessions: BTreeMap<String, BTreeMap<Option<String>, SessionFacts>> =
+            BTreeMap::new();
         let mut responses: IdMap<Response> = IdMap::default();
         let mut order: Vec<String> = Vec::new();
         let mut ids_by_message: IdMap<IdSet> = IdMap::default();
         let mut tools: IdMap<ToolCallRow> = IdMap::default();
         let mut tool_errors: IdMap<bool> = IdMap::default();
-        let good = for_each_json_line(
-            input,
-            sink,
-            "a transcript record",
-            &mut |record: Record, number, _sink| {
-                let ts = record.timestamp.as_deref().and_then(parse_timestamp);
-                let session_id = record
-                    .session_id
-                    .clone()
-                    .unwrap_or_else(|| fallback_session.clone());
-                let role = match record.kind.as_deref() {
-                    Some("user") => Role::User,
-                    Some("assistant") => Role::Assistant,
-                    Some("system") => Role::System,
-                    // summary, file-history-snapshot, queue-operation, ...: not messages.
-                    _ => return Ok(()),
-                };
-                let agent = record.agent();
-                let facts = sessions
-                    .entry((session_id.clone(), agent.clone()))
-                    .or_insert_with(|| {
-                        let mut f = SessionFacts::new(session_id.clone(), "claude_code");
-                        // Claude Code always offers the model its tools.
-                        f.tools_available = true;
-                        f.row.provider = Some("anthropic".into());
-                        f.row.agent_kind = agent_kind(agent.as_deref()).to_string();
-                        f.row.agent_id = agent.clone();
-                        f
-                    });
-                let message = record.message.as_ref();
-                let mut text_parts: Vec<&str> = Vec::new();
-                let mut calls: Vec<&str> = Vec::new();
-                let (mut results, mut result_errors) = (0usize, 0usize);
-                match message.and_then(|m| m.content.as_ref()) {
-                    Some(Content::Text(t)) => text_parts.push(t),
-                    Some(Content::Blocks(blocks)) => {
-                        for b in blocks {
-                            match b.kind.as_str() {
-                                "text" => text_parts.extend(b.text.as_deref()),
-                                "tool_result" => {
-                                    results += 1;
-                                    let is_error = b.is_error.unwrap_or(false);
-                                    result_errors += usize::from(is_error);
-                                    // The error text is the evidence of a `tool_errors` finding.
-                                    if is_error
-                                        && let Some(serde_json::Value::String(t)) = &b.content
-                                    {
-                                        text_parts.push(t);
-                                    }
-                                    if let Some(id) = &b.tool_use_id {
-                                        tool_errors.insert(id.clone(), is_error);
-                                    }
+        let mut good = 0u64;
+        for_each_line(input, sink, &mut |line, sink| {
+            let text = line.text.trim();
+            if text.is_empty() {
+                return Ok(());
+            }
+            let Some(record) =
+                json_line::<Record<'_>>(text, line.number, sink, "a transcript record")
+            else {
+                return Ok(());
+            };
+            good += 1;
+            let number = line.number;
+            let ts = record.timestamp.as_deref().and_then(parse_timestamp);
+            let session_id: &str = record.session_id.as_deref().unwrap_or(&fallback_session);
+            let role = match record.kind.as_deref() {
+                Some("user") => Role::User,
+                Some("assistant") => Role::Assistant,
+                Some("system") => Role::System,
+                // summary, file-history-snapshot, queue-operation, ...: not messages.
+                _ => return Ok(()),
+            };
+            let agent = record.agent();
+            if !sessions.contains_key(session_id) {
+                sessions.insert(session_id.to_string(), BTreeMap::new());
+            }
+            let Some(agents) = sessions.get_mut(session_id) else {
+                return Ok(());
+            };
+            let facts = agents.entry(agent.clone()).or_insert_with(|| {
+                let mut f = SessionFacts::new(session_id.to_string(), "claude_code");
+                // Claude Code always offers the model its tools.
+                f.tools_available = true;
+                f.row.provider = Some("anthropic".into());
+                f.row.agent_kind = agent_kind(agent.as_deref()).to_string();
+                f.row.agent_id = agent.clone();
+                f
+            });
+            let message = record.message.as_ref();
+            let mut text_parts: Vec<&str> = Vec::new();
+            let mut calls: Vec<&str> = Vec::new();
+            let (mut results, mut result_errors) = (0usize, 0usize);
+            match message.and_then(|m| m.content.as_ref()) {
+                Some(Content::Text(t)) => text_parts.push(t),
+                Some(Content::Blocks(blocks)) => {
+                    for b in blocks {
+                        match &*b.kind {
+                            "text" => text_parts.extend(b.text.as_deref()),
+                            "tool_result" => {
+                                results += 1;
+                                let is_error = b.is_error.unwrap_or(false);
+                                result_errors += usize::from(is_error);
+                                // The error text is the evidence of a `tool_errors` finding.
+                                if is_error && let Some(TextOrOther::Text(t)) = &b.content {
+                                    text_parts.push(t);
                                 }
-                                "tool_use" => {
-                                    let Some(id) = &b.id else { continue };
-                                    if tools.contains_key(id) {
-                                        continue;
-                                    }
-                                    let name = b.name.as_deref().unwrap_or("(unnamed)");
-                                    calls.push(name);
-                                    tools.insert(
-                                        id.clone(),
-                                        ToolCallRow {
-                                            tool_call_id: id.clone(),
-                                            session_id: Some(session_id.clone()),
-                                            agent_id: agent.clone(),
-                                            ts,
-                                            tool_name: name.to_string(),
-                                            arguments_bytes: b
-                                                .input
-                                                .as_ref()
-                                                .map(|i| i.to_string().len() as i64),
-                                            ..ToolCallRow::default()
-                                        },
-                                    );
+                                if let Some(id) = &b.tool_use_id {
+                                    tool_errors.insert(id.to_string(), is_error);
                                 }
-                                _ => {}
                             }
+                            "tool_use" => {
+                                let Some(id) = b.id.as_deref() else { continue };
+                                if tools.contains_key(id) {
+                                    continue;
+                                }
+                                let name = b.name.as_deref().unwrap_or("(unnamed)");
+                                calls.push(name);
+                                tools.insert(
+                                    id.to_string(),
+                                    ToolCallRow {
+                                        tool_call_id: id.to_string(),
+                                        session_id: Some(session_id.to_string()),
+                                        agent_id: agent.clone(),
+                                        ts,
+                                        tool_name: name.to_string(),
+                                        arguments_bytes: b.input.map(|i| i.0 as i64),
+                                        ..ToolCallRow::default()
+                                    },
+                                );
+                            }
+                            _ => {}
                         }
                     }
-                    None => {}
                 }
-                let text_joined = text_parts.join("\n");
-                let msg = message;
-                let response_key = msg
-                    .and_then(|m| m.id.as_ref())
-                    .filter(|_| role == Role::Assistant)
-                    .map(|id| match (&record.request_id, record.is_sidechain) {
-                        (Some(req), false) => format!("{id}:{req}"),
-                        _ => id.clone(),
-                    });
-                // A response's second and later lines are part of the same message.
-                let new_message = match &response_key {
-                    Some(key) => !responses.contains_key(key),
-                    None => true,
-                };
-                let stop_reason = msg.and_then(|m| m.stop_reason.as_deref());
-                // A sub-agent whose first prompt is "Warmup" only primes the cache.
-                if facts.row.message_count == 0
-                    && role == Role::User
-                    && agent.is_some()
-                    && text_joined.trim() == "Warmup"
-                {
-                    facts.row.agent_kind = WARMUP_AGENT.to_string();
-                }
-                if new_message {
-                    facts.message(&Message {
-                        role: Some(role),
-                        ts,
-                        text: &text_joined,
-                        tool_calls: calls.clone(),
-                        tool_results: results,
-                        tool_result_errors: result_errors,
-                        stop_reason,
-                    });
-                } else {
-                    // Later lines of a response carry its other blocks: count and judge them too.
-                    facts.record_tool_calls(&calls);
-                    facts.inspect_assistant(facts.row.message_count - 1, &text_joined, stop_reason);
-                }
-                let (Some(key), Some(m)) = (response_key, msg) else {
-                    return Ok(());
-                };
-                if let Some(id) = &m.id {
-                    ids_by_message
-                        .entry(id.clone())
-                        .or_default()
-                        .insert(key.clone());
-                }
-                let model = m.model.clone().filter(|m| m != "<synthetic>");
-                let entry = responses.entry(key.clone()).or_insert_with(|| {
-                    order.push(key.clone());
-                    let mut labels = Labels::default();
-                    if record.is_sidechain {
-                        labels.0.insert("sidechain".into(), "true".into());
-                    }
-                    Response {
-                        row: LlmCallRow {
-                            call_id: key.clone(),
-                            session_id: Some(session_id.clone()),
-                            agent_id: agent.clone(),
-                            source: "transcript".into(),
-                            provider: Some("anthropic".into()),
-                            request_model: model.clone(),
-                            response_model: model.clone(),
-                            start_ts: ts,
-                            source_line: Some(number as i64),
-                            labels,
-                            ..LlmCallRow::default()
-                        },
-                        usage: Usage::default(),
-                        tool_ids: IdSet::default(),
-                    }
+                None => {}
+            }
+            let text_joined: Cow<'_, str> = match text_parts.as_slice() {
+                [] => Cow::Borrowed(""),
+                [one] => Cow::Borrowed(one),
+                many => Cow::Owned(many.join("\n")),
+            };
+            let msg = message;
+            let response_key = msg
+                .and_then(|m| m.id.as_deref())
+                .filter(|_| role == Role::Assistant)
+                .map(|id| match (&record.request_id, record.is_sidechain) {
+                    (Some(req), false) => format!("{id}:{}", &**req),
+                    _ => id.to_string(),
                 });
-                // The copy with the largest usage wins (the first of equal copies), and the
-                // response is dated by that copy, as ccusage dates it.
-                if let Some(usage) = m.usage
-                    && (usage.total() > entry.usage.total() || entry.usage == Usage::default())
-                {
-                    entry.usage = usage;
-                    entry.row.start_ts = ts;
-                }
-                if let Some(reason) = stop_reason {
-                    entry.row.finish_reason = Some(reason.to_string());
-                }
-                if let Some(Content::Blocks(blocks)) = &m.content {
-                    for b in blocks.iter().filter(|b| b.kind == "tool_use") {
-                        if let Some(id) = &b.id {
-                            entry.tool_ids.insert(id.clone());
+            // A response's second and later lines are part of the same message.
+            let new_message = match &response_key {
+                Some(key) => !responses.contains_key(key),
+                None => true,
+            };
+            let stop_reason = msg.and_then(|m| m.stop_reason.as_deref());
+            // A sub-agent whose first prompt is "Warmup" only primes the cache.
+            if facts.row.message_count == 0
+                && role == Role::User
+                && agent.is_some()
+                && text_joined.trim() == "Warmup"
+            {
+                facts.row.agent_kind = WARMUP_AGENT.to_string();
+            }
+            if new_message {
+                facts.message(&Message {
+                    role: Some(role),
+                    ts,
+                    text: &text_joined,
+                    tool_calls: calls.clone(),
+                    tool_results: results,
+                    tool_result_errors: result_errors,
+                    stop_reason,
+                });
+            } else {
+                // Later lines of a response carry its other blocks: count and judge them too.
+                facts.record_tool_calls(&calls);
+                facts.inspect_assistant(facts.row.message_count - 1, &text_joined, stop_reason);
+            }
+            let (Some(key), Some(m)) = (response_key, msg) else {
+                return Ok(());
+            };
+            if let Some(id) = m.id.as_deref() {
+                match ids_by_message.get_mut(id) {
+                    Some(keys) => {
+                        if !keys.contains(&key) {
+                            keys.insert(key.clone());
                         }
                     }
+                    None => {
+                        let mut keys = IdSet::default();
+                        keys.insert(key.clone());
+                        ids_by_message.insert(id.to_string(), keys);
+                    }
                 }
-                Ok(())
-            },
-        )?;
+            }
+            if !responses.contains_key(&key) {
+                order.push(key.clone());
+                let model = m
+                    .model
+                    .as_deref()
+                    .filter(|m| *m != "<synthetic>")
+                    .map(str::to_string);
+                let mut labels = Labels::default();
+                if record.is_sidechain {
+                    labels.0.insert("sidechain".into(), "true".into());
+                }
+                let response = Response {
+                    row: LlmCallRow {
+                        call_id: key.clone(),
+                        session_id: Some(session_id.to_string()),
+                        agent_id: agent.clone(),
+                        source: "transcript".into(),
+                        provider: Some("anthropic".into()),
+                        request_model: model.clone(),
+                        response_model: model,
+                        start_ts: ts,
+                        source_line: Some(number as i64),
+                        labels,
+                        ..LlmCallRow::default()
+                    },
+                    usage: Usage::default(),
+                    tool_ids: IdSet::default(),
+                };
+                responses.insert(key.clone(), response);
+            }
+            let Some(entry) = responses.get_mut(&key) else {
+                return Ok(());
+            };
+            // The copy with the largest usage wins (the first of equal copies), and the
+            // response is dated by that copy, as ccusage dates it.
+            if let Some(usage) = m.usage
+                && (usage.total() > entry.usage.total() || entry.usage == Usage::default())
+            {
+                entry.usage = usage;
+                entry.row.start_ts = ts;
+            }
+            if let Some(reason) = stop_reason {
+                entry.row.finish_reason = Some(reason.to_string());
+            }
+            if let Some(Content::Blocks(blocks)) = &m.content {
+                for b in blocks.iter().filter(|b| &*b.kind == "tool_use") {
+                    if let Some(id) = b.id.as_deref()
+                        && !entry.tool_ids.contains(id)
+                    {
+                        entry.tool_ids.insert(id.to_string());
+                    }
+                }
+            }
+            Ok(())
+        })?;
         if good == 0 {
             return Err(Rejection::file("no transcript record could be read").into());
         }
@@ -422,8 +470,8 @@ impl Format for ClaudeCode {
                     tool.call_id = Some(key.clone());
                 }
             }
-            let owner = r.session_id.clone().map(|s| (s, r.agent_id.clone()));
-            if let Some(session) = owner.and_then(|k| sessions.get_mut(&k)) {
+            let owner = r.session_id.as_deref().and_then(|s| sessions.get_mut(s));
+            if let Some(session) = owner.and_then(|agents| agents.get_mut(&r.agent_id)) {
                 session.add_usage(
                     r.input_tokens,
                     r.output_tokens,
@@ -445,8 +493,9 @@ impl Format for ClaudeCode {
                     .find(|c| c.call_id.starts_with(&message_id))
                 && let Some(session) = call
                     .session_id
-                    .clone()
-                    .and_then(|s| sessions.get_mut(&(s, call.agent_id.clone())))
+                    .as_deref()
+                    .and_then(|s| sessions.get_mut(s))
+                    .and_then(|agents| agents.get_mut(&call.agent_id))
             {
                 session.duplicate_usage += 1;
             }
@@ -457,7 +506,7 @@ impl Format for ClaudeCode {
             tool.is_error = tool_errors.get(&tool.tool_call_id).copied();
         }
         sink.rows.tool_calls.extend(tool_rows);
-        for facts in sessions.into_values() {
+        for facts in sessions.into_values().flat_map(BTreeMap::into_values) {
             let (row, _) = facts.into_row(&ctx.options.validation);
             sink.rows.sessions.push(row);
         }
@@ -472,37 +521,43 @@ mod tests {
 
     #[test]
     fn content_is_read_as_text_or_blocks_by_its_json_type() {
-        let message = |content: &str| {
-            serde_json::from_str::<RecordMessage>(&format!(r#"{{"content": {content}}}"#))
+        let json = |content: &str| format!(r#"{{"content": {content}}}"#);
+        let message = |json: &str| -> Result<Option<String>, serde_json::Error> {
+            // What was read, as a comparable summary.
+            let read = serde_json::from_str::<RecordMessage<'_>>(json)?;
+            Ok(read.content.map(|c| match c {
+                Content::Text(t) => format!("text {t}"),
+                Content::Blocks(blocks) => blocks
+                    .iter()
+                    .map(|b| format!("{}{:?}", &*b.kind, b.input.map(|i| i.0)))
+                    .collect::<Vec<_>>()
+                    .join(" "),
+            }))
         };
-        let text = message(r#""plain \"quoted\" text""#).expect("text");
-        assert!(matches!(text.content, Some(Content::Text(t)) if t == r#"plain "quoted" text"#));
-        let blocks = message(
+        let text = json(r#""plain \"quoted\" text""#);
+        assert_eq!(
+            message(&text).expect("text").as_deref(),
+            Some(r#"text plain "quoted" text"#)
+        );
+        let blocks = json(
             r#"[{"type": "text", "text": "hi"},
                 {"type": "tool_use", "id": "t1", "name": "Read", "input": {"path": "a b"}},
                 {"type": "tool_result", "tool_use_id": "t1", "content": [{"type": "text"}]}]"#,
-        )
-        .expect("blocks");
-        let Some(Content::Blocks(blocks)) = blocks.content else {
-            panic!("blocks expected");
-        };
-        let kinds: Vec<&str> = blocks.iter().map(|b| b.kind.as_str()).collect();
-        assert_eq!(kinds, ["text", "tool_use", "tool_result"]);
+        );
+        // The input's compact length: {"path":"a b"} is 14 bytes.
         assert_eq!(
-            blocks[1].input.as_ref().map(|i| i.to_string().len()),
-            Some(14)
+            message(&blocks).expect("blocks").as_deref(),
+            Some("textNone tool_useSome(14) tool_resultNone")
         );
-        assert!(
-            matches!(message("[]").expect("empty").content, Some(Content::Blocks(b)) if b.is_empty())
-        );
-        assert!(message("null").expect("null").content.is_none());
+        assert_eq!(message(&json("[]")).expect("empty").as_deref(), Some(""));
+        assert_eq!(message(&json("null")).expect("null"), None);
         for not_content in [
             "3",
             r#"{"type": "text"}"#,
             r#"[{"text": "no type"}]"#,
             "[1]",
         ] {
-            assert!(message(not_content).is_err(), "{not_content}");
+            assert!(message(&json(not_content)).is_err(), "{not_content}");
         }
     }
 

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::io::{self, BufRead};
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use super::{ParseError, Rejection, RowSink};
@@ -200,18 +201,32 @@ pub fn for_each_json_line<T: DeserializeOwned>(
         if text.is_empty() {
             return Ok(());
         }
-        match serde_json::from_str::<T>(text) {
-            Ok(value) => {
+        match json_line::<T>(text, line.number, sink, what) {
+            Some(value) => {
                 read += 1;
                 each(value, line.number, sink)
             }
-            Err(e) => {
-                sink.issue(Rejection::at(line.number, format!("not {what}: {e}")));
-                Ok(())
-            }
+            None => Ok(()),
         }
     })?;
     Ok(read)
+}
+
+/// Reads the JSON `text` of line `number` as `T`, which may borrow from it; a line that is
+/// not `what` is reported and gives `None`.
+pub fn json_line<'a, T: Deserialize<'a>>(
+    text: &'a str,
+    number: u64,
+    sink: &mut RowSink<'_>,
+    what: &str,
+) -> Option<T> {
+    match serde_json::from_str::<T>(text) {
+        Ok(value) => Some(value),
+        Err(e) => {
+            sink.issue(Rejection::at(number, format!("not {what}: {e}")));
+            None
+        }
+    }
 }
 
 fn memchr_newline(bytes: &[u8]) -> Option<usize> {

@@ -18,6 +18,7 @@ pub mod gemini_api;
 pub mod hyperfine;
 pub mod hyperfine_csv;
 pub mod hyperfine_markdown;
+mod json_borrow;
 mod json_input;
 pub mod latency_csv;
 pub mod lines;
