@@ -40,7 +40,8 @@ const BYTES_PER_COMMIT: u64 = 512 << 20;
 /// still in the core's cache while they are stamped, split by day and converted to Arrow,
 /// column by column (`llm_calls` has 37 columns; an `LlmCallRow` is 672 bytes). Measured
 /// without the holding back (docs/benchmarks.md): 512 rows ingest the latency CSVs in 2.4 s,
-/// 8,192 in 3.0 s, 256 in 2.7 s.
+/// 8,192 in 3.0 s, 256 in 2.7 s. (The latency CSV parser now builds Arrow columns itself and
+/// hands on batches of its own size; this holds for the parsers that build rows.)
 const SPILL_ROWS: usize = 512;
 /// A file yielding more rows than this is staged by its own worker; smaller files' rows
 /// are merged into part files shared by the files a worker parses, so 10,000 tiny inputs do
@@ -687,7 +688,7 @@ fn parse_file(
     let mut held = TableRows::default();
     let mut spill = |mut rows: TableRows| -> Result<()> {
         already_stored += ctx.seen.drop_seen(&mut rows)?;
-        rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
+        stamp(&mut rows, &display, ctx)?;
         let Some(stager) = stager.as_mut() else {
             spilled.extend(rows.counts());
             return Ok(());
@@ -715,7 +716,7 @@ fn parse_file(
     match result {
         Ok(()) => {
             outcome.already_stored_rows = already_stored + ctx.seen.drop_seen(&mut rows)?;
-            rows.stamp(&display, ctx.ingest_id, &ctx.options.labels);
+            stamp(&mut rows, &display, ctx)?;
             held.append(rows);
             let mut rows = held;
             outcome.rows = merge_counts(spilled, rows.counts());
@@ -781,6 +782,16 @@ impl<'d> SeenIds<'d> {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(ids.drop_seen(rows))
     }
+}
+
+/// Sets the provenance of a file's rows: its displayed path, the batch's ingest id and
+/// the user's labels.
+fn stamp(rows: &mut TableRows, display: &str, ctx: &ChunkContext<'_>) -> Result<()> {
+    rows.stamp(display, ctx.ingest_id, &ctx.options.labels)
+        .map_err(|source| IngestError::Arrow {
+            table: Table::LlmCalls.name(),
+            source,
+        })
 }
 
 fn merge_counts(a: Vec<(Table, usize)>, b: Vec<(Table, usize)>) -> Vec<(Table, usize)> {

@@ -39,7 +39,11 @@ pub fn write_recorded_with(
     source: &RecordedSource<'_>,
 ) -> Result<String> {
     let ingest_id = crate::pipeline::new_ingest_id();
-    rows.stamp(source.description, &ingest_id, source.labels);
+    rows.stamp(source.description, &ingest_id, source.labels)
+        .map_err(|source| crate::IngestError::Arrow {
+            table: "llm_calls",
+            source,
+        })?;
     let now = Timestamp::now();
     let log = IngestLogRow {
         ingested_ts: Some(now),

@@ -510,25 +510,57 @@ impl Stager<'_> {
     pub fn append<R: TableRow>(&mut self, rows: &[R], fallback: Timestamp) -> Result<()> {
         let shared = SharedLabels::of(rows);
         for (day, batch) in split_by_day(rows, fallback)? {
-            let key = (R::TABLE, day);
-            if !self.open.contains_key(&key) {
-                let opened = self.open_file(R::TABLE, day, &batch)?;
-                self.open.insert(key, opened);
-            }
-            let Some(open) = self.open.get_mut(&key) else {
-                continue;
-            };
-            let bytes = batch.get_array_memory_size();
-            open.file.rows += batch.num_rows() as u64;
-            open.file.labels = open.file.labels.join(&shared);
-            open.pending_rows += batch.num_rows();
-            open.pending_bytes += bytes;
-            open.pending.push(batch);
-            self.pending_bytes += bytes;
-            if open.pending_rows >= ROW_GROUP_ROWS {
-                self.pending_bytes -= open.write_out()?;
-            }
+            self.place(R::TABLE, day, batch, &shared)?;
         }
+        self.write_out_largest()
+    }
+
+    /// Appends the rows of `batch`, which has the columns of `R`'s table, split by UTC day
+    /// as [`Stager::append`] splits rows.
+    pub fn append_batch<R: TableRow>(
+        &mut self,
+        batch: &RecordBatch,
+        fallback: Timestamp,
+    ) -> Result<()> {
+        let shared = SharedLabels::of_batch(batch);
+        for (day, part) in split_batch_by_day::<R>(batch, fallback)? {
+            self.place(R::TABLE, day, part, &shared)?;
+        }
+        self.write_out_largest()
+    }
+
+    /// Puts `batch` in the open file of `table` and `day`, writing that file's row group
+    /// out when it is full.
+    fn place(
+        &mut self,
+        table: Table,
+        day: i64,
+        batch: RecordBatch,
+        shared: &SharedLabels,
+    ) -> Result<()> {
+        let key = (table, day);
+        if !self.open.contains_key(&key) {
+            let opened = self.open_file(table, day, &batch)?;
+            self.open.insert(key, opened);
+        }
+        let Some(open) = self.open.get_mut(&key) else {
+            return Ok(());
+        };
+        let bytes = batch.get_array_memory_size();
+        open.file.rows += batch.num_rows() as u64;
+        open.file.labels = open.file.labels.join(shared);
+        open.pending_rows += batch.num_rows();
+        open.pending_bytes += bytes;
+        open.pending.push(batch);
+        self.pending_bytes += bytes;
+        if open.pending_rows >= ROW_GROUP_ROWS {
+            self.pending_bytes -= open.write_out()?;
+        }
+        Ok(())
+    }
+
+    /// Writes out the files with the most waiting until what waits is under `PENDING_BYTES`.
+    fn write_out_largest(&mut self) -> Result<()> {
         while self.pending_bytes > PENDING_BYTES {
             let Some(largest) = self.open.values_mut().max_by_key(|f| f.pending_bytes) else {
                 break;
@@ -553,6 +585,9 @@ impl Stager<'_> {
         self.append(&rows.phases, fallback)?;
         self.append(&rows.samples, fallback)?;
         self.append(&rows.llm_calls, fallback)?;
+        for batch in &rows.llm_call_batches {
+            self.append_batch::<crate::schema::LlmCallRow>(batch, fallback)?;
+        }
         self.append(&rows.sessions, fallback)?;
         self.append(&rows.tool_calls, fallback)?;
         self.append(&rows.bench_results, fallback)?;
@@ -644,6 +679,53 @@ pub(super) fn split_by_day<R: TableRow>(
             let indices = arrow_array::UInt32Array::from(positions);
             let part =
                 arrow_select::take::take_record_batch(&batch, &indices).map_err(arrow_err)?;
+            Ok((day, part))
+        })
+        .collect()
+}
+
+/// The rows of `batch` (columns of `R`'s table) per UTC day number of its partition
+/// column, as [`split_by_day`] files rows.
+fn split_batch_by_day<R: TableRow>(
+    batch: &RecordBatch,
+    fallback: Timestamp,
+) -> Result<Vec<(i64, RecordBatch)>> {
+    let arrow_err = |source| IngestError::Arrow {
+        table: R::TABLE.name(),
+        source,
+    };
+    let instants = batch
+        .column_by_name(R::PARTITION_COLUMN)
+        .and_then(|c| {
+            c.as_any()
+                .downcast_ref::<arrow_array::TimestampMicrosecondArray>()
+        })
+        .ok_or_else(|| {
+            arrow_err(arrow_schema::ArrowError::SchemaError(format!(
+                "{} is not a timestamp column",
+                R::PARTITION_COLUMN
+            )))
+        })?;
+    let day_of = |row: usize| {
+        let micros = if instants.is_valid(row) {
+            instants.value(row)
+        } else {
+            fallback.0
+        };
+        micros.div_euclid(MICROS_PER_DAY)
+    };
+    let mut by_day: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+    for row in 0..batch.num_rows() {
+        by_day.entry(day_of(row)).or_default().push(row as u32);
+    }
+    if by_day.len() <= 1 {
+        return Ok(by_day.into_keys().map(|day| (day, batch.clone())).collect());
+    }
+    by_day
+        .into_iter()
+        .map(|(day, positions)| {
+            let indices = arrow_array::UInt32Array::from(positions);
+            let part = arrow_select::take::take_record_batch(batch, &indices).map_err(arrow_err)?;
             Ok((day, part))
         })
         .collect()

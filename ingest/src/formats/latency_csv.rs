@@ -21,11 +21,20 @@
 //! reported with its line; empty cells are null.
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::BufRead;
+use std::sync::Arc;
+
+use arrow_array::builder::{
+    Float64Builder, Int64Builder, MapBuilder, StringBuilder, TimestampMicrosecondBuilder,
+};
+use arrow_array::{ArrayRef, RecordBatch};
 
 use super::timestamps::parse_timestamp;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff, parse_number, trim};
-use crate::schema::{Labels, LlmCallRow};
+use crate::error::IngestError;
+use crate::schema::columnar::{batch_of, repeated};
+use crate::schema::{LlmCallRow, TableRow, Timestamp};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Column {
@@ -95,14 +104,16 @@ fn is_metric(c: Column) -> bool {
 /// Maps header positions to runlens columns or label names.
 struct Layout {
     known: Vec<(usize, Column)>,
-    labels: Vec<(usize, String)>,
+    /// Label names in sorted order (as a row's labels are kept), each with the positions of
+    /// the columns of that name: when several are filled, the last one gives the value.
+    labels: Vec<(String, Vec<usize>)>,
     width: usize,
 }
 
 impl Layout {
     fn from_headers(headers: &csv::StringRecord) -> Result<Self, Rejection> {
         let mut known = Vec::new();
-        let mut labels = Vec::new();
+        let mut labels: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut taken = BTreeMap::new();
         for (i, header) in headers.iter().enumerate() {
             let norm = normalise(header);
@@ -111,7 +122,7 @@ impl Layout {
                     taken.insert(col, i);
                     known.push((i, col));
                 }
-                _ if !norm.is_empty() => labels.push((i, norm)),
+                _ if !norm.is_empty() => labels.entry(norm).or_default().push(i),
                 _ => {}
             }
         }
@@ -133,7 +144,7 @@ impl Layout {
         }
         Ok(Layout {
             known,
-            labels,
+            labels: labels.into_iter().collect(),
             width: headers.len(),
         })
     }
@@ -183,6 +194,7 @@ impl Format for LatencyCsv {
             .collect();
         let layout = Layout::from_headers(&headers)?;
         let mut record = csv::StringRecord::new();
+        let mut columns = Columns::new();
         let mut rows = 0usize;
         loop {
             match reader.read_record(&mut record) {
@@ -213,43 +225,54 @@ impl Format for LatencyCsv {
                 ));
                 continue;
             }
-            // The row is filled where it is stored: a `LlmCallRow` is hundreds of bytes,
-            // and returning and pushing one copies all of them, twice.
-            let calls = &mut sink.rows.llm_calls;
-            calls.push(LlmCallRow::default());
-            let filled = match calls.last_mut() {
-                Some(row) => fill_row(row, &layout, &headers, &record, line, ctx.file_id),
-                None => Err("row not stored".into()),
-            };
-            match filled {
-                Ok(()) => rows += 1,
-                Err(reason) => {
-                    calls.pop();
-                    sink.issue(Rejection::at(line, reason));
+            match read_cells(&layout, &headers, &record) {
+                Ok(cells) => {
+                    columns.push(&cells, &layout, &record, line, ctx.file_id);
+                    rows += 1;
                 }
+                Err(reason) => sink.issue(Rejection::at(line, reason)),
             }
-            sink.checkpoint()?;
+            if columns.rows >= BATCH_ROWS {
+                sink.rows.llm_call_batches.push(columns.finish()?);
+                sink.checkpoint()?;
+            }
         }
         if rows == 0 {
             return Err(Rejection::file("no readable data row").into());
+        }
+        if columns.rows > 0 {
+            sink.rows.llm_call_batches.push(columns.finish()?);
         }
         Ok(())
     }
 }
 
-/// Fills `row`, an empty row, from one record; the reason when a cell is unreadable.
-fn fill_row(
-    row: &mut LlmCallRow,
+/// Rows per Arrow batch handed on: large enough that per-batch work (splitting by day,
+/// queueing for the Parquet writer) is negligible, small enough to stay a few MB.
+const BATCH_ROWS: usize = 8_192;
+
+/// The metric cells of one row, read and checked before anything of the row is stored.
+#[derive(Default)]
+struct Cells<'r> {
+    start_ts: Option<Timestamp>,
+    provider: Option<&'r str>,
+    request_model: &'r str,
+    ttft_ms: Option<f64>,
+    output_tokens_per_s: Option<f64>,
+    total_ms: Option<f64>,
+    tpot_ms: Option<f64>,
+    input_tokens: Option<i64>,
+    output_tokens: Option<i64>,
+}
+
+/// The cells of `record`; the reason when one is unreadable or the model is missing.
+fn read_cells<'r>(
     layout: &Layout,
     headers: &csv::StringRecord,
-    record: &csv::StringRecord,
-    line: u64,
-    file_id: &str,
-) -> Result<(), String> {
-    row.call_id = super::row_id(file_id, 'l', line);
-    row.source = "latency_csv".into();
-    row.usage_source = Some("reported".into());
-    row.source_line = Some(line as i64);
+    record: &'r csv::StringRecord,
+) -> Result<Cells<'r>, String> {
+    let mut cells = Cells::default();
+    let mut model = None;
     for &(i, column) in &layout.known {
         let cell = trim(record.get(i).unwrap_or(""));
         if cell.is_empty() {
@@ -265,64 +288,305 @@ fn fill_row(
         };
         match column {
             Column::Timestamp => {
-                row.start_ts = Some(
+                cells.start_ts = Some(
                     parse_timestamp(cell)
                         .ok_or_else(|| format!("column {header}: '{cell}' is not a timestamp"))?,
                 )
             }
-            Column::Provider => row.provider = Some(cell.to_string()),
-            Column::Model => row.request_model = Some(cell.to_string()),
-            Column::TtftMs => row.ttft_ms = Some(number()?),
-            Column::TtftS => row.ttft_ms = Some(number()? * 1000.0),
-            Column::TokensPerS => row.output_tokens_per_s = Some(number()?),
-            Column::TotalMs => row.total_ms = Some(number()?),
-            Column::TotalS => row.total_ms = Some(number()? * 1000.0),
-            Column::TpotMs => row.tpot_ms = Some(number()?),
-            Column::InputTokens => row.input_tokens = Some(number()? as i64),
-            Column::OutputTokens => row.output_tokens = Some(number()? as i64),
+            Column::Provider => cells.provider = Some(cell),
+            Column::Model => model = Some(cell),
+            Column::TtftMs => cells.ttft_ms = Some(number()?),
+            Column::TtftS => cells.ttft_ms = Some(number()? * 1000.0),
+            Column::TokensPerS => cells.output_tokens_per_s = Some(number()?),
+            Column::TotalMs => cells.total_ms = Some(number()?),
+            Column::TotalS => cells.total_ms = Some(number()? * 1000.0),
+            Column::TpotMs => cells.tpot_ms = Some(number()?),
+            Column::InputTokens => cells.input_tokens = Some(number()? as i64),
+            Column::OutputTokens => cells.output_tokens = Some(number()? as i64),
         }
     }
-    if row.request_model.is_none() {
-        return Err("empty model cell".into());
-    }
-    let mut labels = Labels::default();
-    for (i, name) in &layout.labels {
-        if let Some(value) = record.get(*i).map(trim).filter(|v| !v.is_empty()) {
-            labels.0.insert(name.clone(), value.to_string());
+    cells.request_model = model.ok_or("empty model cell")?;
+    Ok(cells)
+}
+
+/// The `llm_calls` columns a latency CSV fills, built row by row; every other column of
+/// the table is null. One row here is what `LlmCallRow` would hold for it, without the
+/// struct: its strings go straight into the column buffers.
+struct Columns {
+    rows: usize,
+    call_id: StringBuilder,
+    provider: StringBuilder,
+    request_model: StringBuilder,
+    start_ts: TimestampMicrosecondBuilder,
+    ttft_ms: Float64Builder,
+    total_ms: Float64Builder,
+    tpot_ms: Float64Builder,
+    output_tokens_per_s: Float64Builder,
+    input_tokens: Int64Builder,
+    output_tokens: Int64Builder,
+    source_line: Int64Builder,
+    labels: MapBuilder<StringBuilder, StringBuilder>,
+}
+
+impl Columns {
+    fn new() -> Self {
+        Columns {
+            rows: 0,
+            call_id: StringBuilder::new(),
+            provider: StringBuilder::new(),
+            request_model: StringBuilder::new(),
+            start_ts: TimestampMicrosecondBuilder::new(),
+            ttft_ms: Float64Builder::new(),
+            total_ms: Float64Builder::new(),
+            tpot_ms: Float64Builder::new(),
+            output_tokens_per_s: Float64Builder::new(),
+            input_tokens: Int64Builder::new(),
+            output_tokens: Int64Builder::new(),
+            source_line: Int64Builder::new(),
+            labels: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
         }
     }
-    row.labels = labels;
-    Ok(())
+
+    /// Appends one row: `cells`, its labels from `record`, and its id from the line.
+    fn push(
+        &mut self,
+        cells: &Cells<'_>,
+        layout: &Layout,
+        record: &csv::StringRecord,
+        line: u64,
+        file_id: &str,
+    ) {
+        // The same id as `row_id(file_id, 'l', line)`, written in place.
+        let _ = write!(self.call_id, "{file_id}-l{line}");
+        self.call_id.append_value("");
+        self.provider.append_option(cells.provider);
+        self.request_model.append_value(cells.request_model);
+        self.start_ts.append_option(cells.start_ts.map(|t| t.0));
+        self.ttft_ms.append_option(cells.ttft_ms);
+        self.total_ms.append_option(cells.total_ms);
+        self.tpot_ms.append_option(cells.tpot_ms);
+        self.output_tokens_per_s
+            .append_option(cells.output_tokens_per_s);
+        self.input_tokens.append_option(cells.input_tokens);
+        self.output_tokens.append_option(cells.output_tokens);
+        self.source_line.append_value(line as i64);
+        for (name, positions) in &layout.labels {
+            let value = positions
+                .iter()
+                .rev()
+                .filter_map(|&i| record.get(i).map(trim))
+                .find(|v| !v.is_empty());
+            if let Some(value) = value {
+                self.labels.keys().append_value(name);
+                self.labels.values().append_value(value);
+            }
+        }
+        // Keys and values were appended in pairs, the one way this can fail.
+        let _ = self.labels.append(true);
+        self.rows += 1;
+    }
+
+    /// The rows so far as an `llm_calls` batch (not yet stamped); starts a new one.
+    fn finish(&mut self) -> Result<RecordBatch, IngestError> {
+        let rows = std::mem::take(&mut self.rows);
+        let float = |b: &mut Float64Builder| Arc::new(b.finish()) as ArrayRef;
+        let int = |b: &mut Int64Builder| Arc::new(b.finish()) as ArrayRef;
+        let text = |b: &mut StringBuilder| Arc::new(b.finish()) as ArrayRef;
+        let built = BTreeMap::from([
+            ("call_id", text(&mut self.call_id)),
+            ("source", repeated("latency_csv", rows)),
+            ("provider", text(&mut self.provider)),
+            ("request_model", text(&mut self.request_model)),
+            (
+                "start_ts",
+                Arc::new(self.start_ts.finish().with_timezone("UTC")) as ArrayRef,
+            ),
+            ("ttft_ms", float(&mut self.ttft_ms)),
+            ("total_ms", float(&mut self.total_ms)),
+            ("tpot_ms", float(&mut self.tpot_ms)),
+            ("output_tokens_per_s", float(&mut self.output_tokens_per_s)),
+            ("input_tokens", int(&mut self.input_tokens)),
+            ("output_tokens", int(&mut self.output_tokens)),
+            ("usage_source", repeated("reported", rows)),
+            ("source_line", int(&mut self.source_line)),
+            ("ingest_id", repeated("", rows)),
+            ("labels", Arc::new(self.labels.finish()) as ArrayRef),
+        ]);
+        batch_of(LlmCallRow::schema(), rows, built).map_err(|source| IngestError::Arrow {
+            table: "llm_calls",
+            source,
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::formats::parse_ok;
+    use crate::schema::{ColumnType, Labels};
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, Int64Type, TimestampMicrosecondType};
+    use arrow_array::{Array, MapArray};
+
+    /// The rows of the parser's batches, as the one batch they make.
+    fn one_batch(rows: &crate::schema::TableRows) -> RecordBatch {
+        assert!(rows.llm_calls.is_empty(), "rows are built as columns");
+        arrow_select::concat::concat_batches(&LlmCallRow::schema(), &rows.llm_call_batches)
+            .expect("batches of one schema")
+    }
+
+    fn text(batch: &RecordBatch, column: &str) -> Vec<Option<String>> {
+        let array = batch.column_by_name(column).expect("column");
+        let strings = array.as_string::<i32>();
+        (0..strings.len())
+            .map(|i| strings.is_valid(i).then(|| strings.value(i).to_string()))
+            .collect()
+    }
+
+    fn labels(batch: &RecordBatch) -> Vec<Vec<(String, String)>> {
+        let maps = batch
+            .column_by_name("labels")
+            .and_then(|c| c.as_any().downcast_ref::<MapArray>())
+            .expect("labels map");
+        (0..maps.len())
+            .map(|row| {
+                let entries = maps.value(row);
+                let (keys, values) = (
+                    entries.column(0).as_string::<i32>(),
+                    entries.column(1).as_string::<i32>(),
+                );
+                (0..keys.len())
+                    .map(|i| (keys.value(i).to_string(), values.value(i).to_string()))
+                    .collect()
+            })
+            .collect()
+    }
 
     #[test]
     fn cells_and_headers_padded_with_spaces_read_as_without() {
-        let text = " timestamp , model ,first_token_ms, prompt set \n\
+        let text_in = " timestamp , model ,first_token_ms, prompt set \n\
                     2026-11-18T11:06:40Z ,  gpt-4o , 207.5 ,  code \n\
                     \u{20} , , , \n\
                     2026-11-18T11:06:41Z,gpt-4o,  ,short\n";
-        let (rows, issues) = parse_ok(&LatencyCsv, text, "l.csv");
+        let (rows, issues) = parse_ok(&LatencyCsv, text_in, "l.csv");
         assert!(issues.is_empty(), "{issues:?}");
-        let calls = &rows.llm_calls;
-        assert_eq!(calls.len(), 2, "the blank row is skipped");
-        assert_eq!(calls[0].request_model.as_deref(), Some("gpt-4o"));
-        assert_eq!(calls[0].ttft_ms, Some(207.5));
+        let batch = one_batch(&rows);
+        assert_eq!(batch.num_rows(), 2, "the blank row is skipped");
         assert_eq!(
-            calls[0].start_ts,
+            text(&batch, "request_model"),
+            [Some("gpt-4o".into()), Some("gpt-4o".into())]
+        );
+        let ttft = batch
+            .column_by_name("ttft_ms")
+            .expect("ttft")
+            .as_primitive::<Float64Type>();
+        assert_eq!(
+            (ttft.value(0), ttft.is_null(1)),
+            (207.5, true),
+            "a cell of spaces is empty"
+        );
+        let start = batch
+            .column_by_name("start_ts")
+            .expect("ts")
+            .as_primitive::<TimestampMicrosecondType>();
+        assert_eq!(
+            Some(Timestamp(start.value(0))),
             parse_timestamp("2026-11-18T11:06:40Z"),
             "the padded timestamp parses"
         );
         assert_eq!(
-            calls[0].labels.0.get("prompt_set").map(String::as_str),
-            Some("code")
+            labels(&batch)[0],
+            [("prompt_set".to_string(), "code".to_string())]
         );
-        assert_eq!(calls[1].ttft_ms, None, "a cell of spaces is empty");
-        assert_eq!(calls[1].source_line, Some(4));
+        let lines = batch
+            .column_by_name("source_line")
+            .expect("line")
+            .as_primitive::<Int64Type>();
+        assert_eq!(lines.value(1), 4);
+    }
+
+    /// Every column as an `LlmCallRow` filled by hand from the same CSV would hold it:
+    /// ids, constants, nulls, seconds turned into milliseconds, and labels as a sorted map
+    /// in which, of two columns of one name, the last filled cell wins.
+    #[test]
+    fn the_batch_holds_what_a_row_struct_would() {
+        let text_in = "ts,provider,model,ttft_s,tokens_per_s,total_ms,input_tokens,output_tokens,region,Region,env\n\
+                    2026-11-18T11:06:40Z,openai,gpt-4o,0.25,50.5,1200,10,60,eu,,ci\n\
+                    2026-11-18T11:06:41Z,openai,gpt-4o,0.5,x,1300,10,60,eu,us,ci\n\
+                    ,,llama3,,,900,,,,us,\n\
+                    ,,llama3,,,800,,,eu,us,\n";
+        let (rows, issues) = parse_ok(&LatencyCsv, text_in, "l.csv");
+        assert_eq!(
+            issues.len(),
+            1,
+            "the row with a bad number is skipped: {issues:?}"
+        );
+        assert_eq!(issues[0].line, Some(3));
+        let file_id = "f";
+        let label = |pairs: &[(&str, &str)]| {
+            Labels(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        };
+        let expected = vec![
+            LlmCallRow {
+                call_id: format!("{file_id}-l2"),
+                source: "latency_csv".into(),
+                provider: Some("openai".into()),
+                request_model: Some("gpt-4o".into()),
+                start_ts: parse_timestamp("2026-11-18T11:06:40Z"),
+                ttft_ms: Some(250.0),
+                output_tokens_per_s: Some(50.5),
+                total_ms: Some(1200.0),
+                input_tokens: Some(10),
+                output_tokens: Some(60),
+                usage_source: Some("reported".into()),
+                source_line: Some(2),
+                labels: label(&[("env", "ci"), ("region", "eu")]),
+                ..Default::default()
+            },
+            LlmCallRow {
+                call_id: format!("{file_id}-l4"),
+                source: "latency_csv".into(),
+                request_model: Some("llama3".into()),
+                total_ms: Some(900.0),
+                usage_source: Some("reported".into()),
+                source_line: Some(4),
+                labels: label(&[("region", "us")]),
+                ..Default::default()
+            },
+            LlmCallRow {
+                call_id: format!("{file_id}-l5"),
+                source: "latency_csv".into(),
+                request_model: Some("llama3".into()),
+                total_ms: Some(800.0),
+                usage_source: Some("reported".into()),
+                source_line: Some(5),
+                labels: label(&[("region", "us")]),
+                ..Default::default()
+            },
+        ];
+        let batch = one_batch(&rows);
+        assert_eq!(batch, LlmCallRow::to_batch(&expected).expect("batch"));
+        assert_eq!(
+            batch.column_by_name("labels").expect("labels"),
+            &Labels::to_array(expected.iter().map(|r| &r.labels))
+        );
+    }
+
+    #[test]
+    fn rows_are_handed_on_in_batches_of_bounded_size() {
+        let mut text_in = String::from("model,ttft_ms\n");
+        for i in 0..(BATCH_ROWS + 10) {
+            text_in.push_str(&format!("m,{i}\n"));
+        }
+        let (rows, _) = parse_ok(&LatencyCsv, &text_in, "l.csv");
+        let sizes: Vec<usize> = rows.llm_call_batches.iter().map(|b| b.num_rows()).collect();
+        assert_eq!(sizes.iter().sum::<usize>(), BATCH_ROWS + 10);
+        assert!(sizes.iter().all(|n| *n <= BATCH_ROWS), "{sizes:?}");
     }
 
     #[test]

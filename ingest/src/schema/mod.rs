@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 mod column;
+pub mod columnar;
 mod tables;
 
 pub use column::{ColumnType, Labels, Timestamp};
@@ -114,6 +115,9 @@ pub struct TableRows {
     pub samples: Vec<SampleRow>,
     /// Rows for `llm_calls`.
     pub llm_calls: Vec<LlmCallRow>,
+    /// More rows for `llm_calls`, built as Arrow columns by a parser that skips the row
+    /// structs ([`columnar`]); none of them is a transcript call.
+    pub llm_call_batches: Vec<arrow_array::RecordBatch>,
     /// Rows for `sessions`.
     pub sessions: Vec<SessionRow>,
     /// Rows for `tool_calls`.
@@ -132,6 +136,11 @@ impl TableRows {
             + self.phases.len()
             + self.samples.len()
             + self.llm_calls.len()
+            + self
+                .llm_call_batches
+                .iter()
+                .map(|b| b.num_rows())
+                .sum::<usize>()
             + self.sessions.len()
             + self.tool_calls.len()
             + self.bench_results.len()
@@ -151,6 +160,7 @@ impl TableRows {
             phases: take(&mut self.phases),
             samples: take(&mut self.samples),
             llm_calls: take(&mut self.llm_calls),
+            llm_call_batches: std::mem::take(&mut self.llm_call_batches),
             sessions: take(&mut self.sessions),
             tool_calls: take(&mut self.tool_calls),
             bench_results: take(&mut self.bench_results),
@@ -169,7 +179,15 @@ impl TableRows {
             (Table::Runs, self.runs.len()),
             (Table::Phases, self.phases.len()),
             (Table::Samples, self.samples.len()),
-            (Table::LlmCalls, self.llm_calls.len()),
+            (
+                Table::LlmCalls,
+                self.llm_calls.len()
+                    + self
+                        .llm_call_batches
+                        .iter()
+                        .map(|b| b.num_rows())
+                        .sum::<usize>(),
+            ),
             (Table::Sessions, self.sessions.len()),
             (Table::ToolCalls, self.tool_calls.len()),
             (Table::BenchResults, self.bench_results.len()),
@@ -186,14 +204,21 @@ impl TableRows {
         self.phases.append(&mut other.phases);
         self.samples.append(&mut other.samples);
         self.llm_calls.append(&mut other.llm_calls);
+        self.llm_call_batches.append(&mut other.llm_call_batches);
         self.sessions.append(&mut other.sessions);
         self.tool_calls.append(&mut other.tool_calls);
         self.bench_results.append(&mut other.bench_results);
         self.artifacts.append(&mut other.artifacts);
     }
 
-    /// Sets provenance columns on every row (see [`TableRow::stamp`]).
-    pub fn stamp(&mut self, source_path: &str, ingest_id: &str, labels: &Labels) {
+    /// Sets provenance columns on every row (see [`TableRow::stamp`] and
+    /// [`columnar::stamp_batch`]). Fails only if a batch does not have its table's schema.
+    pub fn stamp(
+        &mut self,
+        source_path: &str,
+        ingest_id: &str,
+        labels: &Labels,
+    ) -> Result<(), arrow_schema::ArrowError> {
         fn each<R: TableRow>(rows: &mut [R], p: &Arc<str>, i: &Arc<str>, l: &Labels) {
             rows.iter_mut().for_each(|r| r.stamp(p, i, l));
         }
@@ -207,6 +232,10 @@ impl TableRows {
         each(&mut self.tool_calls, source_path, ingest_id, labels);
         each(&mut self.bench_results, source_path, ingest_id, labels);
         each(&mut self.artifacts, source_path, ingest_id, labels);
+        for batch in &mut self.llm_call_batches {
+            *batch = columnar::stamp_batch(batch, source_path, ingest_id, labels)?;
+        }
+        Ok(())
     }
 }
 

@@ -31,6 +31,8 @@ pub trait TableRow: Sized + Send + Clone {
     fn to_batch(rows: &[Self]) -> Result<RecordBatch, arrow_schema::ArrowError>;
     /// The instant that files the row under its day partition (`None`: ingest day).
     fn partition_ts(&self) -> Option<Timestamp>;
+    /// The column holding that instant.
+    const PARTITION_COLUMN: &'static str;
     /// Sets the provenance columns every data row carries.
     /// The path and id are shared by every row stamped, not copied into each.
     fn stamp(&mut self, source_path: &Arc<str>, ingest_id: &Arc<str>, labels: &Labels);
@@ -63,6 +65,7 @@ macro_rules! define_table {
 
         impl TableRow for $name {
             const TABLE: Table = Table::$table;
+            const PARTITION_COLUMN: &'static str = stringify!($part);
 
             fn fields() -> Vec<Field> {
                 vec![
