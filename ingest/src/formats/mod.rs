@@ -297,21 +297,46 @@ fn head_text(head: &[u8]) -> std::borrow::Cow<'_, str> {
 }
 
 /// Whether `haystack` contains `needle` ignoring ASCII case: a cheap prefilter run before
-/// a regex, since most log lines match none of them. The needle's first byte, in either
-/// case, is found with `memchr` (SIMD), and only there is the rest compared: comparing at
-/// every position made this a quarter of ingest's time on run logs (docs/benchmarks.md).
+/// a regex, since most log lines match none of them. The needle's rarest byte (by
+/// [`commonness`]), in either case, is found with `memchr` (SIMD), and only there is the
+/// whole needle compared. Comparing at every position made this a quarter of ingest's time
+/// on run logs (docs/benchmarks.md). Searching for the first byte instead restarted the
+/// search at every `t` of a line for `token`, and `t` is among the most common letters.
 pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
     let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    let Some((&first, rest)) = n.split_first() else {
-        return true;
-    };
     let Some(last_start) = h.len().checked_sub(n.len()) else {
         return false;
     };
-    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
-    memchr::memchr2_iter(lower, upper, &h[..=last_start])
-        .any(|at| h[at + 1..at + n.len()].eq_ignore_ascii_case(rest))
+    let Some(pivot) = (0..n.len()).min_by_key(|&i| commonness(n[i])) else {
+        return true;
+    };
+    let (lower, upper) = (n[pivot].to_ascii_lowercase(), n[pivot].to_ascii_uppercase());
+    // A hit at `start` of this slice is the pivot byte of a window starting at `start`.
+    memchr::memchr2_iter(lower, upper, &h[pivot..=last_start + pivot])
+        .any(|start| h[start..start + n.len()].eq_ignore_ascii_case(n))
 }
+
+/// How common `byte` is in log text, higher for more common: letters by their frequency
+/// in English text, space most common, every other byte rarer than any letter.
+fn commonness(byte: u8) -> u8 {
+    COMMONNESS[byte as usize]
+}
+
+/// [`commonness`] of every byte, worked out once at compile time.
+const COMMONNESS: [u8; 256] = {
+    /// Letters, most frequent first.
+    const LETTERS: &[u8; 26] = b"etaoinsrhldcumfpgwybvkxjqz";
+    let mut table = [0u8; 256];
+    let mut rank = 0;
+    while rank < LETTERS.len() {
+        let value = (LETTERS.len() - rank) as u8;
+        table[LETTERS[rank] as usize] = value;
+        table[LETTERS[rank].to_ascii_uppercase() as usize] = value;
+        rank += 1;
+    }
+    table[b' ' as usize] = LETTERS.len() as u8 + 1;
+    table
+};
 
 /// The id of a file's `n`-th row of a kind: `<file id>-<kind><n>` (`3fa4…-l17`, the row
 /// of line 17). Written without `format!`: a latency CSV makes one per row.
@@ -584,8 +609,10 @@ mod tests {
         assert!(!contains_ignore_case("", "t"));
         assert!(contains_ignore_case("Ünïcode Wall time", "wall"));
         // Against the plain definition, at every offset of a haystack with near misses.
-        let haystack = "xPhAsphasEpHaSe-TOKtokenTOKEN elapsedReal";
-        for needle in ["phase", "token", "real", "elapsed", "x", "n", "zz", "eN "] {
+        let haystack = "xPhAsphasEpHaSe-TOKtokenTOKEN elapsedReal ::runlens k";
+        for needle in [
+            "phase", "token", "real", "elapsed", "x", "n", "zz", "eN ", "::run", "k", " k",
+        ] {
             for start in 0..haystack.len() {
                 let h = &haystack[start..];
                 let plain = h
@@ -599,6 +626,15 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_rarest_byte_of_a_needle_is_searched_for() {
+        assert!(commonness(b'e') > commonness(b't'));
+        assert!(commonness(b'T') == commonness(b't'));
+        assert!(commonness(b't') > commonness(b'k'));
+        assert!(commonness(b' ') > commonness(b'e'));
+        assert!(commonness(b'k') > commonness(b':'));
     }
 
     #[test]

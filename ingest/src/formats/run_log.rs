@@ -53,6 +53,11 @@ static PHASE_END: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
+/// The keyword of a phase marker, looked for before [`MARKER`] is tried. Its searcher is
+/// built once: `str::contains` builds one per call, for every line of a log.
+static RUNLENS_MARKER: LazyLock<memchr::memmem::Finder<'static>> =
+    LazyLock::new(|| memchr::memmem::Finder::new("::runlens"));
+
 static MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^[^A-Za-z0-9:]*(?:(?:INFO|DEBUG|NOTICE|TRACE|WARN(?:ING)?)\b[^A-Za-z0-9:]*)?::runlens\s+(?:phase\s+(?P<name>\S.*?)|(?P<end>end))\s*$",
@@ -129,7 +134,7 @@ impl<'a> PhaseMatcher<'a> {
     }
 
     fn event(&self, text: &str) -> Option<PhaseEvent> {
-        if text.contains("::runlens")
+        if RUNLENS_MARKER.find(text.as_bytes()).is_some()
             && let Some(c) = MARKER.captures(text)
         {
             if c.name("end").is_some() {
