@@ -656,36 +656,15 @@ pub(super) fn split_by_day<R: TableRow>(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    let arrow_err = |source| IngestError::Arrow {
+    let batch = R::to_batch(rows).map_err(|source| IngestError::Arrow {
         table: R::TABLE.name(),
         source,
-    };
-    let batch = R::to_batch(rows).map_err(arrow_err)?;
-    let mut by_day: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
-    for (i, row) in rows.iter().enumerate() {
-        let day = row
-            .partition_ts()
-            .unwrap_or(fallback)
-            .0
-            .div_euclid(MICROS_PER_DAY);
-        by_day.entry(day).or_default().push(i as u32);
-    }
-    if by_day.len() == 1 {
-        return Ok(by_day.into_keys().map(|day| (day, batch.clone())).collect());
-    }
-    by_day
-        .into_iter()
-        .map(|(day, positions)| {
-            let indices = arrow_array::UInt32Array::from(positions);
-            let part =
-                arrow_select::take::take_record_batch(&batch, &indices).map_err(arrow_err)?;
-            Ok((day, part))
-        })
-        .collect()
+    })?;
+    split_batch_by_day::<R>(&batch, fallback)
 }
 
 /// The rows of `batch` (columns of `R`'s table) per UTC day number of its partition
-/// column, as [`split_by_day`] files rows.
+/// column (`fallback` for a null), in their order within each day.
 fn split_batch_by_day<R: TableRow>(
     batch: &RecordBatch,
     fallback: Timestamp,

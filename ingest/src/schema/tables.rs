@@ -29,9 +29,8 @@ pub trait TableRow: Sized + Send + Clone {
     fn column_docs() -> Vec<(&'static str, &'static str, bool, String)>;
     /// The rows as Arrow arrays, one per column.
     fn to_batch(rows: &[Self]) -> Result<RecordBatch, arrow_schema::ArrowError>;
-    /// The instant that files the row under its day partition (`None`: ingest day).
-    fn partition_ts(&self) -> Option<Timestamp>;
-    /// The column holding that instant.
+    /// The timestamp column whose instant files a row under its day partition (a null:
+    /// the ingest day).
     const PARTITION_COLUMN: &'static str;
     /// Sets the provenance columns every data row carries.
     /// The path and id are shared by every row stamped, not copied into each.
@@ -94,10 +93,6 @@ macro_rules! define_table {
                     <Labels as ColumnType>::to_array(rows.iter().map(|r| &r.labels)),
                 ];
                 RecordBatch::try_new(Self::schema(), columns)
-            }
-
-            fn partition_ts(&self) -> Option<Timestamp> {
-                self.$part.clone().into()
             }
 
             fn stamp(&mut self, source_path: &Arc<str>, ingest_id: &Arc<str>, labels: &Labels) {
