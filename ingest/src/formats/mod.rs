@@ -298,7 +298,7 @@ fn head_text(head: &[u8]) -> std::borrow::Cow<'_, str> {
 
 /// Whether `haystack` contains `needle` ignoring ASCII case: a cheap prefilter run before
 /// a regex, since most log lines match none of them. The needle's rarest byte (by
-/// [`commonness`]), in either case, is found with `memchr` (SIMD), and only there is the
+/// `commonness`), in either case, is found with `memchr` (SIMD), and only there is the
 /// whole needle compared. Comparing at every position made this a quarter of ingest's time
 /// on run logs (docs/benchmarks.md). Searching for the first byte instead restarted the
 /// search at every `t` of a line for `token`, and `t` is among the most common letters.
