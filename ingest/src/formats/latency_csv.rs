@@ -34,7 +34,7 @@ use super::timestamps::parse_timestamp;
 use super::{Format, ParseContext, ParseError, Rejection, RowSink, Sniff, parse_number, trim};
 use crate::error::IngestError;
 use crate::schema::columnar::{batch_of, repeated};
-use crate::schema::{LlmCallRow, TableRow, Timestamp};
+use crate::schema::{LlmCallRow, TableRow, Timestamp, labels_builder};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Column {
@@ -343,7 +343,7 @@ impl Columns {
             input_tokens: Int64Builder::new(),
             output_tokens: Int64Builder::new(),
             source_line: Int64Builder::new(),
-            labels: MapBuilder::new(None, StringBuilder::new(), StringBuilder::new()),
+            labels: labels_builder(),
         }
     }
 

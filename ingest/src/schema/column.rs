@@ -300,14 +300,16 @@ impl ColumnType for Option<Vec<Option<i64>>> {
     }
 }
 
-fn map_builder() -> MapBuilder<StringBuilder, StringBuilder> {
+/// An empty builder for the `labels` column: a map of string keys to string values,
+/// the one place its Arrow layout is chosen.
+pub(crate) fn labels_builder() -> MapBuilder<StringBuilder, StringBuilder> {
     MapBuilder::new(None, StringBuilder::new(), StringBuilder::new())
 }
 
 impl ColumnType for Labels {
     const NULLABLE: bool = false;
     fn data_type() -> DataType {
-        map_builder().finish().data_type().clone()
+        labels_builder().finish().data_type().clone()
     }
     fn doc_type() -> &'static str {
         "map<string, string>"

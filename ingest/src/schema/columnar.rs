@@ -10,7 +10,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use arrow_array::builder::{MapBuilder, StringBuilder};
 use arrow_array::{Array, ArrayRef, MapArray, RecordBatch, StringArray, new_null_array};
 use arrow_buffer::{Buffer, OffsetBuffer};
 use arrow_schema::{ArrowError, SchemaRef};
@@ -105,7 +104,7 @@ fn merge_labels(maps: &MapArray, given: &Labels) -> Result<ArrayRef, ArrowError>
         .downcast_ref::<StringArray>()
         .ok_or_else(not_strings)?;
     let offsets = maps.value_offsets();
-    let mut builder = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    let mut builder = super::labels_builder();
     let mut merged: BTreeMap<&str, &str> = BTreeMap::new();
     for row in 0..maps.len() {
         merged.clear();

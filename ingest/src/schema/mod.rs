@@ -10,6 +10,7 @@ mod column;
 pub mod columnar;
 mod tables;
 
+pub(crate) use column::labels_builder;
 pub use column::{ColumnType, Labels, Timestamp};
 pub use tables::{
     ArtifactRow, BenchResultRow, IngestLogRow, LlmCallRow, PhaseRow, RunRow, SampleRow, SessionRow,
