@@ -104,7 +104,7 @@ fn a_batch_of_broken_files_is_accounted_for_file_by_file() {
         ),
         (
             "wrong-types.json",
-            "partial,\"benchmark_results[1].iterations: invalid type: string \"\"three\"\", expected i64\",",
+            "partial,\"benchmark_results[1].iterations: invalid type: string \"\"three\"\", expected i64\",2",
         ),
         (
             "binary.bin",

@@ -11,10 +11,16 @@ use std::io::BufRead;
 
 use serde::Deserialize;
 
-use super::json_input::{decode_array, read_document, starts_json_object};
+use super::json_input::{JsonObjectDocument, decode_array, starts_json_object};
 use super::{Format, ParseContext, ParseError, RowSink, Sniff};
 use crate::redact::redact_command;
 use crate::schema::BenchResultRow;
+
+/// A whole export, for the one-pass decoding of a well-formed file.
+#[derive(Debug, Deserialize)]
+struct Export {
+    results: Vec<Entry>,
+}
 
 #[derive(Debug, Deserialize)]
 struct Entry {
@@ -62,8 +68,14 @@ impl Format for Hyperfine {
         ctx: &ParseContext<'_>,
         sink: &mut RowSink<'_>,
     ) -> Result<(), ParseError> {
-        let mut doc = read_document(input)?;
-        for (index, entry) in decode_array::<Entry>(&mut doc, "results", sink)? {
+        let doc = JsonObjectDocument::read(input)?;
+        let entries = match doc.decode_whole::<Export>() {
+            Some(export) if !export.results.is_empty() => {
+                export.results.into_iter().enumerate().collect()
+            }
+            _ => decode_array::<Entry>(&doc, &doc.fields()?, "results", sink)?,
+        };
+        for (index, entry) in entries {
             sink.rows
                 .bench_results
                 .push(to_row(entry, index, ctx.file_id));
