@@ -693,12 +693,34 @@ fn split_batch_by_day<R: TableRow>(
         };
         micros.div_euclid(MICROS_PER_DAY)
     };
-    let mut by_day: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+    // Rows usually come in time order, so a day's rows are one run: found by comparing each
+    // row's day with its neighbour's, and handed on as a slice of the batch (no copy).
+    let mut runs: Vec<(i64, std::ops::Range<usize>)> = Vec::new();
     for row in 0..batch.num_rows() {
-        by_day.entry(day_of(row)).or_default().push(row as u32);
+        let day = day_of(row);
+        match runs.last_mut() {
+            Some((last, range)) if *last == day => range.end = row + 1,
+            _ => runs.push((day, row..row + 1)),
+        }
     }
-    if by_day.len() <= 1 {
-        return Ok(by_day.into_keys().map(|day| (day, batch.clone())).collect());
+    let mut days: Vec<i64> = runs.iter().map(|(day, _)| *day).collect();
+    days.sort_unstable();
+    days.dedup();
+    if days.len() == runs.len() {
+        let mut parts: Vec<(i64, RecordBatch)> = runs
+            .into_iter()
+            .map(|(day, range)| (day, batch.slice(range.start, range.len())))
+            .collect();
+        parts.sort_unstable_by_key(|(day, _)| *day);
+        return Ok(parts);
+    }
+    // A day in several runs: its rows are gathered into one batch, in their order.
+    let mut by_day: BTreeMap<i64, Vec<u32>> = BTreeMap::new();
+    for (day, range) in runs {
+        by_day
+            .entry(day)
+            .or_default()
+            .extend(range.map(|row| row as u32));
     }
     by_day
         .into_iter()
@@ -756,5 +778,83 @@ fn delta_encoding(data_type: &arrow_schema::DataType, unique_per_row: bool) -> O
         arrow_schema::DataType::Int64 if unique_per_row => Some(Encoding::DELTA_BINARY_PACKED),
         arrow_schema::DataType::Utf8 if unique_per_row => Some(Encoding::DELTA_BYTE_ARRAY),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::LlmCallRow;
+    use arrow_array::cast::AsArray;
+
+    const DAY: i64 = MICROS_PER_DAY;
+
+    /// Calls named by their position, starting at the given instants (None: no start).
+    fn calls(starts: &[Option<i64>]) -> RecordBatch {
+        let rows: Vec<LlmCallRow> = starts
+            .iter()
+            .enumerate()
+            .map(|(i, start)| LlmCallRow {
+                call_id: i.to_string(),
+                start_ts: start.map(Timestamp),
+                ..LlmCallRow::default()
+            })
+            .collect();
+        LlmCallRow::to_batch(&rows).expect("batch")
+    }
+
+    /// Each part's day and the ids of its rows, in order.
+    fn parts(batch: &RecordBatch, fallback: i64) -> Vec<(i64, Vec<String>)> {
+        split_batch_by_day::<LlmCallRow>(batch, Timestamp(fallback))
+            .expect("split")
+            .into_iter()
+            .map(|(day, part)| {
+                let ids = part.column_by_name("call_id").expect("call_id");
+                let ids = ids.as_string::<i32>();
+                (day, ids.iter().flatten().map(str::to_string).collect())
+            })
+            .collect()
+    }
+
+    fn ids(list: &[&str]) -> Vec<String> {
+        list.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn rows_in_time_order_split_into_one_part_per_day() {
+        let batch = calls(&[
+            Some(DAY + 5),
+            Some(2 * DAY - 1),
+            Some(2 * DAY),
+            Some(3 * DAY + 7),
+        ]);
+        assert_eq!(
+            parts(&batch, 0),
+            vec![(1, ids(&["0", "1"])), (2, ids(&["2"])), (3, ids(&["3"]))]
+        );
+        let one_day = calls(&[Some(DAY), Some(DAY + 1)]);
+        assert_eq!(parts(&one_day, 0), vec![(1, ids(&["0", "1"]))]);
+        assert!(parts(&calls(&[]), 0).is_empty());
+    }
+
+    #[test]
+    fn a_day_seen_twice_gathers_its_rows_in_their_order() {
+        // Days 2, 1, 2, 2, 1 (before the epoch too), and a missing start on the fallback day.
+        let batch = calls(&[
+            Some(2 * DAY),
+            Some(DAY),
+            Some(2 * DAY + 3),
+            None,
+            Some(DAY + 9),
+            Some(-1),
+        ]);
+        assert_eq!(
+            parts(&batch, 2 * DAY + 10),
+            vec![
+                (-1, ids(&["5"])),
+                (1, ids(&["1", "4"])),
+                (2, ids(&["0", "2", "3"])),
+            ]
+        );
     }
 }

@@ -329,20 +329,26 @@ struct Columns {
 }
 
 impl Columns {
+    /// Empty columns with room for a whole batch, so that filling them never reallocates.
+    /// The string sizes are typical lengths (an id of a 16-digit file id and a line number,
+    /// a provider, a model name); a longer value only costs one reallocation.
     fn new() -> Self {
+        let strings = |bytes_per_row: usize| {
+            StringBuilder::with_capacity(BATCH_ROWS, BATCH_ROWS * bytes_per_row)
+        };
         Columns {
             rows: 0,
-            call_id: StringBuilder::new(),
-            provider: StringBuilder::new(),
-            request_model: StringBuilder::new(),
-            start_ts: TimestampMicrosecondBuilder::new(),
-            ttft_ms: Float64Builder::new(),
-            total_ms: Float64Builder::new(),
-            tpot_ms: Float64Builder::new(),
-            output_tokens_per_s: Float64Builder::new(),
-            input_tokens: Int64Builder::new(),
-            output_tokens: Int64Builder::new(),
-            source_line: Int64Builder::new(),
+            call_id: strings(28),
+            provider: strings(12),
+            request_model: strings(24),
+            start_ts: TimestampMicrosecondBuilder::with_capacity(BATCH_ROWS),
+            ttft_ms: Float64Builder::with_capacity(BATCH_ROWS),
+            total_ms: Float64Builder::with_capacity(BATCH_ROWS),
+            tpot_ms: Float64Builder::with_capacity(BATCH_ROWS),
+            output_tokens_per_s: Float64Builder::with_capacity(BATCH_ROWS),
+            input_tokens: Int64Builder::with_capacity(BATCH_ROWS),
+            output_tokens: Int64Builder::with_capacity(BATCH_ROWS),
+            source_line: Int64Builder::with_capacity(BATCH_ROWS),
             labels: labels_builder(),
         }
     }
@@ -357,7 +363,9 @@ impl Columns {
         file_id: &str,
     ) {
         // The same id as `row_id(file_id, 'l', line)`, written in place.
-        let _ = write!(self.call_id, "{file_id}-l{line}");
+        let _ = self.call_id.write_str(file_id);
+        let _ = self.call_id.write_str("-l");
+        let _ = self.call_id.write_str(itoa::Buffer::new().format(line));
         self.call_id.append_value("");
         self.provider.append_option(cells.provider);
         self.request_model.append_value(cells.request_model);
@@ -388,34 +396,38 @@ impl Columns {
 
     /// The rows so far as an `llm_calls` batch (not yet stamped); starts a new one.
     fn finish(&mut self) -> Result<RecordBatch, IngestError> {
-        let rows = std::mem::take(&mut self.rows);
+        // A builder's `finish` gives its buffers away and starts again without capacity:
+        // the next batch is built in fresh, pre-sized columns instead.
+        let mut full = std::mem::replace(self, Columns::new());
+        let rows = full.rows;
         let float = |b: &mut Float64Builder| Arc::new(b.finish()) as ArrayRef;
         let int = |b: &mut Int64Builder| Arc::new(b.finish()) as ArrayRef;
         let text = |b: &mut StringBuilder| Arc::new(b.finish()) as ArrayRef;
-        let built = BTreeMap::from([
-            ("call_id", text(&mut self.call_id)),
-            ("source", repeated("latency_csv", rows)),
-            ("provider", text(&mut self.provider)),
-            ("request_model", text(&mut self.request_model)),
-            (
-                "start_ts",
-                Arc::new(self.start_ts.finish().with_timezone("UTC")) as ArrayRef,
-            ),
-            ("ttft_ms", float(&mut self.ttft_ms)),
-            ("total_ms", float(&mut self.total_ms)),
-            ("tpot_ms", float(&mut self.tpot_ms)),
-            ("output_tokens_per_s", float(&mut self.output_tokens_per_s)),
-            ("input_tokens", int(&mut self.input_tokens)),
-            ("output_tokens", int(&mut self.output_tokens)),
-            ("usage_source", repeated("reported", rows)),
-            ("source_line", int(&mut self.source_line)),
-            ("ingest_id", repeated("", rows)),
-            ("labels", Arc::new(self.labels.finish()) as ArrayRef),
-        ]);
-        batch_of(LlmCallRow::schema(), rows, built).map_err(|source| IngestError::Arrow {
+        let arrow = |source| IngestError::Arrow {
             table: "llm_calls",
             source,
-        })
+        };
+        let built = BTreeMap::from([
+            ("call_id", text(&mut full.call_id)),
+            ("source", repeated("latency_csv", rows).map_err(arrow)?),
+            ("provider", text(&mut full.provider)),
+            ("request_model", text(&mut full.request_model)),
+            (
+                "start_ts",
+                Arc::new(full.start_ts.finish().with_timezone("UTC")) as ArrayRef,
+            ),
+            ("ttft_ms", float(&mut full.ttft_ms)),
+            ("total_ms", float(&mut full.total_ms)),
+            ("tpot_ms", float(&mut full.tpot_ms)),
+            ("output_tokens_per_s", float(&mut full.output_tokens_per_s)),
+            ("input_tokens", int(&mut full.input_tokens)),
+            ("output_tokens", int(&mut full.output_tokens)),
+            ("usage_source", repeated("reported", rows).map_err(arrow)?),
+            ("source_line", int(&mut full.source_line)),
+            ("ingest_id", repeated("", rows).map_err(arrow)?),
+            ("labels", Arc::new(full.labels.finish()) as ArrayRef),
+        ]);
+        batch_of(LlmCallRow::schema(), rows, built).map_err(arrow)
     }
 }
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use arrow_array::{Array, ArrayRef, MapArray, RecordBatch, StringArray, new_null_array};
-use arrow_buffer::{Buffer, OffsetBuffer};
+use arrow_buffer::{Buffer, OffsetBuffer, ScalarBuffer};
 use arrow_schema::{ArrowError, SchemaRef};
 
 use super::Labels;
@@ -42,11 +42,22 @@ pub fn batch_of(
 }
 
 /// `value` repeated `rows` times, as a string column: its bytes copied in one go and its
-/// offsets counted, not appended value by value.
-pub fn repeated(value: &str, rows: usize) -> ArrayRef {
-    let offsets = OffsetBuffer::from_lengths(std::iter::repeat_n(value.len(), rows));
+/// offsets computed (row `i` starts at `i * value.len()`), not appended value by value.
+/// Fails when the column would pass the 2 GiB a string column's offsets can address.
+pub fn repeated(value: &str, rows: usize) -> Result<ArrayRef, ArrowError> {
+    let step = value.len();
+    rows.checked_mul(step)
+        .and_then(|total| i32::try_from(total).ok())
+        .ok_or_else(|| {
+            ArrowError::ComputeError(format!(
+                "{rows} copies of a {step}-byte value exceed a string column's 2 GiB"
+            ))
+        })?;
+    // No product below overflows: the largest, rows * step, was checked above.
+    let offsets: Vec<i32> = (0..=rows).map(|row| (row * step) as i32).collect();
+    let offsets = OffsetBuffer::new(ScalarBuffer::from(offsets));
     let bytes = Buffer::from(value.repeat(rows).into_bytes());
-    Arc::new(StringArray::new(offsets, bytes, None))
+    Ok(Arc::new(StringArray::new(offsets, bytes, None)))
 }
 
 /// `batch` with its provenance set as [`super::TableRow::stamp`] sets a row's: a null
@@ -64,7 +75,7 @@ pub fn stamp_batch(
     for (i, field) in schema.fields().iter().enumerate() {
         match field.name().as_str() {
             "source_path" if columns[i].null_count() == rows => {
-                columns[i] = repeated(source_path, rows);
+                columns[i] = repeated(source_path, rows)?;
             }
             "source_path" if columns[i].null_count() > 0 => {
                 let given = columns[i].as_any().downcast_ref::<StringArray>();
@@ -76,7 +87,7 @@ pub fn stamp_batch(
                     .collect();
                 columns[i] = Arc::new(stamped);
             }
-            "ingest_id" => columns[i] = repeated(ingest_id, rows),
+            "ingest_id" => columns[i] = repeated(ingest_id, rows)?,
             "labels" if !labels.is_empty() => {
                 let maps = columns[i]
                     .as_any()
@@ -164,9 +175,9 @@ mod tests {
     #[test]
     fn a_batch_has_the_table_schema_or_is_refused() {
         let built = BTreeMap::from([
-            ("call_id", repeated("id", 2)),
-            ("source", repeated("latency_csv", 2)),
-            ("ingest_id", repeated("", 2)),
+            ("call_id", repeated("id", 2).expect("small")),
+            ("source", repeated("latency_csv", 2).expect("small")),
+            ("ingest_id", repeated("", 2).expect("small")),
             (
                 "labels",
                 Labels::to_array([Labels::default(), Labels::default()].iter()),
@@ -184,7 +195,7 @@ mod tests {
         assert_eq!(batch, LlmCallRow::to_batch(&rows).expect("batch"));
 
         let mut unknown = built.clone();
-        unknown.insert("no_such_column", repeated("x", 2));
+        unknown.insert("no_such_column", repeated("x", 2).expect("small"));
         assert!(batch_of(LlmCallRow::schema(), 2, unknown).is_err());
         let mut missing = built;
         missing.remove("call_id");
