@@ -296,47 +296,49 @@ fn head_text(head: &[u8]) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Whether `haystack` contains `needle` ignoring ASCII case: a cheap prefilter run before
-/// a regex, since most log lines match none of them. The needle's rarest byte (by
-/// `commonness`), in either case, is found with `memchr` (SIMD), and only there is the
-/// whole needle compared. Comparing at every position made this a quarter of ingest's time
-/// on run logs (docs/benchmarks.md). Searching for the first byte instead restarted the
-/// search at every `t` of a line for `token`, and `t` is among the most common letters.
-pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
-    let (h, n) = (haystack.as_bytes(), needle.as_bytes());
-    let Some(last_start) = h.len().checked_sub(n.len()) else {
-        return false;
-    };
-    let Some(pivot) = (0..n.len()).min_by_key(|&i| commonness(n[i])) else {
-        return true;
-    };
-    let (lower, upper) = (n[pivot].to_ascii_lowercase(), n[pivot].to_ascii_uppercase());
-    // A hit at `start` of this slice is the pivot byte of a window starting at `start`.
-    memchr::memchr2_iter(lower, upper, &h[pivot..=last_start + pivot])
-        .any(|start| h[start..start + n.len()].eq_ignore_ascii_case(n))
-}
+/// A keyword found in either ASCII case: a cheap prefilter run before a regex, since most
+/// log lines match none of them. The line is lowered once ([`LoweredLine`]) for all the
+/// keywords checked in it, and each keyword is then a plain `memmem` search (SIMD, on two
+/// of the keyword's bytes at once). Searching the raw line for the keyword's rarest letter
+/// in either case and comparing there stopped at every `p` of a line for `phase` and at
+/// every `k` for `token`: twice the time (docs/benchmarks.md).
+pub struct CaselessKeyword(memchr::memmem::Finder<'static>);
 
-/// How common `byte` is in log text, higher for more common: letters by their frequency
-/// in English text, space most common, every other byte rarer than any letter.
-fn commonness(byte: u8) -> u8 {
-    COMMONNESS[byte as usize]
-}
-
-/// [`commonness`] of every byte, worked out once at compile time.
-const COMMONNESS: [u8; 256] = {
-    /// Letters, most frequent first.
-    const LETTERS: &[u8; 26] = b"etaoinsrhldcumfpgwybvkxjqz";
-    let mut table = [0u8; 256];
-    let mut rank = 0;
-    while rank < LETTERS.len() {
-        let value = (LETTERS.len() - rank) as u8;
-        table[LETTERS[rank] as usize] = value;
-        table[LETTERS[rank].to_ascii_uppercase() as usize] = value;
-        rank += 1;
+impl CaselessKeyword {
+    /// The keyword `word`, matched in either ASCII case.
+    pub fn new(word: &str) -> Self {
+        CaselessKeyword(
+            memchr::memmem::Finder::new(word.to_ascii_lowercase().as_bytes()).into_owned(),
+        )
     }
-    table[b' ' as usize] = LETTERS.len() as u8 + 1;
-    table
-};
+
+    /// Whether the keyword occurs in the line.
+    pub fn is_in(&self, line: &LoweredLine) -> bool {
+        self.0.find(&line.0).is_some()
+    }
+}
+
+/// A line's bytes with ASCII letters lowered (every other byte, UTF-8 included, as it
+/// was), for [`CaselessKeyword`]. Its buffer is kept and refilled line after line.
+#[derive(Debug, Default)]
+pub struct LoweredLine(Vec<u8>);
+
+impl LoweredLine {
+    /// Holds `text` lowered, in place of the previous line.
+    pub fn fill(&mut self, text: &str) {
+        self.0.clear();
+        self.0.extend_from_slice(text.as_bytes());
+        self.0.make_ascii_lowercase();
+    }
+}
+
+/// Whether `haystack` contains `needle` ignoring ASCII case, for a single check (a
+/// [`CaselessKeyword`] is built once for checks of many lines).
+pub fn contains_ignore_case(haystack: &str, needle: &str) -> bool {
+    let mut line = LoweredLine::default();
+    line.fill(haystack);
+    CaselessKeyword::new(needle).is_in(&line)
+}
 
 /// The id of a file's `n`-th row of a kind: `<file id>-<kind><n>` (`3fa4…-l17`, the row
 /// of line 17). Written without `format!`: a latency CSV makes one per row.
@@ -609,11 +611,13 @@ mod tests {
         assert!(!contains_ignore_case("", "t"));
         assert!(contains_ignore_case("Ünïcode Wall time", "wall"));
         // Against the plain definition, at every offset of a haystack with near misses.
-        let haystack = "xPhAsphasEpHaSe-TOKtokenTOKEN elapsedReal ::runlens k";
+        // Bytes next to the letters in ASCII (`@[_`{`) and non-ASCII letters are not folded.
+        let haystack = "xPhAsphasEpHaSe-TOKtokenTOKEN elapsedReal ::runlens k @X`x[{ ÄPHASE é";
         for needle in [
-            "phase", "token", "real", "elapsed", "x", "n", "zz", "eN ", "::run", "k", " k",
+            "phase", "token", "real", "elapsed", "x", "n", "zz", "eN ", "::run", "k", " k", "`x",
+            "@x", "{", "äphase", "Äphase", "é",
         ] {
-            for start in 0..haystack.len() {
+            for (start, _) in haystack.char_indices() {
                 let h = &haystack[start..];
                 let plain = h
                     .as_bytes()
@@ -626,15 +630,6 @@ mod tests {
                 );
             }
         }
-    }
-
-    #[test]
-    fn the_rarest_byte_of_a_needle_is_searched_for() {
-        assert!(commonness(b'e') > commonness(b't'));
-        assert!(commonness(b'T') == commonness(b't'));
-        assert!(commonness(b't') > commonness(b'k'));
-        assert!(commonness(b' ') > commonness(b'e'));
-        assert!(commonness(b'k') > commonness(b':'));
     }
 
     #[test]

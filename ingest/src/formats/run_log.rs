@@ -28,7 +28,8 @@ use super::lines::for_each_line;
 use super::time_output::{TimeReport, TimeScanner};
 use super::timestamps::{find_timestamp, parse_timestamp};
 use super::{
-    Format, ParseContext, ParseError, Rejection, RowSink, Sniff, contains_ignore_case, parse_number,
+    CaselessKeyword, Format, LoweredLine, ParseContext, ParseError, Rejection, RowSink, Sniff,
+    parse_number,
 };
 use crate::error::IngestError;
 use crate::schema::{PhaseRow, RunRow, Timestamp};
@@ -57,6 +58,12 @@ static PHASE_END: LazyLock<Regex> = LazyLock::new(|| {
 /// built once: `str::contains` builds one per call, for every line of a log.
 static RUNLENS_MARKER: LazyLock<memchr::memmem::Finder<'static>> =
     LazyLock::new(|| memchr::memmem::Finder::new("::runlens"));
+
+/// The keyword of every default phase line, looked for before the phase regexes.
+static PHASE: LazyLock<CaselessKeyword> = LazyLock::new(|| CaselessKeyword::new("phase"));
+
+/// The keyword of every token count, looked for before the token regexes.
+static TOKEN: LazyLock<CaselessKeyword> = LazyLock::new(|| CaselessKeyword::new("token"));
 
 static MARKER: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
@@ -133,7 +140,16 @@ impl<'a> PhaseMatcher<'a> {
         PhaseMatcher { custom }
     }
 
+    /// The phase event of a line's `text` (timestamp taken off), if any.
     fn event(&self, text: &str) -> Option<PhaseEvent> {
+        let mut lowered = LoweredLine::default();
+        lowered.fill(text);
+        self.event_lowered(text, &lowered)
+    }
+
+    /// [`Self::event`] with `lowered`, the same text in ASCII lower case, given: the line
+    /// loop lowers each line once into a reused buffer.
+    fn event_lowered(&self, text: &str, lowered: &LoweredLine) -> Option<PhaseEvent> {
         if RUNLENS_MARKER.find(text.as_bytes()).is_some()
             && let Some(c) = MARKER.captures(text)
         {
@@ -165,7 +181,7 @@ impl<'a> PhaseMatcher<'a> {
                     .and_then(|m| parse_duration_ms(m.as_str())),
             });
         }
-        if !contains_ignore_case(text, "phase") {
+        if !PHASE.is_in(lowered) {
             return None;
         }
         if let Some(c) = PHASE_END.captures(text) {
@@ -202,6 +218,8 @@ pub struct PhaseTracker {
     phases: Vec<OpenPhase>,
     first_ts: Option<Timestamp>,
     last_ts: Option<Timestamp>,
+    /// The line being read, lowered for the keyword checks (a buffer reused line by line).
+    lowered: LoweredLine,
 }
 
 impl PhaseTracker {
@@ -226,10 +244,14 @@ impl PhaseTracker {
         if let Some(ts) = ts {
             self.observe_ts(ts);
         }
-        match matcher.event(&text) {
+        // The buffer is taken out while the line is read, to lend it beside `self`.
+        let mut lowered = std::mem::take(&mut self.lowered);
+        lowered.fill(&text);
+        match matcher.event_lowered(&text, &lowered) {
             Some(event) => self.apply(event, ts, number, seen_at.is_some()),
-            None => self.add_tokens(&text),
+            None => self.add_tokens(&text, &lowered),
         }
+        self.lowered = lowered;
     }
 
     /// Number of phases seen so far.
@@ -294,11 +316,13 @@ impl PhaseTracker {
         }
     }
 
-    fn add_tokens(&mut self, text: &str) {
+    /// Adds the token counts of a line's `text` (`lowered`: the same in ASCII lower case)
+    /// to the open phase.
+    fn add_tokens(&mut self, text: &str, lowered: &LoweredLine) {
         let Some(open) = self.phases.last_mut() else {
             return;
         };
-        if !contains_ignore_case(text, "token") {
+        if !TOKEN.is_in(lowered) {
             return;
         }
         let count = |c: Option<regex::Captures<'_>>| {
@@ -518,7 +542,10 @@ mod tests {
             1,
             false,
         );
-        seg.add_tokens("[]   scanned 412 files, tokens: 3,912");
+        let text = "[]   scanned 412 files, Tokens: 3,912";
+        let mut lowered = LoweredLine::default();
+        lowered.fill(text);
+        seg.add_tokens(text, &lowered);
         assert_eq!(seg.phases[0].row.total_tokens, Some(3912));
     }
 
