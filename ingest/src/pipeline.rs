@@ -28,7 +28,7 @@ use crate::redact::redact_command;
 use crate::schema::{IngestLogRow, Labels, Table, TableRows, Timestamp};
 
 /// Files parsed and committed together, at most.
-const FILES_PER_COMMIT: usize = 1024;
+const FILES_PER_COMMIT: usize = 4096;
 /// Input bytes parsed and committed together, at most (a single larger file is its own chunk).
 /// Memory does not grow with it (rows are staged to files as they add up); the work a crash
 /// loses does, and the number of files falls with it: each commit writes its own file per
@@ -436,8 +436,12 @@ fn process_chunk(
     known: &mut HashSet<String>,
     ctx: &ChunkContext<'_>,
 ) -> Result<Vec<FileOutcome>> {
+    // One task per file: rayon otherwise folds runs of a few hundred files in one task, and
+    // a run holding the chunk's large files kept one thread hashing while the other waited
+    // (docs/benchmarks.md).
     let hashed: Vec<(FileOutcome, Option<String>)> = chunk
         .par_iter()
+        .with_max_len(1)
         .map(|path| hash_file(path, ctx.known_files))
         .collect();
     let mut to_parse = Vec::new();

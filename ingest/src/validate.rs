@@ -41,8 +41,10 @@ pub fn validate(inputs: &[String], options: &ParseOptions, window: &TimeWindow) 
     let offered = files.len();
     files.retain(|f| window.may_contain_file(f));
     let older_than_since = offered - files.len();
+    // One task per file, so that one thread is not left with a run of large files.
     let mut out: Vec<ValidatedFile> = files
         .par_iter()
+        .with_max_len(1)
         .filter_map(|path| {
             let mut file = validate_file(path, options);
             let found = file.sessions.len();

@@ -32,6 +32,7 @@ impl Dataset {
             .collect();
         let mut damaged: Vec<DamagedFile> = files
             .par_iter()
+            .with_max_len(1)
             .filter_map(|(key, path, bytes)| {
                 let reason = unreadable(path, *bytes)?;
                 Some(DamagedFile {

@@ -603,6 +603,7 @@ impl Stager<'_> {
         let open: Vec<OpenFile> = self.open.into_values().collect();
         let done: Vec<StagedFile> = open
             .into_par_iter()
+            .with_max_len(1)
             .map(OpenFile::close)
             .collect::<Result<_>>()?;
         // A poisoned lock only means another thread panicked while pushing; the list is intact.
