@@ -64,15 +64,24 @@ impl TimeWindow {
     /// `--since`. (A file's first record is unknown before reading, so `--until` cannot
     /// leave files out.) Files whose time cannot be read are kept.
     pub fn may_contain_file(&self, path: &Path) -> bool {
-        let Some(since) = self.since else {
+        if self.since.is_none() {
             return true;
-        };
+        }
         let modified = path
             .metadata()
             .and_then(|m| m.modified())
             .ok()
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-        modified.is_none_or(|d| d.as_micros() as i64 >= since.0)
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| Timestamp(d.as_micros() as i64));
+        self.may_contain_modified(modified)
+    }
+
+    /// [`TimeWindow::may_contain_file`] for a file last modified at `modified`, if known.
+    pub fn may_contain_modified(&self, modified: Option<Timestamp>) -> bool {
+        match (self.since, modified) {
+            (Some(since), Some(modified)) => modified >= since,
+            _ => true,
+        }
     }
 
     /// Whether a span of activity `[start, end]` overlaps the window; an unknown end is the
