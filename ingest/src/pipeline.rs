@@ -7,9 +7,9 @@
 //! `rejected` outcome with its reason and the batch goes on; only runlens's own storage
 //! failing stops it.
 //!
-//! Why one file of some 650 lines: it is the batch's one sequence (find, hash, claim, parse
-//! in parallel, commit, account for every file) and its tests; the parsers, the writer and
-//! the accounting types it drives live in their own modules.
+//! Why one file of some 1,000 lines: it is the batch's one sequence (find, identify, hash,
+//! claim, parse in parallel, commit, account for every file) and its tests; the parsers, the
+//! writer and the accounting types it drives live in their own modules.
 
 use std::collections::HashSet;
 use std::fs::File;
