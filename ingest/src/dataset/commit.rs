@@ -18,6 +18,11 @@ impl Writer {
     pub(super) fn new(dataset: Dataset) -> Result<Writer> {
         // Its own snapshot, read now (the dataset handle's cached one may be older).
         let snapshot = dataset.read_snapshot()?;
+        if snapshot.sequence.is_none() {
+            // Before this writer publishes anything (after the snapshot was read: files
+            // found then without the marker are from before the commit log).
+            log::mark_log(dataset.store())?;
+        }
         let writer = Writer {
             dataset,
             snapshot: Mutex::new(snapshot),

@@ -29,6 +29,24 @@ pub const CHECKPOINTS: &str = "_runlens/checkpoints/";
 pub const CHECKPOINT_FORMAT: &str = "runlens-checkpoint/1";
 /// A writer whose record takes a multiple of this number writes a checkpoint after it.
 pub const CHECKPOINT_EVERY: u64 = 100;
+/// Created by a writer of a dataset that has no commit record yet, before it publishes
+/// anything: in a dataset that has it, files no record names are another writer's commit
+/// in flight (published, its record not yet created), never files from before the commit
+/// log to adopt. Without it a writer starting on a new dataset while another was between
+/// publishing and recording adopted the other's files, and the other, finding its inputs
+/// stored, deleted them from under the adopting record.
+pub const LOG_MARKER: &str = "_runlens/commit-log.json";
+
+/// Marks the dataset as kept in the commit log ([`LOG_MARKER`]); already marked is fine.
+pub fn mark_log(store: &dyn Store) -> Result<()> {
+    let marker = format!("{{\"format\": \"{RECORD_FORMAT}\"}}\n");
+    store.create_new(LOG_MARKER, marker.as_bytes()).map(|_| ())
+}
+
+/// Whether the dataset is marked as kept in the commit log ([`LOG_MARKER`]).
+pub fn log_marked(store: &dyn Store) -> Result<bool> {
+    Ok(store.get(LOG_MARKER)?.is_some())
+}
 
 /// What a commit did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

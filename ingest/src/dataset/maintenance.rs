@@ -371,12 +371,15 @@ fn merge_groups<'a>(files: &[&'a LiveFile], target: u64) -> Vec<Vec<&'a LiveFile
 
 /// A dataset written before the commit log: its files, and its content hashes, as that
 /// layout defined them (a data file is committed when an `ingest_log` file of its commit
-/// exists).
+/// exists). Empty for a dataset marked as kept in the log ([`log::LOG_MARKER`]) that has
+/// no record yet: its files are a first commit in flight.
 pub(super) fn legacy_snapshot(dataset: &Dataset) -> Result<Snapshot> {
     let store = dataset.store();
     let logs = store.list(&format!("{}/", Table::IngestLog.name()))?;
     let mut snapshot = Snapshot::default();
-    if logs.is_empty() {
+    // Checked after listing: a writer marks the dataset before it publishes, so files
+    // listed without the marker there are from before the commit log.
+    if logs.is_empty() || log::log_marked(store)? {
         return Ok(snapshot);
     }
     let committed: HashSet<String> = logs.iter().filter_map(|o| commit_of(&o.key)).collect();

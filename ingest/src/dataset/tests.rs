@@ -343,6 +343,30 @@ fn a_dataset_from_before_the_commit_log_is_read_and_adopted() {
     assert_eq!(committed_run_ids(dir.path()), ["new-run", "old-run"]);
 }
 
+/// A commit in flight on a new dataset (files published, record not yet created) is not
+/// a dataset from before the commit log: another writer starting then adopts nothing.
+#[test]
+fn a_first_commit_in_flight_is_not_adopted_by_another_writer() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    let first = ds.writer().expect("writer");
+    assert!(log::log_marked(ds.store()).expect("marker"));
+    write_commit(&first, "c1", &["run1"], "h1");
+    // Its record not yet created: the files are there, published, the log empty.
+    ds.store()
+        .delete(&log::record_key(0))
+        .expect("delete record");
+    let second = Dataset::new(dir.path()).writer().expect("second writer");
+    assert!(second.known_hashes().is_empty());
+    assert!(
+        log::read_records_after(ds.store(), None)
+            .expect("records")
+            .is_empty(),
+        "nothing adopted"
+    );
+    assert!(committed_run_ids(dir.path()).is_empty());
+}
+
 #[test]
 fn part_names_carry_their_commit() {
     assert_eq!(
