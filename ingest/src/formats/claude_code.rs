@@ -29,6 +29,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::BufRead;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use super::json_borrow::{CompactLength, Str, TextOrOther};
 use super::json_input::any_object_line;
@@ -166,10 +167,23 @@ struct Block<'a> {
     is_error: Option<bool>,
     #[serde(borrow)]
     tool_use_id: Option<Str<'a>>,
-    /// A tool result's content: its text when it is a string (the evidence of an error);
-    /// blocks are skipped.
+    /// A tool result's content, left as it is in the line: its text is read only when the
+    /// result is an error (the evidence of a `tool_errors` finding). Tool results are three
+    /// quarters of a transcript's bytes; unescaping every one into a copy was the largest
+    /// cost of reading them.
     #[serde(borrow)]
-    content: Option<TextOrOther<'a>>,
+    content: Option<&'a RawValue>,
+}
+
+impl Block<'_> {
+    /// The tool result's text when its content is a JSON string; blocks are not read.
+    fn result_text(&self) -> Option<Cow<'_, str>> {
+        let raw = self.content?;
+        match serde_json::from_str::<TextOrOther<'_>>(raw.get()) {
+            Ok(TextOrOther::Text(text)) => Some(text),
+            Ok(TextOrOther::Other) | Err(_) => None,
+        }
+    }
 }
 
 #[derive(Deserialize, Clone, Copy, Default, PartialEq)]
@@ -238,10 +252,13 @@ impl Format for ClaudeCode {
         // the line's borrowed id without building a key per line.
         let mut sessions: BTreeMap<String, BTreeMap<Option<String>, SessionFacts>> =
             BTreeMap::new();
-        let mut responses: IdMap<Response> = IdMap::default();
-        let mut order: Vec<String> = Vec::new();
+        // Responses and tool calls in the order first seen, found by key through an index:
+        // their rows are large, and a map holding them moved every row at each growth.
+        let mut responses: Vec<Response> = Vec::new();
+        let mut response_index: IdMap<usize> = IdMap::default();
         let mut ids_by_message: IdMap<IdSet> = IdMap::default();
-        let mut tools: IdMap<ToolCallRow> = IdMap::default();
+        let mut tools: Vec<ToolCallRow> = Vec::new();
+        let mut tool_index: IdMap<usize> = IdMap::default();
         let mut tool_errors: IdMap<bool> = IdMap::default();
         let mut good = 0u64;
         for_each_line(input, sink, &mut |line, sink| {
@@ -282,22 +299,22 @@ impl Format for ClaudeCode {
                 f
             });
             let message = record.message.as_ref();
-            let mut text_parts: Vec<&str> = Vec::new();
+            let mut text_parts: Vec<Cow<'_, str>> = Vec::new();
             let mut calls: Vec<&str> = Vec::new();
             let (mut results, mut result_errors) = (0usize, 0usize);
             match message.and_then(|m| m.content.as_ref()) {
-                Some(Content::Text(t)) => text_parts.push(t),
+                Some(Content::Text(t)) => text_parts.push(Cow::Borrowed(t)),
                 Some(Content::Blocks(blocks)) => {
                     for b in blocks {
                         match &*b.kind {
-                            "text" => text_parts.extend(b.text.as_deref()),
+                            "text" => text_parts.extend(b.text.as_deref().map(Cow::Borrowed)),
                             "tool_result" => {
                                 results += 1;
                                 let is_error = b.is_error.unwrap_or(false);
                                 result_errors += usize::from(is_error);
                                 // The error text is the evidence of a `tool_errors` finding.
-                                if is_error && let Some(TextOrOther::Text(t)) = &b.content {
-                                    text_parts.push(t);
+                                if is_error && let Some(text) = b.result_text() {
+                                    text_parts.push(text);
                                 }
                                 if let Some(id) = &b.tool_use_id {
                                     tool_errors.insert(id.to_string(), is_error);
@@ -305,23 +322,21 @@ impl Format for ClaudeCode {
                             }
                             "tool_use" => {
                                 let Some(id) = b.id.as_deref() else { continue };
-                                if tools.contains_key(id) {
+                                if tool_index.contains_key(id) {
                                     continue;
                                 }
                                 let name = b.name.as_deref().unwrap_or("(unnamed)");
                                 calls.push(name);
-                                tools.insert(
-                                    id.to_string(),
-                                    ToolCallRow {
-                                        tool_call_id: id.to_string(),
-                                        session_id: Some(session_id.to_string()),
-                                        agent_id: agent.clone(),
-                                        ts,
-                                        tool_name: name.to_string(),
-                                        arguments_bytes: b.input.map(|i| i.0 as i64),
-                                        ..ToolCallRow::default()
-                                    },
-                                );
+                                tool_index.insert(id.to_string(), tools.len());
+                                tools.push(ToolCallRow {
+                                    tool_call_id: id.to_string(),
+                                    session_id: Some(session_id.to_string()),
+                                    agent_id: agent.clone(),
+                                    ts,
+                                    tool_name: name.to_string(),
+                                    arguments_bytes: b.input.map(|i| i.0 as i64),
+                                    ..ToolCallRow::default()
+                                });
                             }
                             _ => {}
                         }
@@ -329,9 +344,9 @@ impl Format for ClaudeCode {
                 }
                 None => {}
             }
-            let text_joined: Cow<'_, str> = match text_parts.as_slice() {
+            let text_joined: Cow<'_, str> = match text_parts.as_mut_slice() {
                 [] => Cow::Borrowed(""),
-                [one] => Cow::Borrowed(one),
+                [one] => std::mem::take(one),
                 many => Cow::Owned(many.join("\n")),
             };
             let msg = message;
@@ -343,10 +358,10 @@ impl Format for ClaudeCode {
                     _ => id.to_string(),
                 });
             // A response's second and later lines are part of the same message.
-            let new_message = match &response_key {
-                Some(key) => !responses.contains_key(key),
-                None => true,
-            };
+            let known_response = response_key
+                .as_ref()
+                .and_then(|key| response_index.get(key).copied());
+            let new_message = known_response.is_none();
             let stop_reason = msg.and_then(|m| m.stop_reason.as_deref());
             // A sub-agent whose first prompt is "Warmup" only primes the cache.
             if facts.row.message_count == 0
@@ -388,37 +403,41 @@ impl Format for ClaudeCode {
                     }
                 }
             }
-            if !responses.contains_key(&key) {
-                order.push(key.clone());
-                let model = m
-                    .model
-                    .as_deref()
-                    .filter(|m| *m != "<synthetic>")
-                    .map(str::to_string);
-                let mut labels = Labels::default();
-                if record.is_sidechain {
-                    labels.0.insert("sidechain".into(), "true".into());
+            let index = match known_response {
+                Some(index) => index,
+                None => {
+                    let model = m
+                        .model
+                        .as_deref()
+                        .filter(|m| *m != "<synthetic>")
+                        .map(str::to_string);
+                    let mut labels = Labels::default();
+                    if record.is_sidechain {
+                        labels.0.insert("sidechain".into(), "true".into());
+                    }
+                    let response = Response {
+                        row: LlmCallRow {
+                            call_id: key.clone(),
+                            session_id: Some(session_id.to_string()),
+                            agent_id: agent.clone(),
+                            source: "transcript".into(),
+                            provider: Some("anthropic".into()),
+                            request_model: model.clone(),
+                            response_model: model,
+                            start_ts: ts,
+                            source_line: Some(number as i64),
+                            labels,
+                            ..LlmCallRow::default()
+                        },
+                        usage: Usage::default(),
+                        tool_ids: IdSet::default(),
+                    };
+                    response_index.insert(key.clone(), responses.len());
+                    responses.push(response);
+                    responses.len() - 1
                 }
-                let response = Response {
-                    row: LlmCallRow {
-                        call_id: key.clone(),
-                        session_id: Some(session_id.to_string()),
-                        agent_id: agent.clone(),
-                        source: "transcript".into(),
-                        provider: Some("anthropic".into()),
-                        request_model: model.clone(),
-                        response_model: model,
-                        start_ts: ts,
-                        source_line: Some(number as i64),
-                        labels,
-                        ..LlmCallRow::default()
-                    },
-                    usage: Usage::default(),
-                    tool_ids: IdSet::default(),
-                };
-                responses.insert(key.clone(), response);
-            }
-            let Some(entry) = responses.get_mut(&key) else {
+            };
+            let Some(entry) = responses.get_mut(index) else {
                 return Ok(());
             };
             // The copy with the largest usage wins (the first of equal copies), and the
@@ -447,10 +466,8 @@ impl Format for ClaudeCode {
             return Err(Rejection::file("no transcript record could be read").into());
         }
         // Usage counted once per response, then the session totals.
-        for key in order {
-            let Some(mut response) = responses.remove(&key) else {
-                continue;
-            };
+        drop(response_index);
+        for mut response in responses {
             let u = response.usage;
             let r = &mut response.row;
             let any = u != Usage::default();
@@ -466,8 +483,8 @@ impl Format for ClaudeCode {
             r.usage_source = Some(if any { "reported" } else { "missing" }.into());
             r.tool_call_count = Some(response.tool_ids.len() as i64);
             for id in &response.tool_ids {
-                if let Some(tool) = tools.get_mut(id) {
-                    tool.call_id = Some(key.clone());
+                if let Some(tool) = tool_index.get(id).and_then(|&i| tools.get_mut(i)) {
+                    tool.call_id = Some(r.call_id.clone());
                 }
             }
             let owner = r.session_id.as_deref().and_then(|s| sessions.get_mut(s));
@@ -500,7 +517,7 @@ impl Format for ClaudeCode {
                 session.duplicate_usage += 1;
             }
         }
-        let mut tool_rows: Vec<ToolCallRow> = tools.into_values().collect();
+        let mut tool_rows = tools;
         tool_rows.sort_by(|a, b| (a.ts, &a.tool_call_id).cmp(&(b.ts, &b.tool_call_id)));
         for tool in &mut tool_rows {
             tool.is_error = tool_errors.get(&tool.tool_call_id).copied();
