@@ -7,13 +7,13 @@
 //! `rejected` outcome with its reason and the batch goes on; only runlens's own storage
 //! failing stops it.
 //!
-//! Why one file of some 1,000 lines: it is the batch's one sequence (find, identify, hash,
-//! claim, parse in parallel, commit, account for every file) and its tests; the parsers, the
+//! Why one file of some 1,200 lines: it is the batch's one sequence (find, identify, hash
+//! or read once, claim, parse in parallel, commit, account for every file) and its tests; the parsers, the
 //! writer and the accounting types it drives live in their own modules.
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -50,6 +50,10 @@ const MERGE_ROWS: usize = 4_096;
 /// Input bytes whose rows a worker's merge holds before appending them (rows can be large:
 /// a hyperfine result carries every run's time), next to [`SPILL_ROWS`].
 const MERGE_BYTES: u64 = 8 << 20;
+/// A new file up to this size is read once, into a buffer its worker keeps: hashed from
+/// there, and parsed from there unless its hash is stored. Larger files are hashed as they
+/// are read, then read again to be parsed, so memory holds at most this much per worker.
+const READ_ONCE_BYTES: u64 = 16 << 20;
 
 /// What to ingest and how.
 #[derive(Debug, Clone, Default)]
@@ -442,33 +446,49 @@ fn process_chunk(
     // One task per file: rayon otherwise folds runs of a few hundred files in one task, and
     // a run holding the chunk's large files kept one thread hashing while the other waited
     // (docs/benchmarks.md).
-    let hashed: Vec<(FileOutcome, Option<String>)> = chunk
+    let read_once = read_once_files(chunk, ctx.known_files);
+    let hashed: Vec<(FileOutcome, Hash)> = chunk
         .par_iter()
+        .zip(&read_once)
         .with_max_len(1)
-        .map(|file| hash_file(file, ctx.known_files))
+        .map(|(file, &once)| {
+            if once {
+                (outcome_of(file), Hash::WhenRead)
+            } else {
+                hash_file(file, ctx.known_files)
+            }
+        })
         .collect();
     let mut to_parse = Vec::new();
     let mut outcomes: Vec<Option<FileOutcome>> = Vec::with_capacity(chunk.len());
     for (i, (mut outcome, hash)) in hashed.into_iter().enumerate() {
         match hash {
-            Some(h) if known.contains(&h) => {
+            Hash::WhenRead => {
+                to_parse.push((i, outcome));
+                outcomes.push(None);
+            }
+            Hash::Known(h) if known.contains(&h) => {
                 outcome.status = FileStatus::Skipped;
                 outcome.content_hash = Some(h);
                 ctx.progress.advance(outcome.size_bytes);
                 outcomes.push(Some(outcome));
             }
-            Some(h) => {
+            Hash::Known(h) => {
                 known.insert(h.clone());
                 outcome.content_hash = Some(h);
                 to_parse.push((i, outcome));
                 outcomes.push(None);
             }
-            None => {
+            Hash::Unreadable => {
                 ctx.progress.advance(outcome.size_bytes);
                 outcomes.push(Some(outcome));
             }
         }
     }
+    // Files read once are hashed by the parsing workers: their hashes are checked against
+    // those stored and those of this chunk so far, which none of them can share (its size is
+    // its own in the chunk), and added after.
+    let stored: &HashSet<String> = known;
     // Small files' rows go to one merge stager per worker thread, appended as they add up:
     // memory holds a few thousand rows per worker, whatever the chunk's size.
     let workers = rayon::current_num_threads().max(1);
@@ -490,7 +510,7 @@ fn process_chunk(
         .par_bridge()
         .map(|(i, outcome)| {
             let size = outcome.size_bytes;
-            let result = parse_file(outcome, ctx).and_then(|(outcome, rows)| {
+            let result = parse_file(outcome, stored, ctx).and_then(|(outcome, rows)| {
                 if !rows.is_empty() {
                     let worker = rayon::current_thread_index().unwrap_or(0) % workers;
                     // Each worker has its own merge: the lock is not contended.
@@ -510,10 +530,15 @@ fn process_chunk(
             .unwrap_or_else(|p| p.into_inner())
             .finish(now)
     })?;
+    let mut new_hashes = Vec::new();
     for result in parsed {
         let (i, outcome) = result?;
+        if outcome.status != FileStatus::Skipped {
+            new_hashes.extend(outcome.content_hash.clone());
+        }
         outcomes[i] = Some(outcome);
     }
+    known.extend(new_hashes);
     Ok(outcomes.into_iter().flatten().collect())
 }
 
@@ -650,20 +675,66 @@ impl FileIdentity {
     }
 }
 
-/// The file's content hash: the stored one, unread, when the file is where it was stored
-/// from with the same size and modification time; else BLAKE3 of its bytes.
-fn hash_file(
-    input: &InputFile,
+/// A file's content hash before it is parsed.
+enum Hash {
+    /// Known: stored and unread, or read to be hashed.
+    Known(String),
+    /// To be computed as the file is read to be parsed ([`read_once_files`]).
+    WhenRead,
+    /// The file could not be read (the outcome says why).
+    Unreadable,
+}
+
+/// Which of `chunk`'s files are read once, hashed and parsed from the same bytes: new
+/// files of at most [`READ_ONCE_BYTES`] whose size no other file of the chunk has (two
+/// files can only be copies of each other if their sizes match, and of copies the first
+/// in walk order must be the one ingested). Hashed first, then read again if new: a file
+/// stored from the same path with the same size (touched, most likely unchanged: hashing
+/// is cheaper than parsing), and larger files.
+fn read_once_files(
+    chunk: &[InputFile],
     known_files: &std::collections::HashMap<String, crate::dataset::KnownFile>,
-) -> (FileOutcome, Option<String>) {
+) -> Vec<bool> {
+    let mut sizes: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    for file in chunk {
+        *sizes.entry(file.identity.size_bytes).or_default() += 1;
+    }
+    chunk
+        .iter()
+        .map(|file| {
+            let identity = &file.identity;
+            let same_path_and_size = identity
+                .absolute_path
+                .as_ref()
+                .and_then(|p| known_files.get(p))
+                .is_some_and(|k| k.size_bytes == identity.size_bytes as i64);
+            identity.size_bytes <= READ_ONCE_BYTES
+                && sizes.get(&identity.size_bytes) == Some(&1)
+                && !same_path_and_size
+        })
+        .collect()
+}
+
+/// The outcome of `input` before it is read: its identity.
+fn outcome_of(input: &InputFile) -> FileOutcome {
     let mut outcome = FileOutcome::new(input.path.clone());
     let identity = &input.identity;
     outcome.size_bytes = identity.size_bytes;
     outcome.modified = identity.modified;
     outcome.absolute_path = identity.absolute_path.clone();
-    if let Some(known) = identity.stored_unchanged(known_files) {
+    outcome
+}
+
+/// The file's content hash: the stored one, unread, when the file is where it was stored
+/// from with the same size and modification time; else BLAKE3 of its bytes.
+fn hash_file(
+    input: &InputFile,
+    known_files: &std::collections::HashMap<String, crate::dataset::KnownFile>,
+) -> (FileOutcome, Hash) {
+    let mut outcome = outcome_of(input);
+    if let Some(known) = input.identity.stored_unchanged(known_files) {
         outcome.unchanged = true;
-        return (outcome, Some(known.content_hash.clone()));
+        return (outcome, Hash::Known(known.content_hash.clone()));
     }
     let file = match File::open(&input.path) {
         Ok(f) => f,
@@ -671,35 +742,41 @@ fn hash_file(
             outcome
                 .issues
                 .push(LineIssue::file(format!("cannot open: {e}")));
-            return (outcome, None);
+            return (outcome, Hash::Unreadable);
         }
     };
     outcome.size_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut hasher = blake3::Hasher::new();
     match hasher.update_reader(file) {
-        Ok(_) => (outcome, Some(hasher.finalize().to_hex().to_string())),
+        Ok(_) => (outcome, Hash::Known(content_hash(&hasher))),
         Err(e) => {
             outcome
                 .issues
                 .push(LineIssue::file(format!("read error: {e}")));
-            (outcome, None)
+            (outcome, Hash::Unreadable)
         }
     }
 }
 
-/// Detects and parses one file; rows are stamped with provenance. Rows staged early
-/// (large files) are discarded again if the file ends up rejected.
+/// The content hash as stored: BLAKE3, in hex.
+fn content_hash(hasher: &blake3::Hasher) -> String {
+    hasher.finalize().to_hex().to_string()
+}
+
+thread_local! {
+    /// The bytes of the file a worker reads once, kept between files (up to twice
+    /// [`READ_ONCE_BYTES`]) so that each file does not fault in fresh pages.
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Reads and parses one file (hashing it first when it is read once: a file whose hash
+/// is in `stored` is skipped unparsed); see [`parse_input`].
 fn parse_file(
     mut outcome: FileOutcome,
+    stored: &HashSet<String>,
     ctx: &ChunkContext<'_>,
 ) -> Result<(FileOutcome, TableRows)> {
     let path = outcome.path.clone();
-    let display = path.display().to_string();
-    let file_id = outcome
-        .content_hash
-        .as_deref()
-        .map(|h| h[..16].to_string())
-        .unwrap_or_default();
     let file = match File::open(&path) {
         Ok(f) => f,
         Err(e) => {
@@ -709,20 +786,81 @@ fn parse_file(
             return Ok((outcome, TableRows::default()));
         }
     };
-    let mut reader = BufReader::with_capacity(256 * 1024, file);
-    let mut head = Vec::with_capacity(formats::SNIFF_BYTES);
-    if let Err(e) = (&mut reader)
-        .take(formats::SNIFF_BYTES as u64)
-        .read_to_end(&mut head)
-    {
+    if outcome.content_hash.is_some() {
+        let mut reader = BufReader::with_capacity(256 * 1024, file);
+        let mut head = Vec::with_capacity(formats::SNIFF_BYTES);
+        if let Err(e) = (&mut reader)
+            .take(formats::SNIFF_BYTES as u64)
+            .read_to_end(&mut head)
+        {
+            outcome
+                .issues
+                .push(LineIssue::file(format!("read error: {e}")));
+            return Ok((outcome, TableRows::default()));
+        }
+        let mut input = std::io::Cursor::new(&head).chain(reader);
+        return parse_input(outcome, &head, &mut input, ctx);
+    }
+    // Taken out of the worker's slot, not borrowed: while this file's staging files are
+    // closed in parallel, the worker may be lent another file to parse.
+    let mut bytes = READ_BUFFER.take();
+    bytes.clear();
+    let parsed = parse_read_once(outcome, &file, &mut bytes, stored, ctx);
+    if bytes.capacity() as u64 <= 2 * READ_ONCE_BYTES {
+        READ_BUFFER.set(bytes);
+    }
+    parsed
+}
+
+/// Reads the file whole into `bytes` (even if it grew past [`READ_ONCE_BYTES`] since it
+/// was listed), hashes it, and parses it unless the hash is in `stored`.
+fn parse_read_once(
+    mut outcome: FileOutcome,
+    mut file: &File,
+    bytes: &mut Vec<u8>,
+    stored: &HashSet<String>,
+    ctx: &ChunkContext<'_>,
+) -> Result<(FileOutcome, TableRows)> {
+    if let Err(e) = file.read_to_end(bytes) {
         outcome
             .issues
             .push(LineIssue::file(format!("read error: {e}")));
         return Ok((outcome, TableRows::default()));
     }
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(bytes);
+    let hash = content_hash(&hasher);
+    outcome.size_bytes = bytes.len() as u64;
+    let known = stored.contains(&hash);
+    outcome.content_hash = Some(hash);
+    if known {
+        outcome.status = FileStatus::Skipped;
+        return Ok((outcome, TableRows::default()));
+    }
+    let head = &bytes[..bytes.len().min(formats::SNIFF_BYTES)];
+    let mut input: &[u8] = bytes;
+    parse_input(outcome, head, &mut input, ctx)
+}
+
+/// Detects the format of the file `head` begins and parses `input` (the whole file); rows
+/// are stamped with provenance. Rows staged early (large files) are discarded again if the
+/// file ends up rejected.
+fn parse_input(
+    mut outcome: FileOutcome,
+    head: &[u8],
+    input: &mut dyn BufRead,
+    ctx: &ChunkContext<'_>,
+) -> Result<(FileOutcome, TableRows)> {
+    let path = outcome.path.clone();
+    let display = path.display().to_string();
+    let file_id = outcome
+        .content_hash
+        .as_deref()
+        .map(|h| h[..16].to_string())
+        .unwrap_or_default();
     let format = match ctx.forced {
         Some(f) => f,
-        None => match formats::detect(&head, &path, &ctx.options.parse) {
+        None => match formats::detect(head, &path, &ctx.options.parse) {
             Ok(f) => f,
             Err(rejection) => {
                 outcome.issues.push(rejection);
@@ -731,7 +869,6 @@ fn parse_file(
         },
     };
     outcome.format = Some(format.name());
-    let mut input = std::io::Cursor::new(head).chain(reader);
     let parse_ctx = ParseContext {
         file_id: &file_id,
         path: &path,
@@ -765,7 +902,7 @@ fn parse_file(
         stager.append_all(&rows, now)
     };
     let mut sink = RowSink::new(&mut spill, SPILL_ROWS);
-    let result = format.parse(&mut input, &parse_ctx, &mut sink);
+    let result = format.parse(input, &parse_ctx, &mut sink);
     let (mut rows, mut issues, issue_count) = sink.finish();
     outcome.bad_lines = issue_count;
     // Reasons quote input text (a cell, a field): keep secrets out of the log and summary.
@@ -1048,5 +1185,41 @@ mod tests {
         assert_eq!(files[3].identity.size_bytes, 0);
         let offered: Vec<&PathBuf> = files.iter().map(|f| &f.path).collect();
         assert_eq!(offered, paths.iter().collect::<Vec<_>>());
+    }
+
+    /// A new file of its own size is read once; a file that may be a copy of another in
+    /// the chunk (same size), one stored from the same path with the same size (touched,
+    /// hashing is cheaper than parsing) and one over the limit are hashed first.
+    #[test]
+    fn files_read_once_are_new_small_and_of_a_size_of_their_own() {
+        let file = |name: &str, size_bytes: u64| InputFile {
+            path: PathBuf::from(name),
+            identity: FileIdentity {
+                absolute_path: Some(format!("/in/{name}")),
+                size_bytes,
+                modified: None,
+            },
+        };
+        let chunk = [
+            file("new.jsonl", 10),
+            file("copy-a.jsonl", 20),
+            file("copy-b.jsonl", 20),
+            file("touched.jsonl", 30),
+            file("grown.jsonl", 40),
+            file("large.jsonl", READ_ONCE_BYTES + 1),
+        ];
+        let stored = |size_bytes: i64| crate::dataset::KnownFile {
+            size_bytes,
+            modified_us: 0,
+            content_hash: "h".into(),
+        };
+        let known_files = std::collections::HashMap::from([
+            ("/in/touched.jsonl".to_string(), stored(30)),
+            ("/in/grown.jsonl".to_string(), stored(35)),
+        ]);
+        assert_eq!(
+            read_once_files(&chunk, &known_files),
+            [true, false, false, false, true, false]
+        );
     }
 }

@@ -548,6 +548,42 @@ fn unchanged_files_are_not_read_again_and_changed_ones_are() {
     );
 }
 
+/// A file is known by its content wherever it lies: a copy of a stored file, read once
+/// (its size is its own in the batch) and hashed from the bytes read, is skipped unparsed;
+/// of two new identical files (same size: hashed first) only the first is ingested.
+#[test]
+fn copies_are_skipped_whether_read_once_or_hashed_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let time = |seconds: &str| format!("real {seconds}\nuser 0.01\nsys 0.00\n");
+    let first = dir.path().join("first");
+    std::fs::create_dir_all(&first).expect("mkdir");
+    for (i, seconds) in ["1.5", "12.5", "123.5"].iter().enumerate() {
+        std::fs::write(first.join(format!("t{i}.txt")), time(seconds)).expect("write");
+    }
+    let data = dir.path().join("d");
+    let ran = run(&data, &["ingest", first.to_str().expect("path")]);
+    assert!(ran.status.success(), "{}", stderr(&ran));
+    assert_eq!(query_value(&data, "select count(*) from runs"), "3");
+    let second = dir.path().join("second");
+    std::fs::create_dir_all(&second).expect("mkdir");
+    std::fs::copy(first.join("t1.txt"), second.join("a-copy.txt")).expect("copy");
+    std::fs::write(second.join("b-new.txt"), time("1234.5")).expect("write");
+    std::fs::write(second.join("c-new-again.txt"), time("1234.5")).expect("write");
+    let out = stdout(&run(&data, &["ingest", second.to_str().expect("path")]));
+    assert!(
+        out.contains("ingested 1 file(s)") && out.contains("2 skipped"),
+        "{out}"
+    );
+    assert_eq!(query_value(&data, "select count(*) from runs"), "4");
+    assert_eq!(
+        query_value(
+            &data,
+            "select count(*) from ingest_log where status = 'ingested' and source_path like '%b-new.txt'"
+        ),
+        "1"
+    );
+}
+
 /// A latency CSV of `rows` calls on 2026-11-18, `tag` making every file's content distinct.
 fn latency_csv(rows: usize, tag: &str) -> String {
     let mut text = String::from("timestamp,model,first_token_ms,prompt_set\n");

@@ -247,9 +247,11 @@ impl Commit<'_> {
         self.stage(log, now)?;
         let store = self.writer.dataset.store();
         let mut files = std::mem::take(&mut *self.lock_staged());
-        for file in &files {
-            store.publish(&file.staged, &file.key)?;
-        }
+        let moves: Vec<(&Path, &str)> = files
+            .iter()
+            .map(|f| (f.staged.as_path(), f.key.as_str()))
+            .collect();
+        store.publish_all(&moves)?;
         let mut record = CommitRecord::new(self.kind, &self.id);
         let mut hashes: Vec<String> = log
             .iter()
@@ -495,17 +497,15 @@ impl OpenFile {
         Ok(std::mem::take(&mut self.pending_bytes))
     }
 
-    /// Writes what waits, closes the file and syncs it to disk.
+    /// Writes what waits and closes the file. It is synced to disk when the commit
+    /// publishes it, with the others ([`Store::publish_all`]).
     fn close(mut self) -> Result<StagedFile> {
         self.write_out()?;
         let OpenFile { writer, file, .. } = self;
-        let handle = writer.into_inner().map_err(|source| IngestError::Parquet {
+        writer.into_inner().map_err(|source| IngestError::Parquet {
             path: file.staged.clone(),
             source,
         })?;
-        handle
-            .sync_all()
-            .map_err(|e| IngestError::io("syncing", &file.staged, e))?;
         Ok(file)
     }
 }
@@ -599,7 +599,7 @@ impl Stager<'_> {
         self.append(&rows.artifacts, fallback)
     }
 
-    /// Writes what waits, closes and fsyncs every file and hands them to the commit;
+    /// Writes what waits, closes every file and hands them to the commit;
     /// returns them. The files are finished in parallel: at the end of a batch, writing
     /// out the last rows of every table and day is most of what is left to do, and one
     /// thread doing it alone kept the other idle for a third of a Claude Code ingest

@@ -3,13 +3,17 @@
 
 use super::*;
 
+/// A set of row ids, hashed with foldhash (seeded at random per set), not SipHash: every
+/// transcript row of a batch is looked up while the other threads wait for the lock.
+pub type IdSet = HashSet<String, foldhash::fast::RandomState>;
+
 /// Ids of transcript rows (LLM calls, tool calls) seen so far.
 #[derive(Debug, Default)]
 pub struct TranscriptIds {
     /// `llm_calls.call_id` of transcript calls.
-    pub calls: HashSet<String>,
+    pub calls: IdSet,
     /// `tool_calls.tool_call_id` of calls made in sessions.
-    pub tool_calls: HashSet<String>,
+    pub tool_calls: IdSet,
 }
 
 impl TranscriptIds {
