@@ -217,7 +217,9 @@ impl Usage {
 
 /// One model response, assembled from its lines.
 struct Response {
-    row: LlmCallRow,
+    /// Boxed: a row is several hundred bytes, and the vector of responses moved every one
+    /// of them each time it grew.
+    row: Box<LlmCallRow>,
     usage: Usage,
     tool_ids: IdSet,
 }
@@ -354,7 +356,8 @@ impl Format for ClaudeCode {
                 .and_then(|m| m.id.as_deref())
                 .filter(|_| role == Role::Assistant)
                 .map(|id| match (&record.request_id, record.is_sidechain) {
-                    (Some(req), false) => format!("{id}:{}", &**req),
+                    // Joined by hand: `format!` took 2 % of the instructions here.
+                    (Some(req), false) => [id, ":", req].concat(),
                     _ => id.to_string(),
                 });
             // A response's second and later lines are part of the same message.
@@ -416,7 +419,7 @@ impl Format for ClaudeCode {
                         labels.0.insert("sidechain".into(), "true".into());
                     }
                     let response = Response {
-                        row: LlmCallRow {
+                        row: Box::new(LlmCallRow {
                             call_id: key.clone(),
                             session_id: Some(session_id.to_string()),
                             agent_id: agent.clone(),
@@ -428,7 +431,7 @@ impl Format for ClaudeCode {
                             source_line: Some(number as i64),
                             labels,
                             ..LlmCallRow::default()
-                        },
+                        }),
                         usage: Usage::default(),
                         tool_ids: IdSet::default(),
                     };
@@ -467,6 +470,7 @@ impl Format for ClaudeCode {
         }
         // Usage counted once per response, then the session totals.
         drop(response_index);
+        sink.rows.llm_calls.reserve(responses.len());
         for mut response in responses {
             let u = response.usage;
             let r = &mut response.row;
@@ -499,7 +503,7 @@ impl Format for ClaudeCode {
                     session.row.model = r.response_model.clone();
                 }
             }
-            sink.rows.llm_calls.push(response.row);
+            sink.rows.llm_calls.push(*response.row);
         }
         for (message_id, keys) in ids_by_message {
             if keys.len() > 1

@@ -137,7 +137,10 @@ impl Format for HyperfineMarkdown {
     }
 
     fn detect(&self, sniff: &Sniff<'_>) -> bool {
-        sniff.head.lines().any(|l| header_unit_ms(l).is_some())
+        // A header names its first column `Command`: most heads (every other format's)
+        // are rejected by one search instead of being split into lines.
+        memchr::memmem::find(sniff.head.as_bytes(), b"Command").is_some()
+            && sniff.head.lines().any(|l| header_unit_ms(l).is_some())
     }
 
     fn parse(
