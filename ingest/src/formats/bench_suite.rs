@@ -99,7 +99,7 @@ impl Format for BenchSuite {
     }
 
     fn detect(&self, sniff: &Sniff<'_>) -> bool {
-        starts_json_object(sniff.head) && sniff.head.contains("\"benchmark_results\"")
+        starts_json_object(sniff.head) && super::head_contains(sniff.head, "\"benchmark_results\"")
     }
 
     fn parse(

@@ -57,9 +57,9 @@ impl Format for Hyperfine {
     fn detect(&self, sniff: &Sniff<'_>) -> bool {
         let head = sniff.head;
         starts_json_object(head)
-            && head.contains("\"results\"")
-            && head.contains("\"command\"")
-            && (head.contains("\"mean\"") || head.contains("\"times\""))
+            && super::head_contains(head, "\"results\"")
+            && super::head_contains(head, "\"command\"")
+            && (super::head_contains(head, "\"mean\"") || super::head_contains(head, "\"times\""))
     }
 
     fn parse(

@@ -282,6 +282,13 @@ pub fn detect(
         })
 }
 
+/// Whether `text` contains `needle`, found with memchr's SIMD search: a format's detector
+/// looks for its keys in every file's 64 KB head, and `str::contains` took twice as many
+/// instructions there (callgrind).
+pub(crate) fn head_contains(text: &str, needle: &str) -> bool {
+    memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some()
+}
+
 /// The sniffed head as text: borrowed when it is UTF-8 (a character cut by the head's end
 /// is left out), with invalid bytes replaced (U+FFFD) otherwise. `String::from_utf8_lossy`
 /// alone validated ASCII at a seventh of `str::from_utf8`'s speed: 2 % of a Claude Code
