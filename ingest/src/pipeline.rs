@@ -8,8 +8,8 @@
 //! failing stops it.
 //!
 //! Why one file of some 1,200 lines: it is the batch's one sequence (find, identify, hash
-//! or read once, claim, parse in parallel, commit, account for every file) and its tests; the parsers, the
-//! writer and the accounting types it drives live in their own modules.
+//! or read once, claim, parse in parallel, commit, account for every file) and its tests;
+//! the parsers, the writer and the accounting types it drives live in their own modules.
 
 use std::collections::HashSet;
 use std::fs::File;
@@ -772,32 +772,21 @@ thread_local! {
 /// Reads and parses one file (hashing it first when it is read once: a file whose hash
 /// is in `stored` is skipped unparsed); see [`parse_input`].
 fn parse_file(
-    mut outcome: FileOutcome,
+    outcome: FileOutcome,
     stored: &HashSet<String>,
     ctx: &ChunkContext<'_>,
 ) -> Result<(FileOutcome, TableRows)> {
     let path = outcome.path.clone();
     let file = match File::open(&path) {
         Ok(f) => f,
-        Err(e) => {
-            outcome
-                .issues
-                .push(LineIssue::file(format!("cannot open: {e}")));
-            return Ok((outcome, TableRows::default()));
-        }
+        Err(e) => return unreadable(outcome, format!("cannot open: {e}")),
     };
     if outcome.content_hash.is_some() {
         let mut reader = BufReader::with_capacity(256 * 1024, file);
-        let mut head = Vec::with_capacity(formats::SNIFF_BYTES);
-        if let Err(e) = (&mut reader)
-            .take(formats::SNIFF_BYTES as u64)
-            .read_to_end(&mut head)
-        {
-            outcome
-                .issues
-                .push(LineIssue::file(format!("read error: {e}")));
-            return Ok((outcome, TableRows::default()));
-        }
+        let head = match formats::read_head(&mut reader) {
+            Ok(head) => head,
+            Err(e) => return unreadable(outcome, format!("read error: {e}")),
+        };
         let mut input = std::io::Cursor::new(&head).chain(reader);
         return parse_input(outcome, &head, &mut input, ctx);
     }
@@ -822,10 +811,7 @@ fn parse_read_once(
     ctx: &ChunkContext<'_>,
 ) -> Result<(FileOutcome, TableRows)> {
     if let Err(e) = file.read_to_end(bytes) {
-        outcome
-            .issues
-            .push(LineIssue::file(format!("read error: {e}")));
-        return Ok((outcome, TableRows::default()));
+        return unreadable(outcome, format!("read error: {e}"));
     }
     let mut hasher = blake3::Hasher::new();
     hasher.update(bytes);
@@ -840,6 +826,12 @@ fn parse_read_once(
     let head = &bytes[..bytes.len().min(formats::SNIFF_BYTES)];
     let mut input: &[u8] = bytes;
     parse_input(outcome, head, &mut input, ctx)
+}
+
+/// The outcome of a file that could not be read: `reason`, no rows.
+fn unreadable(mut outcome: FileOutcome, reason: String) -> Result<(FileOutcome, TableRows)> {
+    outcome.issues.push(LineIssue::file(reason));
+    Ok((outcome, TableRows::default()))
 }
 
 /// Detects the format of the file `head` begins and parses `input` (the whole file); rows

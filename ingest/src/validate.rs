@@ -82,16 +82,15 @@ fn validate_file(path: &Path, options: &ParseOptions) -> ValidatedFile {
             return result;
         }
     };
-    let mut head = Vec::with_capacity(formats::SNIFF_BYTES);
-    if let Err(e) = (&mut reader)
-        .take(formats::SNIFF_BYTES as u64)
-        .read_to_end(&mut head)
-    {
-        result
-            .problems
-            .push(Rejection::file(format!("read error: {e}")));
-        return result;
-    }
+    let head = match formats::read_head(&mut reader) {
+        Ok(head) => head,
+        Err(e) => {
+            result
+                .problems
+                .push(Rejection::file(format!("read error: {e}")));
+            return result;
+        }
+    };
     let format = match formats::detect(&head, path, options) {
         Ok(f) => f,
         Err(rejection) => {

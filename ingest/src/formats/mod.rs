@@ -232,6 +232,14 @@ pub static REGISTRY: &[&dyn Format] = &[
 /// Bytes read from the start of a file for detection.
 pub const SNIFF_BYTES: usize = 64 * 1024;
 
+/// The first [`SNIFF_BYTES`] of `reader` (all of it if shorter), read to detect its format.
+pub fn read_head(reader: &mut impl std::io::Read) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(SNIFF_BYTES);
+    reader.take(SNIFF_BYTES as u64).read_to_end(&mut head)?;
+    Ok(head)
+}
+
 /// The format whose name is `name`.
 pub fn by_name(name: &str) -> Result<&'static dyn Format, IngestError> {
     REGISTRY
