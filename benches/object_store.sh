@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Ingest into object storage with a remote bucket's round trip (docs/benchmarks.md,
+# "Uploads to object storage, several at once").
+#
+#   benches/object_store.sh [SIZE_MB] [CORPUS_DIR]     defaults: 256, /tmp/runlens-claude-<size>
+#   LATENCY_MS=30 REPEAT=3 COMPARE="before=/path/to/old/runlens" benches/object_store.sh
+#
+# Starts moto's S3-protocol server on loopback (tests/s3/moto_server.py) with LATENCY_MS
+# (default 30) added to every response, outside its lock, as a round trip to a bucket in
+# another region would; generates a seeded Claude Code history
+# (sample-data/generate_claude_code.py) unless CORPUS_DIR holds one; then, interleaved,
+# REPEAT (default 3) times, for the current release build and every binary in COMPARE:
+# `ingest` of the corpus into a fresh prefix of the bucket (wall time, peak RSS), and
+# checks that every build stored the same number of calls.
+# Needs GNU time and `pip install -r tests/s3/requirements.txt`.
+set -euo pipefail
+size_mb=${1:-256}
+corpus=${2:-/tmp/runlens-claude-${size_mb}}
+repeat=${REPEAT:-3}
+latency_ms=${LATENCY_MS:-30}
+root=$(cd "$(dirname "$0")/.." && pwd)
+[ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time)" >&2; exit 2; }
+cargo build --release --quiet --manifest-path "$root/Cargo.toml"
+binaries="current=$root/target/release/runlens ${COMPARE:-}"
+[ -d "$corpus" ] || python3 "$root/sample-data/generate_claude_code.py" --out "$corpus" --size-mb "$size_mb" --seed 42
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+python3 "$root/tests/s3/moto_server.py" "$port" "$latency_ms" > "$work/moto.log" 2>&1 &
+moto=$!
+trap 'kill $moto 2>/dev/null || true; rm -rf "$work"' EXIT
+export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
+for _ in $(seq 50); do
+  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+  sleep 0.2
+done
+python3 -c "import boto3; boto3.client('s3').create_bucket(Bucket='runlens-bench')"
+
+echo "machine: $(nproc) cores; corpus: $corpus, $(find "$corpus" -type f | wc -l) files," \
+  "$(du -sb "$corpus" | awk '{ printf "%.0f MB", $1 / 1e6 }'); ${latency_ms} ms per request"
+for round in $(seq "$repeat"); do
+  for entry in $binaries; do
+    name=${entry%%=*}
+    bin=${entry#*=}
+    url=s3://runlens-bench/$name-$round
+    /usr/bin/time -f "%e %M" -o "$work/time" "$bin" --data "$url" ingest "$corpus" > "$work/out" 2>&1 \
+      || { tail -3 "$work/out"; exit 1; }
+    read -r secs rss_kb < "$work/time"
+    calls=$("$bin" --data "$url" query --format csv 'select count(*) from llm_calls' | tail -n 1)
+    echo "$name $secs $rss_kb $calls" >> "$work/results"
+    printf "round %s %-10s %6.2f s %6.0f MiB peak RSS %8s calls\n" "$round" "$name" "$secs" "$((rss_kb / 1024))" "$calls"
+  done
+done
+python3 - "$work/results" <<'PY'
+import statistics, sys
+rows = [l.split() for l in open(sys.argv[1])]
+names = list(dict.fromkeys(r[0] for r in rows))
+print("| build | median wall s | median peak RSS MiB | calls stored |")
+print("| --- | ---: | ---: | ---: |")
+for name in names:
+    mine = [r for r in rows if r[0] == name]
+    calls = sorted({r[3] for r in mine})
+    print(f"| {name} | {statistics.median(float(r[1]) for r in mine):.2f} "
+          f"| {statistics.median(int(r[2]) for r in mine) / 1024:.0f} | {', '.join(calls)} |")
+if len({r[3] for r in rows}) != 1:
+    sys.exit("the builds stored different numbers of calls")
+PY
