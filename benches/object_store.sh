@@ -10,8 +10,10 @@
 # another region would; generates a seeded Claude Code history
 # (sample-data/generate_claude_code.py) unless CORPUS_DIR holds one; then, interleaved,
 # REPEAT (default 3) times, for the current release build and every binary in COMPARE:
-# `ingest` of the corpus into a fresh prefix of the bucket (wall time, peak RSS), and
-# checks that every build stored the same number of calls.
+# 1. `ingest` of the corpus into a fresh prefix of the bucket (wall time, peak RSS), and
+#    checks that every build stored the same number of calls;
+# 2. a query of a dataset of 98 commits since its last checkpoint (98 `record`ed runs): a
+#    reader first reads those 98 commit records.
 # Needs GNU time and `pip install -r tests/s3/requirements.txt`.
 set -euo pipefail
 size_mb=${1:-256}
@@ -50,11 +52,12 @@ for round in $(seq "$repeat"); do
     printf "round %s %-10s %6.2f s %6.0f MiB peak RSS %8s calls\n" "$round" "$name" "$secs" "$((rss_kb / 1024))" "$calls"
   done
 done
-python3 - "$work/results" <<'PY'
+summarise() {
+python3 - "$1" <<'PY'
 import statistics, sys
 rows = [l.split() for l in open(sys.argv[1])]
 names = list(dict.fromkeys(r[0] for r in rows))
-print("| build | median wall s | median peak RSS MiB | calls stored |")
+print("| build | median wall s | median peak RSS MiB | count |")
 print("| --- | ---: | ---: | ---: |")
 for name in names:
     mine = [r for r in rows if r[0] == name]
@@ -62,5 +65,23 @@ for name in names:
     print(f"| {name} | {statistics.median(float(r[1]) for r in mine):.2f} "
           f"| {statistics.median(int(r[2]) for r in mine) / 1024:.0f} | {', '.join(calls)} |")
 if len({r[3] for r in rows}) != 1:
-    sys.exit("the builds stored different numbers of calls")
+    sys.exit("the builds gave different counts")
 PY
+}
+echo "== 1. ingest"
+summarise "$work/results"
+
+echo "== 2. query after 98 commits"
+current=${binaries%% *}
+"${current#*=}" --data s3://runlens-bench/runs record --runs 98 -- true > /dev/null 2>&1
+for round in $(seq "$repeat"); do
+  for entry in $binaries; do
+    name=${entry%%=*}
+    bin=${entry#*=}
+    /usr/bin/time -f "%e %M" -o "$work/time" "$bin" --data s3://runlens-bench/runs \
+      query --format csv 'select count(*) from runs' > "$work/out" 2>&1 || { tail -3 "$work/out"; exit 1; }
+    read -r secs rss_kb < "$work/time"
+    echo "$name $secs $rss_kb $(tail -n 1 "$work/out")" >> "$work/queries"
+  done
+done
+summarise "$work/queries"

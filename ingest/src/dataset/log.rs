@@ -351,10 +351,11 @@ pub fn read_records_after(
         .filter(|s| after.is_none_or(|a| *s > a))
         .collect();
     sequences.sort_unstable();
+    let keys: Vec<String> = sequences.iter().map(|&s| record_key(s)).collect();
     let mut records = Vec::with_capacity(sequences.len());
-    for sequence in sequences {
-        if let Some(record) = read_record(store, sequence)? {
-            records.push((sequence, record));
+    for ((sequence, key), bytes) in sequences.into_iter().zip(&keys).zip(store.get_all(&keys)?) {
+        if let Some(bytes) = bytes {
+            records.push((sequence, parse_record(store, key, &bytes)?));
         }
     }
     Ok(records)
@@ -366,8 +367,13 @@ pub fn read_record(store: &dyn Store, sequence: u64) -> Result<Option<CommitReco
     let Some(bytes) = store.get(&key)? else {
         return Ok(None);
     };
+    parse_record(store, &key, &bytes).map(Some)
+}
+
+/// The commit record stored as `bytes` under `key`.
+fn parse_record(store: &dyn Store, key: &str, bytes: &[u8]) -> Result<CommitRecord> {
     let record: CommitRecord =
-        serde_json::from_slice(&bytes).map_err(|e| IngestError::CommitRecord {
+        serde_json::from_slice(bytes).map_err(|e| IngestError::CommitRecord {
             key: format!("{}/{key}", store.location().trim_end_matches('/')),
             reason: e.to_string(),
         })?;
@@ -380,7 +386,7 @@ pub fn read_record(store: &dyn Store, sequence: u64) -> Result<Option<CommitReco
             ),
         });
     }
-    Ok(Some(record))
+    Ok(record)
 }
 
 /// Appends `record` at the first free sequence number after `snapshot`'s, bringing the

@@ -47,6 +47,12 @@ pub trait Store: fmt::Debug + Send + Sync {
     /// The object's bytes, `None` if there is no such object.
     fn get(&self, key: &str) -> Result<Option<Vec<u8>>>;
 
+    /// Each of `keys`' bytes, as [`Store::get`] gives them, in the order of `keys`; read
+    /// one after the other unless the store does better.
+    fn get_all(&self, keys: &[String]) -> Result<Vec<Option<Vec<u8>>>> {
+        keys.iter().map(|key| self.get(key)).collect()
+    }
+
     /// Every object whose key starts with `prefix` (a folder, ending with `/`), sorted by key.
     fn list(&self, prefix: &str) -> Result<Vec<ObjectInfo>>;
 
