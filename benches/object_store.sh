@@ -19,26 +19,17 @@ set -euo pipefail
 size_mb=${1:-256}
 corpus=${2:-/tmp/runlens-claude-${size_mb}}
 repeat=${REPEAT:-3}
-latency_ms=${LATENCY_MS:-30}
+LATENCY_MS=${LATENCY_MS:-30}
 root=$(cd "$(dirname "$0")/.." && pwd)
 [ -x /usr/bin/time ] || { echo "needs GNU time (/usr/bin/time)" >&2; exit 2; }
 cargo build --release --quiet --manifest-path "$root/Cargo.toml"
 binaries="current=$root/target/release/runlens ${COMPARE:-}"
 [ -d "$corpus" ] || python3 "$root/sample-data/generate_claude_code.py" --out "$corpus" --size-mb "$size_mb" --seed 42
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-python3 "$root/tests/s3/moto_server.py" "$port" "$latency_ms" > "$work/moto.log" 2>&1 &
-moto=$!
-trap 'kill $moto 2>/dev/null || true; rm -rf "$work"' EXIT
-export AWS_ENDPOINT_URL=http://127.0.0.1:$port AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench AWS_REGION=us-east-1
-for _ in $(seq 50); do
-  python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
-  sleep 0.2
-done
-python3 -c "import boto3; boto3.client('s3').create_bucket(Bucket='runlens-bench')"
+. "$root/benches/moto.sh"
 
 echo "machine: $(nproc) cores; corpus: $corpus, $(find "$corpus" -type f | wc -l) files," \
-  "$(du -sb "$corpus" | awk '{ printf "%.0f MB", $1 / 1e6 }'); ${latency_ms} ms per request"
+  "$(du -sb "$corpus" | awk '{ printf "%.0f MB", $1 / 1e6 }'); ${LATENCY_MS} ms per request"
 for round in $(seq "$repeat"); do
   for entry in $binaries; do
     name=${entry%%=*}
