@@ -116,13 +116,16 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--size-mb", type=float, default=64)
     ap.add_argument("--seed", type=int, default=42)
+    ap.add_argument("--first-response", type=int, default=0,
+                    help="number the responses (message, request and tool ids) from here: a later "
+                         "day's transcripts, new to a dataset that holds a corpus numbered from 0")
     ap.add_argument("--one-session", action="store_true",
                     help="write a single session of --size-mb (the 100 MB transcript case)")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     for p in PROJECTS:
         os.makedirs(os.path.join(args.out, "projects", p), exist_ok=True)
-    total, target, counter, files = 0, int(args.size_mb * 1024 * 1024), [0], 0
+    total, target, counter, files = 0, int(args.size_mb * 1024 * 1024), [args.first_response], 0
     if args.one_session:
         total = session(rng, args.out, PROJECTS[0], target, counter)
         files = 1
@@ -130,7 +133,7 @@ def main():
         size = rng.randrange(5_000_000, 30_000_000) if rng.random() < 0.03 else rng.randrange(50_000, 500_000)
         total += session(rng, args.out, rng.choice(PROJECTS), min(size, target - total + 1000), counter)
         files += 1
-    print(f"{files} sessions, {counter[0]} responses, {total / 1048576:.1f} MiB in {args.out}")
+    print(f"{files} sessions, {counter[0] - args.first_response} responses, {total / 1048576:.1f} MiB in {args.out}")
 
 
 if __name__ == "__main__":

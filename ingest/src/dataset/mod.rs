@@ -35,7 +35,7 @@ pub use check::DamagedFile;
 pub use commit::{Commit, CommitOutcome, StagedFile, Stager, Writer};
 pub use index::KnownFile;
 pub use index::TranscriptIds;
-use index::{read_column_pair, read_known_files, read_session_usage};
+use index::{IdSet, fingerprint, read_column_pair, read_known_files, read_session_usage};
 pub use location::{Cloud, DataLocation};
 pub use log::Snapshot;
 pub use maintenance::{CompactOptions, CompactSummary, VacuumOptions, VacuumSummary};
@@ -55,6 +55,7 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{Compression, Encoding, ZstdLevel};
 use parquet::file::metadata::KeyValue;
 use parquet::file::properties::WriterProperties;
+use rayon::prelude::*;
 
 use crate::error::{IngestError, Result};
 use crate::forks::UsageVector;
@@ -191,34 +192,39 @@ impl Dataset {
     /// that grew since it was ingested (or a resumed session's copy of earlier lines) brings
     /// these again; they are not stored twice.
     pub fn stored_transcript_ids(&self) -> Result<TranscriptIds> {
-        let mut ids = TranscriptIds::default();
-        for key in self.table_files(Table::LlmCalls)? {
-            read_column_pair(
-                self,
-                &key,
-                Table::LlmCalls,
-                ["call_id", "source"],
-                &mut |id, source| {
-                    if source == Some("transcript") {
-                        ids.calls.insert(id.to_string());
-                    }
-                },
-            )?;
-        }
-        for key in self.table_files(Table::ToolCalls)? {
-            read_column_pair(
-                self,
-                &key,
+        // Each file's ids are read (and fingerprinted) on its own thread, then gathered.
+        let read = |table: Table, columns: [&'static str; 2], wanted: fn(Option<&str>) -> bool| {
+            let files = self.table_files(table)?;
+            let per_file: Vec<Vec<u128>> = files
+                .par_iter()
+                .with_max_len(1)
+                .map(|key| {
+                    let mut found = Vec::new();
+                    read_column_pair(self, key, table, columns, &mut |id, other| {
+                        if wanted(other) {
+                            found.push(fingerprint(id));
+                        }
+                    })?;
+                    Ok(found)
+                })
+                .collect::<Result<_>>()?;
+            let mut set = IdSet::with_capacity_and_hasher(
+                per_file.iter().map(Vec::len).sum(),
+                Default::default(),
+            );
+            set.extend(per_file.into_iter().flatten());
+            Ok::<_, IngestError>(set)
+        };
+        Ok(TranscriptIds {
+            calls: read(Table::LlmCalls, ["call_id", "source"], |source| {
+                source == Some("transcript")
+            })?,
+            tool_calls: read(
                 Table::ToolCalls,
                 ["tool_call_id", "session_id"],
-                &mut |id, session| {
-                    if session.is_some() {
-                        ids.tool_calls.insert(id.to_string());
-                    }
-                },
-            )?;
-        }
-        Ok(ids)
+                |session| session.is_some(),
+            )?,
+        })
     }
 
     /// The stored LLM calls of `sessions`: per session, each call's usage in the order the

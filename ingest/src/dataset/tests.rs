@@ -611,3 +611,93 @@ fn row_ids_line_numbers_and_instants_are_delta_encoded_and_read_back_unchanged()
         .collect();
     assert_eq!(read, written);
 }
+
+#[test]
+fn stored_transcript_ids_of_every_file_are_recognised_and_only_those() {
+    use crate::schema::{TableRows, ToolCallRow};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    let call = |id: &str, source: &str, day: i64| LlmCallRow {
+        call_id: id.into(),
+        source: source.into(),
+        start_ts: Some(Timestamp(1_795_305_600_000_000 + day * 86_400_000_000)),
+        ..LlmCallRow::default()
+    };
+    let tool = |id: &str, session: Option<&str>| ToolCallRow {
+        tool_call_id: id.into(),
+        session_id: session.map(str::to_string),
+        ..ToolCallRow::default()
+    };
+    // Two commits, the first over two days: three llm_calls files and two tool_calls files.
+    let session = ds.writer().expect("writer");
+    let first = session.begin("c1", CommitKind::Ingest).expect("begin");
+    first
+        .stage(
+            &[
+                call("msg_a:req_a", "transcript", 0),
+                call("msg_b:req_b", "transcript", 1),
+                call("msg_p", "proxy", 1),
+            ],
+            Timestamp(0),
+        )
+        .expect("stage");
+    first
+        .stage(
+            &[tool("toolu_a", Some("s1")), tool("t-1", None)],
+            Timestamp(0),
+        )
+        .expect("stage");
+    first
+        .finish(&[log_row("h1", "ingested")], Timestamp(0))
+        .expect("finish");
+    let second = session.begin("c2", CommitKind::Ingest).expect("begin");
+    second
+        .stage(&[call("msg_c:req_c", "transcript", 2)], Timestamp(0))
+        .expect("stage");
+    second
+        .stage(&[tool("toolu_c", Some("s2"))], Timestamp(0))
+        .expect("stage");
+    second
+        .finish(&[log_row("h2", "ingested")], Timestamp(0))
+        .expect("finish");
+
+    let mut ids = ds.stored_transcript_ids().expect("ids");
+    assert_eq!((ids.calls.len(), ids.tool_calls.len()), (3, 2));
+    let mut rows = TableRows {
+        llm_calls: vec![
+            call("msg_a:req_a", "transcript", 0), // stored: dropped
+            call("msg_c:req_c", "transcript", 2), // stored by the second commit: dropped
+            call("msg_d:req_d", "transcript", 3), // new: kept
+            call("msg_d:req_d", "transcript", 3), // new, but its copy came first: dropped
+            call("msg_p", "proxy", 1),            // not a transcript row: kept
+            call("msg_p", "transcript", 1),       // a proxy call's id is not a transcript's: kept
+        ],
+        tool_calls: vec![
+            tool("toolu_a", Some("s1")), // stored: dropped
+            tool("toolu_c", Some("s9")), // stored (ids are unique across sessions): dropped
+            tool("toolu_e", Some("s1")), // new: kept
+            tool("t-1", None),           // outside a session: kept
+        ],
+        ..TableRows::default()
+    };
+    assert_eq!(ids.drop_seen(&mut rows), 5);
+    let kept: Vec<(&str, &str)> = rows
+        .llm_calls
+        .iter()
+        .map(|c| (c.call_id.as_str(), c.source.as_str()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("msg_d:req_d", "transcript"),
+            ("msg_p", "proxy"),
+            ("msg_p", "transcript")
+        ]
+    );
+    let kept: Vec<&str> = rows
+        .tool_calls
+        .iter()
+        .map(|t| t.tool_call_id.as_str())
+        .collect();
+    assert_eq!(kept, ["toolu_e", "t-1"]);
+}
