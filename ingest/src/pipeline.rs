@@ -501,6 +501,9 @@ fn process_chunk(
             })
         })
         .collect();
+    if !to_parse.is_empty() {
+        ctx.seen.load()?;
+    }
     let now = Timestamp::now();
     // Largest first, each file taken by the next free thread: a large file started last
     // would keep one thread busy while the others wait for the chunk to end.
@@ -939,8 +942,8 @@ fn parse_input(
 }
 
 /// Ids of the transcript rows stored or read so far (see [`TranscriptIds`]), shared by the
-/// parsing threads. The stored ones are read from the dataset when the first file's rows
-/// arrive: a run in which every file is unchanged (nothing parsed) never reads them.
+/// parsing threads. The stored ones are read from the dataset once a chunk has files to
+/// parse ([`SeenIds::load`]): a run in which every file is unchanged never reads them.
 struct SeenIds<'d> {
     dataset: &'d Dataset,
     ids: std::sync::OnceLock<Mutex<TranscriptIds>>,
@@ -954,18 +957,24 @@ impl<'d> SeenIds<'d> {
         }
     }
 
+    /// Reads the stored ids unless read already. Called before a chunk's files are handed
+    /// to the parsing threads, from the thread that hands them out: the read is parallel
+    /// itself, and a parsing thread waiting for its parts could be lent another file to
+    /// parse, which would start the same read again.
+    fn load(&self) -> Result<&Mutex<TranscriptIds>> {
+        if let Some(ids) = self.ids.get() {
+            return Ok(ids);
+        }
+        // Should two threads get here, both read them; the first to finish is kept.
+        let stored = self.dataset.stored_transcript_ids()?;
+        Ok(self.ids.get_or_init(|| Mutex::new(stored)))
+    }
+
     /// Drops the transcript rows whose ids were seen before; returns how many.
     fn drop_seen(&self, rows: &mut TableRows) -> Result<usize> {
-        let ids = match self.ids.get() {
-            Some(ids) => ids,
-            None => {
-                // Two threads may both read them; the first to finish is kept.
-                let stored = self.dataset.stored_transcript_ids()?;
-                self.ids.get_or_init(|| Mutex::new(stored))
-            }
-        };
         // A poisoned lock means a parsing thread panicked: its ids are still valid.
-        let mut ids = ids
+        let mut ids = self
+            .load()?
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         Ok(ids.drop_seen(rows))

@@ -20,7 +20,8 @@ pub fn fingerprint(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
-/// Ids of transcript rows (LLM calls, tool calls) seen so far, as [`fingerprint`]s.
+/// Ids of transcript rows (LLM calls, tool calls) seen so far, as fingerprints (their
+/// 128-bit XXH3).
 #[derive(Debug, Default)]
 pub struct TranscriptIds {
     /// `llm_calls.call_id` of transcript calls.
