@@ -16,7 +16,7 @@ pub type IdSet = HashSet<u128, foldhash::fast::RandomState>;
 /// (docs/benchmarks.md). Two different ids share a fingerprint with a probability of about
 /// n² / 2¹²⁹ for n ids (below 10⁻²² for a billion), in which case the second row would be
 /// taken for a copy of the first.
-pub fn fingerprint(id: &str) -> u128 {
+pub(super) fn fingerprint(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
@@ -66,22 +66,103 @@ pub(super) fn read_file(
     names: Option<&[&str]>,
     each_batch: &mut dyn FnMut(&RecordBatch),
 ) -> Result<()> {
-    match dataset.store().local_path(key) {
-        Some(path) => {
+    read_content(content_of(dataset, key)?, key, table, names, each_batch)
+}
+
+/// A committed file as a reader gets it: opened where it lies (a local dataset), or
+/// fetched whole (object storage).
+pub(super) enum Content {
+    Local(PathBuf),
+    Fetched(bytes::Bytes),
+}
+
+/// The committed file `key`, opened in place or fetched.
+fn content_of(dataset: &Dataset, key: &str) -> Result<Content> {
+    if let Some(path) = dataset.store().local_path(key) {
+        return Ok(Content::Local(path));
+    }
+    let bytes = dataset.store().get(key)?;
+    Ok(Content::Fetched(fetched(dataset, key, bytes)?))
+}
+
+/// A fetched file's bytes; an error naming it when the store no longer has it.
+fn fetched(dataset: &Dataset, key: &str, bytes: Option<Vec<u8>>) -> Result<bytes::Bytes> {
+    bytes
+        .map(bytes::Bytes::from)
+        .ok_or_else(|| IngestError::Storage {
+            location: dataset.location().to_string(),
+            action: format!("reading {key}"),
+            reason: "a committed file is missing".into(),
+        })
+}
+
+/// Files fetched together from object storage by [`read_each`], at most, and their bytes
+/// (a larger file is fetched alone): a bucket's round trip is paid once per group, and
+/// memory holds one group.
+pub(super) const FETCH_FILES: usize = 32;
+const FETCH_BYTES: u64 = 64 << 20;
+
+/// Reads each of the committed `files` (key, size in bytes) with `read`, on every thread;
+/// the results come back in the order of `files`. A local dataset's files are opened by the
+/// reading threads; an object store's are fetched in groups of up to [`FETCH_FILES`] files
+/// and [`FETCH_BYTES`] at once, each group read before the next is fetched. What every
+/// ingest reads before it parses (the stored files and transcript ids) took a round trip
+/// per file, one or two at a time (docs/benchmarks.md).
+pub(super) fn read_each<T: Send>(
+    dataset: &Dataset,
+    files: &[(String, u64)],
+    read: impl Fn(&str, Content) -> Result<T> + Sync,
+) -> Result<Vec<T>> {
+    let local = files
+        .first()
+        .is_some_and(|(key, _)| dataset.store().local_path(key).is_some());
+    if local {
+        return files
+            .par_iter()
+            .with_max_len(1)
+            .map(|(key, _)| read(key, content_of(dataset, key)?))
+            .collect();
+    }
+    let mut results = Vec::with_capacity(files.len());
+    let mut start = 0;
+    while start < files.len() {
+        let mut end = start + 1;
+        let mut bytes = files[start].1;
+        while end < files.len() && end - start < FETCH_FILES && bytes + files[end].1 <= FETCH_BYTES
+        {
+            bytes += files[end].1;
+            end += 1;
+        }
+        let group = &files[start..end];
+        let keys: Vec<String> = group.iter().map(|(key, _)| key.clone()).collect();
+        let contents = dataset.store().get_all(&keys)?;
+        let read_group: Vec<T> = group
+            .par_iter()
+            .zip(contents)
+            .with_max_len(1)
+            .map(|((key, _), bytes)| read(key, Content::Fetched(fetched(dataset, key, bytes)?)))
+            .collect::<Result<_>>()?;
+        results.extend(read_group);
+        start = end;
+    }
+    Ok(results)
+}
+
+/// Reads the columns `names` (every column for `None`) of the committed file `key`, whose
+/// content is `content`.
+fn read_content(
+    content: Content,
+    key: &str,
+    table: Table,
+    names: Option<&[&str]>,
+    each_batch: &mut dyn FnMut(&RecordBatch),
+) -> Result<()> {
+    match content {
+        Content::Local(path) => {
             let file = File::open(&path).map_err(|e| IngestError::io("opening", &path, e))?;
             read_columns_from(file, key, table, names, each_batch)
         }
-        None => {
-            let bytes = dataset
-                .store()
-                .get(key)?
-                .ok_or_else(|| IngestError::Storage {
-                    location: dataset.location().to_string(),
-                    action: format!("reading {key}"),
-                    reason: "a committed file is missing".into(),
-                })?;
-            read_columns_from(bytes::Bytes::from(bytes), key, table, names, each_batch)
-        }
+        Content::Fetched(bytes) => read_columns_from(bytes, key, table, names, each_batch),
     }
 }
 
@@ -130,10 +211,21 @@ pub(super) fn read_column_pair(
     dataset: &Dataset,
     key: &str,
     table: Table,
+    columns: [&str; 2],
+    each: &mut dyn FnMut(&str, Option<&str>),
+) -> Result<()> {
+    read_column_pair_of(content_of(dataset, key)?, key, table, columns, each)
+}
+
+/// [`read_column_pair`] of the committed file `key` whose content is `content`.
+pub(super) fn read_column_pair_of(
+    content: Content,
+    key: &str,
+    table: Table,
     [first, second]: [&str; 2],
     each: &mut dyn FnMut(&str, Option<&str>),
 ) -> Result<()> {
-    read_columns(dataset, key, table, &[first, second], &mut |batch| {
+    read_content(content, key, table, Some(&[first, second]), &mut |batch| {
         let column = |name: &str| {
             batch
                 .column_by_name(name)
@@ -217,12 +309,12 @@ pub struct KnownFile {
     pub content_hash: String,
 }
 
-/// The stored files of one `ingest_log` file, by absolute path (see
-/// [`super::Dataset::known_files`]).
+/// The stored files of one `ingest_log` file, by absolute path, in the file's row order
+/// (see [`super::Dataset::known_files`]).
 pub(super) fn read_known_files(
-    dataset: &Dataset,
+    content: Content,
     key: &str,
-    out: &mut HashMap<String, KnownFile>,
+    out: &mut Vec<(String, KnownFile)>,
 ) -> Result<()> {
     let columns = [
         "absolute_path",
@@ -231,52 +323,58 @@ pub(super) fn read_known_files(
         "content_hash",
         "status",
     ];
-    read_columns(dataset, key, Table::IngestLog, &columns, &mut |batch| {
-        let text = |name: &str| {
-            batch
-                .column_by_name(name)
-                .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
-        };
-        let (Some(paths), Some(hashes), Some(status)) =
-            (text("absolute_path"), text("content_hash"), text("status"))
-        else {
-            return;
-        };
-        let Some(sizes) = batch
-            .column_by_name("size_bytes")
-            .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
-        else {
-            return;
-        };
-        let Some(times) = batch.column_by_name("file_modified_ts").and_then(|c| {
-            c.as_any()
-                .downcast_ref::<arrow_array::TimestampMicrosecondArray>()
-                .cloned()
-        }) else {
-            return;
-        };
-        for i in 0..batch.num_rows() {
-            // `skipped`: a file read again, whose content was already stored; its row
-            // records the path, size and time it had then.
-            let stored =
-                status.is_valid(i) && matches!(status.value(i), "ingested" | "partial" | "skipped");
-            if stored
-                && paths.is_valid(i)
-                && hashes.is_valid(i)
-                && sizes.is_valid(i)
-                && times.is_valid(i)
-            {
-                out.insert(
-                    paths.value(i).to_string(),
-                    KnownFile {
-                        size_bytes: sizes.value(i),
-                        modified_us: times.value(i),
-                        content_hash: hashes.value(i).to_string(),
-                    },
-                );
+    read_content(
+        content,
+        key,
+        Table::IngestLog,
+        Some(&columns),
+        &mut |batch| {
+            let text = |name: &str| {
+                batch
+                    .column_by_name(name)
+                    .and_then(|c| c.as_any().downcast_ref::<StringArray>().cloned())
+            };
+            let (Some(paths), Some(hashes), Some(status)) =
+                (text("absolute_path"), text("content_hash"), text("status"))
+            else {
+                return;
+            };
+            let Some(sizes) = batch
+                .column_by_name("size_bytes")
+                .and_then(|c| c.as_any().downcast_ref::<Int64Array>().cloned())
+            else {
+                return;
+            };
+            let Some(times) = batch.column_by_name("file_modified_ts").and_then(|c| {
+                c.as_any()
+                    .downcast_ref::<arrow_array::TimestampMicrosecondArray>()
+                    .cloned()
+            }) else {
+                return;
+            };
+            for i in 0..batch.num_rows() {
+                // `skipped`: a file read again, whose content was already stored; its row
+                // records the path, size and time it had then.
+                let stored = status.is_valid(i)
+                    && matches!(status.value(i), "ingested" | "partial" | "skipped");
+                if stored
+                    && paths.is_valid(i)
+                    && hashes.is_valid(i)
+                    && sizes.is_valid(i)
+                    && times.is_valid(i)
+                {
+                    out.push((
+                        paths.value(i).to_string(),
+                        KnownFile {
+                            size_bytes: sizes.value(i),
+                            modified_us: times.value(i),
+                            content_hash: hashes.value(i).to_string(),
+                        },
+                    ));
+                }
             }
-        }
-    })
+        },
+    )
 }
 
 pub(super) fn check_schema_version(path: &Path, metadata: Option<&Vec<KeyValue>>) -> Result<()> {

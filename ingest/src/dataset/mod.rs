@@ -35,7 +35,10 @@ pub use check::DamagedFile;
 pub use commit::{Commit, CommitOutcome, StagedFile, Stager, Writer};
 pub use index::KnownFile;
 pub use index::TranscriptIds;
-use index::{IdSet, fingerprint, read_column_pair, read_known_files, read_session_usage};
+use index::{
+    IdSet, fingerprint, read_column_pair, read_column_pair_of, read_each, read_known_files,
+    read_session_usage,
+};
 pub use location::{Cloud, DataLocation};
 pub use log::Snapshot;
 pub use maintenance::{CompactOptions, CompactSummary, VacuumOptions, VacuumSummary};
@@ -153,6 +156,16 @@ impl Dataset {
             .collect())
     }
 
+    /// Keys of `table`'s committed files with their sizes in bytes, sorted by key.
+    fn sized_table_files(&self, table: Table) -> Result<Vec<(String, u64)>> {
+        Ok(self
+            .snapshot()?
+            .table_files(table)
+            .into_iter()
+            .map(|f| (f.file.path.clone(), f.file.bytes))
+            .collect())
+    }
+
     /// The path or URL a Parquet reader opens for `key`.
     pub fn reader_path(&self, key: &str) -> String {
         self.store.reader_path(key)
@@ -180,11 +193,17 @@ impl Dataset {
     /// same path with the same size and modification time is the same file and need not be
     /// read again.
     pub fn known_files(&self) -> Result<HashMap<String, KnownFile>> {
-        let mut files = HashMap::new();
-        for key in self.table_files(Table::IngestLog)? {
-            read_known_files(self, &key, &mut files)?;
-        }
-        Ok(files)
+        let per_file = read_each(
+            self,
+            &self.sized_table_files(Table::IngestLog)?,
+            |key, content| {
+                let mut found = Vec::new();
+                read_known_files(content, key, &mut found)?;
+                Ok(found)
+            },
+        )?;
+        // In commit order (the files' keys sort so), each file's rows in order.
+        Ok(per_file.into_iter().flatten().collect())
     }
 
     /// Ids of the transcript rows already stored: `llm_calls.call_id` of `source =
@@ -194,20 +213,15 @@ impl Dataset {
     pub fn stored_transcript_ids(&self) -> Result<TranscriptIds> {
         // Each file's ids are read (and fingerprinted) on its own thread, then gathered.
         let read = |table: Table, columns: [&'static str; 2], wanted: fn(Option<&str>) -> bool| {
-            let files = self.table_files(table)?;
-            let per_file: Vec<Vec<u128>> = files
-                .par_iter()
-                .with_max_len(1)
-                .map(|key| {
-                    let mut found = Vec::new();
-                    read_column_pair(self, key, table, columns, &mut |id, other| {
-                        if wanted(other) {
-                            found.push(fingerprint(id));
-                        }
-                    })?;
-                    Ok(found)
-                })
-                .collect::<Result<_>>()?;
+            let per_file = read_each(self, &self.sized_table_files(table)?, |key, content| {
+                let mut found = Vec::new();
+                read_column_pair_of(content, key, table, columns, &mut |id, other| {
+                    if wanted(other) {
+                        found.push(fingerprint(id));
+                    }
+                })?;
+                Ok(found)
+            })?;
             let mut set = IdSet::with_capacity_and_hasher(
                 per_file.iter().map(Vec::len).sum(),
                 Default::default(),

@@ -562,6 +562,85 @@ mod tests {
         storage
     }
 
+    /// More commits than are fetched at once: what an ingest reads before it parses (the
+    /// stored files and transcript ids) comes back whole, with the latest row of a path
+    /// winning, as from a local dataset.
+    #[test]
+    fn stored_files_and_ids_of_many_commits_read_in_groups() {
+        use crate::dataset::Dataset;
+        use crate::dataset::log::CommitKind;
+        use crate::schema::{IngestLogRow, LlmCallRow, Table, Timestamp, ToolCallRow};
+        let dataset = Dataset::with_store(Arc::new(in_memory("s3://bucket/many")));
+        let writer = dataset.writer().expect("writer");
+        let day = 1_795_305_600_000_000_i64;
+        let commits = super::super::index::FETCH_FILES + 8;
+        for n in 0..commits {
+            // Ids that sort as they were made, as real ones (a timestamp first) do.
+            let commit = writer
+                .begin(&format!("c{n:03}"), CommitKind::Ingest)
+                .expect("begin");
+            let call = |source: &str, i: usize| LlmCallRow {
+                call_id: format!("msg_{n}_{i}"),
+                source: source.into(),
+                start_ts: Some(Timestamp(day + n as i64 * 86_400_000_000)),
+                ..LlmCallRow::default()
+            };
+            commit
+                .stage(
+                    &[
+                        call("transcript", 0),
+                        call("transcript", 1),
+                        call("proxy", 2),
+                    ],
+                    Timestamp(0),
+                )
+                .expect("stage");
+            let tool = ToolCallRow {
+                tool_call_id: format!("toolu_{n}"),
+                session_id: Some("s".into()),
+                ..ToolCallRow::default()
+            };
+            commit.stage(&[tool], Timestamp(0)).expect("stage");
+            // Every commit stores /in/same.jsonl again, one byte longer; and a file of its own.
+            let log = |path: String, size: i64| IngestLogRow {
+                content_hash: Some(format!("hash-{path}-{size}")),
+                status: "ingested".into(),
+                ingest_id: format!("i{n}").into(),
+                absolute_path: Some(path),
+                size_bytes: Some(size),
+                file_modified_ts: Some(Timestamp(size)),
+                ..IngestLogRow::default()
+            };
+            let rows = [
+                log("/in/same.jsonl".into(), 100 + n as i64),
+                log(format!("/in/{n}.jsonl"), 7),
+            ];
+            commit
+                .finish(&rows, Timestamp(day + n as i64 * 1_000_000))
+                .expect("finish");
+        }
+        assert!(dataset.table_files(Table::LlmCalls).expect("files").len() >= commits);
+
+        let ids = dataset.stored_transcript_ids().expect("ids");
+        assert_eq!(ids.calls.len(), 2 * commits, "the proxy calls are left out");
+        assert_eq!(ids.tool_calls.len(), commits);
+        for n in 0..commits {
+            for i in 0..2 {
+                let id = super::super::index::fingerprint(&format!("msg_{n}_{i}"));
+                assert!(ids.calls.contains(&id), "msg_{n}_{i}");
+            }
+        }
+        let known = dataset.known_files().expect("known files");
+        assert_eq!(known.len(), commits + 1);
+        let latest = &known["/in/same.jsonl"];
+        assert_eq!(
+            latest.size_bytes,
+            100 + commits as i64 - 1,
+            "the last commit's row wins"
+        );
+        assert_eq!(known["/in/3.jsonl"].size_bytes, 7);
+    }
+
     #[test]
     fn a_commits_files_are_all_published_small_and_large() {
         let storage = in_memory("s3://bucket/prefix");
