@@ -13,7 +13,10 @@
 # 1. `ingest` of the corpus into a fresh prefix of the bucket (wall time, peak RSS), and
 #    checks that every build stored the same number of calls;
 # 2. a query of a dataset of 98 commits since its last checkpoint (98 `record`ed runs): a
-#    reader first reads those 98 commit records.
+#    reader first reads those 98 commit records;
+# 3. `sessions --daily` and `analyze --by model` (`RUNLENS_NO_CACHE`: the answer computed, not printed from the result cache) of the history ingested
+#    in round 1 by each build: polars reading a table's files from the bucket. Every build
+#    must print the same reports (md5).
 # Needs GNU time and `pip install -r tests/s3/requirements.txt`.
 set -euo pipefail
 size_mb=${1:-256}
@@ -76,3 +79,20 @@ for round in $(seq "$repeat"); do
   done
 done
 summarise "$work/queries"
+
+echo "== 3. sessions --daily and analyze --by model, read from the bucket"
+for round in $(seq "$repeat"); do
+  for entry in $binaries; do
+    name=${entry%%=*}
+    bin=${entry#*=}
+    for report in "sessions --daily" "analyze --by model"; do
+      # shellcheck disable=SC2086 # the report's words are its arguments
+      RUNLENS_NO_CACHE=true /usr/bin/time -f "%e %M" -o "$work/time" "$bin" \
+        --data "s3://runlens-bench/$name-1" $report --format json > "$work/out" 2> "$work/err" || { tail -3 "$work/err"; exit 1; }
+      read -r secs rss_kb < "$work/time"
+      echo "$name $secs $rss_kb $(md5sum < "$work/out" | cut -c1-12)" >> "$work/${report%% *}"
+    done
+  done
+done
+echo "sessions --daily:" && summarise "$work/sessions"
+echo "analyze --by model:" && summarise "$work/analyze"
