@@ -6,10 +6,12 @@
 #   benches/history.sh [SIZE_MB] [CORPUS_DIR]     defaults: 2048, /tmp/runlens-claude-<size>
 #   REPEAT=3 COMPARE="before=/path/to/old/runlens" benches/history.sh
 #   LATENCY_MS=30 benches/history.sh 256        the datasets in a bucket 30 ms away
+#   MIXED_WITH=/tmp/corpus-1g/latency benches/history.sh 256    other calls stored beside
 #
 # Generates a seeded history (sample-data/generate_claude_code.py) unless CORPUS_DIR holds
 # one, and 2 MB of new transcripts whose ids follow the history's; each build ingests the
-# history into a dataset of its own once. Then, interleaved, REPEAT (default 3) times, for
+# history into a dataset of its own once, and then MIXED_WITH (files of other formats, say
+# latency CSVs: calls that are not from transcripts) when it is set. Then, interleaved, REPEAT (default 3) times, for
 # the current release build and every binary in COMPARE: a copy of that build's dataset,
 # `ingest` of the new transcripts into it (wall time, peak RSS: a transcript's calls are
 # checked against every stored transcript id), then `sessions --daily --format json`
@@ -43,6 +45,7 @@ new_day() {  # the new transcripts of round $1
 for entry in $binaries; do
   name=${entry%%=*}
   "${entry#*=}" --data "$(base "$name")" ingest "$corpus" > /dev/null
+  [ -z "${MIXED_WITH:-}" ] || "${entry#*=}" --data "$(base "$name")" ingest "$MIXED_WITH" > /dev/null
 done
 count() { "$root/target/release/runlens" --data "$(base current)" query --format csv "select count(*) from $1" | tail -n 1; }
 stored="$(count llm_calls) calls and $(count tool_calls) tool calls"

@@ -95,6 +95,41 @@ pub struct StagedFile {
     table: Table,
     rows: u64,
     labels: SharedLabels,
+    /// The distinct values of the rows' `source` column ([`AddedFile::sources`]); `None`
+    /// for a table without one.
+    sources: Option<BTreeSet<String>>,
+}
+
+/// The distinct values of `batch`'s `source` column (how its rows were observed: `proxy`,
+/// `transcript`, `latency_csv`, ...), recorded with the file in its commit
+/// ([`AddedFile::sources`]) so that a reader looking for some sources can pass over files
+/// that hold none of them unread. `None` when the batch has no `source` string column.
+pub(super) fn sources_of(batch: &RecordBatch) -> Option<BTreeSet<String>> {
+    use arrow_array::{Array, StringArray};
+    let column = batch
+        .column_by_name("source")?
+        .as_any()
+        .downcast_ref::<StringArray>()?;
+    let mut found: BTreeSet<String> = BTreeSet::new();
+    let mut last: Option<&str> = None;
+    // Rows of one source come in runs: a set lookup only where the value changes.
+    for value in column.iter().flatten() {
+        if last != Some(value) {
+            last = Some(value);
+            if !found.contains(value) {
+                found.insert(value.to_string());
+            }
+        }
+    }
+    Some(found)
+}
+
+/// `into` joined with `more`: the values of both (`None`, unknown, stays unknown only when
+/// both are).
+pub(super) fn join_sources(into: &mut Option<BTreeSet<String>>, more: Option<BTreeSet<String>>) {
+    if let Some(more) = more {
+        into.get_or_insert_default().extend(more);
+    }
 }
 
 /// What the labels of the rows written to one file have in common, recorded with the file
@@ -322,6 +357,7 @@ impl Commit<'_> {
             rows: file.rows,
             bytes,
             labels: file.labels.recorded(),
+            sources: file.sources.clone(),
         })
     }
 
@@ -437,6 +473,9 @@ impl Commit<'_> {
             table: file.table,
             rows,
             labels: file.labels.clone(),
+            // Those of a subset of the rows are among these: a reader may read the file
+            // for nothing, never pass over rows it looks for.
+            sources: file.sources.clone(),
         }))
     }
 
@@ -554,6 +593,7 @@ impl Stager<'_> {
         let bytes = batch.get_array_memory_size();
         open.file.rows += batch.num_rows() as u64;
         open.file.labels = open.file.labels.join(shared);
+        join_sources(&mut open.file.sources, sources_of(&batch));
         open.pending_rows += batch.num_rows();
         open.pending_bytes += bytes;
         open.pending.push(batch);
@@ -646,6 +686,7 @@ impl Stager<'_> {
                 table,
                 rows: 0,
                 labels: SharedLabels::NoRows,
+                sources: None,
             },
             pending: Vec::new(),
             pending_rows: 0,

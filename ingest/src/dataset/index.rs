@@ -20,6 +20,9 @@ pub(super) fn fingerprint(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
+/// `llm_calls.source` of the calls read from transcripts: the calls whose ids are checked.
+pub(super) const TRANSCRIPT_SOURCE: &str = "transcript";
+
 /// Ids of transcript rows (LLM calls, tool calls) seen so far, as fingerprints (their
 /// 128-bit XXH3).
 #[derive(Debug, Default)]
@@ -36,8 +39,9 @@ impl TranscriptIds {
     /// rows were dropped.
     pub fn drop_seen(&mut self, rows: &mut TableRows) -> usize {
         let before = rows.llm_calls.len() + rows.tool_calls.len();
-        rows.llm_calls
-            .retain(|c| c.source != "transcript" || self.calls.insert(fingerprint(&c.call_id)));
+        rows.llm_calls.retain(|c| {
+            c.source != TRANSCRIPT_SOURCE || self.calls.insert(fingerprint(&c.call_id))
+        });
         rows.tool_calls.retain(|t| {
             t.session_id.is_none() || self.tool_calls.insert(fingerprint(&t.tool_call_id))
         });

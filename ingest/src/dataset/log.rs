@@ -10,7 +10,7 @@
 //! a file no record names (a writer killed before its record, a commit that lost a race)
 //! is invisible to readers until `vacuum` deletes it.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +78,12 @@ pub struct AddedFile {
     /// `labels` column. Absent when the rows differ, or the writer did not record them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
+    /// The distinct values of the rows' `source` column (`llm_calls`, `runs`): a reader
+    /// looking for some sources passes over a file that holds none of them, unread. Absent
+    /// for tables without the column, and when the writer did not record them (the file
+    /// may then hold any).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<BTreeSet<String>>,
 }
 
 /// One commit record, as stored.
@@ -508,6 +514,7 @@ mod tests {
             rows: 1,
             bytes: 10,
             labels: None,
+            sources: None,
         });
         r
     }
@@ -603,6 +610,7 @@ mod tests {
             rows: 1,
             bytes: 9,
             labels: None,
+            sources: None,
         });
         s.apply(1, &compact);
         let keys: Vec<&String> = s.files.keys().collect();

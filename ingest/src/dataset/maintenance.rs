@@ -5,7 +5,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use super::commit::{SharedLabels, writer_properties};
+use super::commit::{SharedLabels, join_sources, sources_of, writer_properties};
 use super::log::{self, AddedFile, CommitKind, CommitRecord, Conflict, LiveFile};
 use super::*;
 
@@ -104,7 +104,7 @@ impl Dataset {
                         let name = format!("part-{commit_id}-{counter}.parquet");
                         let key = format!("{partition}/{name}");
                         let staged = staging.join(&name);
-                        let (rows, labels) = self.merge(table, &group, &staged)?;
+                        let (rows, labels, sources) = self.merge(table, &group, &staged)?;
                         self.store().publish(&staged, &key)?;
                         let bytes = self
                             .store()
@@ -127,6 +127,7 @@ impl Dataset {
                             rows,
                             bytes,
                             labels: labels.recorded(),
+                            sources,
                         });
                     }
                 }
@@ -179,14 +180,14 @@ impl Dataset {
     }
 
     /// Copies the rows of `files` (all of `table`, in order) into one new file at `target`;
-    /// returns the rows and what their labels share (read from the rows, so a compaction
-    /// records it for files written before commits did).
+    /// returns the rows, what their labels share and their sources (read from the rows, so a
+    /// compaction records them for files written before commits did).
     fn merge(
         &self,
         table: Table,
         files: &[&LiveFile],
         target: &Path,
-    ) -> Result<(u64, SharedLabels)> {
+    ) -> Result<(u64, SharedLabels, Option<BTreeSet<String>>)> {
         let parquet_err = |source| IngestError::Parquet {
             path: target.to_path_buf(),
             source,
@@ -194,6 +195,7 @@ impl Dataset {
         let mut writer: Option<ArrowWriter<File>> = None;
         let mut rows = 0u64;
         let mut shared = SharedLabels::NoRows;
+        let mut sources = None;
         // Batch by batch, as read: one row group in memory, whatever the files' sizes.
         let mut write = |batch: &RecordBatch| -> Result<()> {
             if writer.is_none() {
@@ -213,6 +215,7 @@ impl Dataset {
             }
             rows += batch.num_rows() as u64;
             shared = shared.join(&SharedLabels::of_batch(batch));
+            join_sources(&mut sources, sources_of(batch));
             Ok(())
         };
         for file in files {
@@ -232,7 +235,7 @@ impl Dataset {
                 .sync_all()
                 .map_err(|e| IngestError::io("syncing", target, e))?;
         }
-        Ok((rows, shared))
+        Ok((rows, shared, sources))
     }
 
     /// Deletes what no reader needs any more: files no commit names and files a compaction
@@ -405,6 +408,7 @@ pub(super) fn legacy_snapshot(dataset: &Dataset) -> Result<Snapshot> {
                         rows,
                         bytes: object.size,
                         labels: None,
+                        sources: None,
                     },
                     sequence: 0,
                 },
@@ -439,6 +443,7 @@ mod tests {
                 rows: 1,
                 bytes,
                 labels: None,
+                sources: None,
             },
             sequence: 0,
         }

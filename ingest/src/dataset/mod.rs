@@ -36,15 +36,16 @@ pub use commit::{Commit, CommitOutcome, StagedFile, Stager, Writer};
 pub use index::KnownFile;
 pub use index::TranscriptIds;
 use index::{
-    IdSet, fingerprint, read_column_pair, read_column_pair_of, read_each, read_known_files,
-    read_session_usage,
+    IdSet, TRANSCRIPT_SOURCE, fingerprint, read_column_pair, read_column_pair_of, read_each,
+    read_known_files, read_session_usage,
 };
 pub use location::{Cloud, DataLocation};
+use log::AddedFile;
 pub use log::Snapshot;
 pub use maintenance::{CompactOptions, CompactSummary, VacuumOptions, VacuumSummary};
 pub use store::{LocalStore, ObjectInfo, Store};
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -158,10 +159,20 @@ impl Dataset {
 
     /// Keys of `table`'s committed files with their sizes in bytes, sorted by key.
     fn sized_table_files(&self, table: Table) -> Result<Vec<(String, u64)>> {
+        self.sized_table_files_where(table, |_| true)
+    }
+
+    /// Keys and sizes of `table`'s committed files for which `keep` holds, sorted by key.
+    fn sized_table_files_where(
+        &self,
+        table: Table,
+        keep: impl Fn(&AddedFile) -> bool,
+    ) -> Result<Vec<(String, u64)>> {
         Ok(self
             .snapshot()?
             .table_files(table)
             .into_iter()
+            .filter(|f| keep(&f.file))
             .map(|f| (f.file.path.clone(), f.file.bytes))
             .collect())
     }
@@ -209,11 +220,16 @@ impl Dataset {
     /// Ids of the transcript rows already stored: `llm_calls.call_id` of `source =
     /// transcript` rows and `tool_calls.tool_call_id` of rows with a session. A transcript
     /// that grew since it was ingested (or a resumed session's copy of earlier lines) brings
-    /// these again; they are not stored twice.
+    /// these again; they are not stored twice. An `llm_calls` file whose commit recorded
+    /// its sources without `transcript` (a latency CSV's calls, the proxy's) is not read.
     pub fn stored_transcript_ids(&self) -> Result<TranscriptIds> {
         // Each file's ids are read (and fingerprinted) on its own thread, then gathered.
-        let read = |table: Table, columns: [&'static str; 2], wanted: fn(Option<&str>) -> bool| {
-            let per_file = read_each(self, &self.sized_table_files(table)?, |key, content| {
+        let read = |table: Table,
+                    columns: [&'static str; 2],
+                    wanted: fn(Option<&str>) -> bool,
+                    may_hold: fn(&AddedFile) -> bool| {
+            let files = self.sized_table_files_where(table, may_hold)?;
+            let per_file = read_each(self, &files, |key, content| {
                 let mut found = Vec::new();
                 read_column_pair_of(content, key, table, columns, &mut |id, other| {
                     if wanted(other) {
@@ -230,13 +246,21 @@ impl Dataset {
             Ok::<_, IngestError>(set)
         };
         Ok(TranscriptIds {
-            calls: read(Table::LlmCalls, ["call_id", "source"], |source| {
-                source == Some("transcript")
-            })?,
+            calls: read(
+                Table::LlmCalls,
+                ["call_id", "source"],
+                |source| source == Some(TRANSCRIPT_SOURCE),
+                |file| {
+                    file.sources
+                        .as_ref()
+                        .is_none_or(|sources| sources.contains(TRANSCRIPT_SOURCE))
+                },
+            )?,
             tool_calls: read(
                 Table::ToolCalls,
                 ["tool_call_id", "session_id"],
                 |session| session.is_some(),
+                |_| true,
             )?,
         })
     }

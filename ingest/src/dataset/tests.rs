@@ -701,3 +701,102 @@ fn stored_transcript_ids_of_every_file_are_recognised_and_only_those() {
         .collect();
     assert_eq!(kept, ["toolu_e", "t-1"]);
 }
+
+#[test]
+fn a_files_sources_are_recorded_and_only_files_that_may_hold_transcripts_are_read_for_ids() {
+    let call = |id: &str, source: &str, day: i64| LlmCallRow {
+        call_id: id.into(),
+        source: source.into(),
+        start_ts: Some(Timestamp(1_795_305_600_000_000 + day * 86_400_000_000)),
+        ..LlmCallRow::default()
+    };
+    let commit_calls = |ds: &Dataset, id: &str, calls: &[LlmCallRow]| {
+        let writer = ds.writer().expect("writer");
+        let commit = writer.begin(id, CommitKind::Ingest).expect("begin");
+        commit.stage(calls, Timestamp(0)).expect("stage");
+        commit
+            .finish(&[log_row(id, "ingested")], Timestamp(0))
+            .expect("finish");
+    };
+    let sources_of = |ds: &Dataset| -> Vec<(String, Option<Vec<String>>)> {
+        ds.refresh()
+            .expect("snapshot")
+            .table_files(Table::LlmCalls)
+            .iter()
+            .map(|f| {
+                let sources = f.file.sources.clone().map(|s| s.into_iter().collect());
+                (f.file.path.clone(), sources)
+            })
+            .collect()
+    };
+    let damage = |dir: &Path, key: &str| {
+        fs::write(dir.join(key), b"not a parquet file").expect("damage");
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    commit_calls(&ds, "a-latency", &[call("lat-1", "latency_csv", 0)]);
+    commit_calls(
+        &ds,
+        "b-mixed",
+        &[
+            call("msg_a:req_a", "transcript", 1),
+            call("p-1", "proxy", 1),
+        ],
+    );
+    let files = sources_of(&ds);
+    let recorded: Vec<Option<Vec<String>>> = files.iter().map(|(_, s)| s.clone()).collect();
+    assert_eq!(
+        recorded,
+        [
+            Some(vec!["latency_csv".to_string()]),
+            Some(vec!["proxy".to_string(), "transcript".to_string()])
+        ]
+    );
+    // The latency CSV's file is never opened: damaged, the ids are still read.
+    damage(dir.path(), &files[0].0);
+    let ids = Dataset::new(dir.path())
+        .stored_transcript_ids()
+        .expect("the file without transcripts is not read");
+    assert_eq!(ids.calls.len(), 1);
+    // The file that may hold transcript calls is read: damaged, it is an error.
+    damage(dir.path(), &files[1].0);
+    assert!(Dataset::new(dir.path()).stored_transcript_ids().is_err());
+
+    // A record without `sources` (an older writer) may hold anything: its file is read.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    commit_calls(&ds, "old", &[call("lat-1", "latency_csv", 0)]);
+    let records = dir.path().join("_runlens/commits");
+    for entry in fs::read_dir(&records).expect("records") {
+        let path = entry.expect("entry").path();
+        let mut record: serde_json::Value =
+            serde_json::from_slice(&fs::read(&path).expect("read")).expect("json");
+        for added in record["add"].as_array_mut().expect("add") {
+            added.as_object_mut().expect("object").remove("sources");
+        }
+        fs::write(&path, serde_json::to_vec(&record).expect("json")).expect("write");
+    }
+    let files = sources_of(&Dataset::new(dir.path()));
+    assert_eq!(files[0].1, None);
+    damage(dir.path(), &files[0].0);
+    assert!(Dataset::new(dir.path()).stored_transcript_ids().is_err());
+
+    // A compaction records the sources of every row it merges.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let ds = Dataset::new(dir.path());
+    commit_calls(&ds, "a", &[call("lat-1", "latency_csv", 0)]);
+    commit_calls(&ds, "b", &[call("msg_a:req_a", "transcript", 0)]);
+    let summary = Dataset::new(dir.path())
+        .compact(&CompactOptions {
+            tables: vec![Table::LlmCalls],
+            before: None,
+            target_bytes: 128 << 20,
+        })
+        .expect("compact");
+    assert_eq!(summary.files_out, 1);
+    let files = sources_of(&Dataset::new(dir.path()));
+    assert_eq!(
+        files[0].1,
+        Some(vec!["latency_csv".to_string(), "transcript".to_string()])
+    );
+}
