@@ -114,7 +114,7 @@ impl DatasetReader {
     }
 
     /// `table`'s committed files, as listed at this reader's first look at the table.
-    fn files(&self, table: Table) -> Result<Arc<Vec<AddedFile>>> {
+    pub(crate) fn files(&self, table: Table) -> Result<Arc<Vec<AddedFile>>> {
         let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(listed) = files.get(&table) {
             return Ok(listed.clone());
@@ -129,6 +129,29 @@ impl DatasetReader {
         );
         files.insert(table, listed.clone());
         Ok(listed)
+    }
+
+    /// This reader with `table` narrowed to the files that may hold rows whose `source` is
+    /// `source`: those whose commit recorded their sources with `source` among them, and
+    /// those recorded without sources (older writers). For a report that reads only such
+    /// rows (the sessions reports read the transcripts' calls): the files of a million
+    /// latency-CSV calls beside them are not opened, nor counted by [`Self::read_whole`].
+    /// The kept files may hold rows of other sources too, which the report still filters
+    /// out; label keys ([`Self::label_keys`]) are those of the kept files.
+    pub fn narrowed_to_source(&self, table: Table, source: &str) -> Result<DatasetReader> {
+        let kept: Vec<AddedFile> = self
+            .files(table)?
+            .iter()
+            .filter(|f| f.sources.as_ref().is_none_or(|s| s.contains(source)))
+            .cloned()
+            .collect();
+        let mut files = self.files.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        files.insert(table, Arc::new(kept));
+        Ok(DatasetReader {
+            dataset: self.dataset.clone(),
+            plans: Arc::default(),
+            files: Arc::new(Mutex::new(files)),
+        })
     }
 
     /// How many rows `table`'s committed files hold (as their commits recorded).

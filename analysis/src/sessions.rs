@@ -488,10 +488,12 @@ impl TotalsPlan {
                 " LEFT JOIN sessions s ON c.session_id = s.session_id",
             ),
             Some(Grouping::Label(key)) => {
+                // The labels of the files that may hold transcript calls (the command's
+                // reader is narrowed to those): a label only other calls carry is unknown here.
                 let present = reader.label_keys(Table::LlmCalls)?;
                 if !present.iter().any(|k| k == key) {
                     return Err(AnalysisError::UnknownLabel {
-                        table: "llm_calls",
+                        table: "transcript llm_calls",
                         key: key.clone(),
                         present: if present.is_empty() {
                             "none".into()
@@ -621,6 +623,69 @@ mod tests {
                 "prices {t}, {name}:\n{from_memory}\n{from_scans}"
             );
         }
+    }
+
+    #[test]
+    fn reports_read_from_the_transcripts_files_alone_give_every_figure() {
+        // Latency CSVs' calls, then transcripts: files of only one source each.
+        let dir = crate::test_support::samples_dataset(&["latency", "sessions"]);
+        let prices = PriceTable::bundled();
+        let window = Window::default();
+        let reports = |reader: &DatasetReader| -> Result<Vec<DataFrame>> {
+            let costs = call_costs(reader, &prices)?;
+            Ok(vec![
+                daily(reader, &window, &costs)?,
+                totals_by(reader, &window, &costs, &Grouping::Model, true)?,
+                per_session(reader, &window, &costs, true)?,
+            ])
+        };
+        let whole = DatasetReader::new(dir.path());
+        let narrowed = whole
+            .narrowed_to_source(Table::LlmCalls, "transcript")
+            .expect("narrowed");
+        let others: Vec<runlens_ingest::dataset::log::AddedFile> = whole
+            .files(Table::LlmCalls)
+            .expect("files")
+            .iter()
+            .filter(|f| {
+                f.sources
+                    .as_ref()
+                    .is_some_and(|s| !s.contains("transcript"))
+            })
+            .cloned()
+            .collect();
+        assert!(
+            !others.is_empty(),
+            "the latency CSVs' calls have files of their own"
+        );
+        assert_eq!(
+            narrowed.files(Table::LlmCalls).expect("files").len(),
+            whole.files(Table::LlmCalls).expect("files").len() - others.len()
+        );
+        let expected = reports(&whole).expect("reports");
+        assert!(expected.iter().all(|frame| frame.height() > 0));
+        let got = reports(&narrowed).expect("reports");
+        for (want, have) in expected.iter().zip(&got) {
+            assert!(
+                rounded(want).equals_missing(&rounded(have)),
+                "{want}\n{have}"
+            );
+        }
+        // The other files are not opened: damaged, the reports stand; read whole, they fail.
+        for file in &others {
+            std::fs::write(dir.path().join(&file.path), b"damaged").expect("damage");
+        }
+        let reopened = DatasetReader::new(dir.path())
+            .narrowed_to_source(Table::LlmCalls, "transcript")
+            .expect("narrowed");
+        let again = reports(&reopened).expect("reports without the damaged files");
+        for (want, have) in expected.iter().zip(&again) {
+            assert!(
+                rounded(want).equals_missing(&rounded(have)),
+                "{want}\n{have}"
+            );
+        }
+        assert!(reports(&DatasetReader::new(dir.path())).is_err());
     }
 
     #[test]

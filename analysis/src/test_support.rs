@@ -14,12 +14,20 @@ impl Progress for Quiet {
 
 /// A temporary dataset holding every file of `sample-data`.
 pub(crate) fn sample_dataset() -> tempfile::TempDir {
+    samples_dataset(&[""])
+}
+
+/// A temporary dataset holding the files of each of `folders` of `sample-data` (`""`: all
+/// of it), each folder ingested on its own, in order.
+pub(crate) fn samples_dataset(folders: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("tempdir");
     let samples = concat!(env!("CARGO_MANIFEST_DIR"), "/../sample-data");
-    let options = IngestOptions {
-        inputs: vec![samples.to_string()],
-        ..IngestOptions::default()
-    };
-    ingest(&runlens_ingest::Dataset::new(dir.path()), &options, &Quiet).expect("ingested");
+    for folder in folders {
+        let options = IngestOptions {
+            inputs: vec![format!("{samples}/{folder}")],
+            ..IngestOptions::default()
+        };
+        ingest(&runlens_ingest::Dataset::new(dir.path()), &options, &Quiet).expect("ingested");
+    }
     dir
 }

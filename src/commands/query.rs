@@ -2,6 +2,7 @@
 
 use runlens_analysis::{AnalysisError, DatasetReader, run_sql};
 use runlens_ingest::Dataset;
+use runlens_ingest::schema::Table;
 use runlens_reports::{FrameFormat, render_frame};
 
 use super::{Outcome, UsageError, print_stdout};
@@ -98,6 +99,9 @@ pub fn sessions(dataset: &Dataset, args: SessionsArgs) -> anyhow::Result<Outcome
         print_stdout(&stored.stdout)?;
         return Ok(Outcome::Success);
     }
+    // Every sessions report reads the transcripts' calls only: `llm_calls` files whose
+    // commits recorded other sources alone (a latency CSV's calls) are not opened.
+    let reader = reader.narrowed_to_source(Table::LlmCalls, "transcript")?;
     let prices = super::price_file(args.prices.as_deref())?
         .unwrap_or_else(runlens_analysis::prices::PriceTable::bundled);
     let spark = super::spark_engine(&args.engine, false)?;
