@@ -135,9 +135,10 @@ impl DatasetReader {
     /// `source`: those whose commit recorded their sources with `source` among them, and
     /// those recorded without sources (older writers). For a report that reads only such
     /// rows (the sessions reports read the transcripts' calls): the files of a million
-    /// latency-CSV calls beside them are not opened, nor counted by [`Self::read_whole`].
-    /// The kept files may hold rows of other sources too, which the report still filters
-    /// out; label keys ([`Self::label_keys`]) are those of the kept files.
+    /// latency-CSV calls beside them are not opened, nor counted when deciding whether the
+    /// calls fit in memory. The kept files may hold rows of other sources too, which the
+    /// report still filters out; label keys ([`Self::label_keys`]) are those of the kept
+    /// files.
     pub fn narrowed_to_source(&self, table: Table, source: &str) -> Result<DatasetReader> {
         let kept: Vec<AddedFile> = self
             .files(table)?
