@@ -26,7 +26,7 @@ mod test_support;
 pub mod views;
 
 pub use error::{AnalysisError, Result};
-pub use query::run_sql;
+pub use query::{run_query_statement, run_sql};
 pub use scan::DatasetReader;
 
 /// The polars types results are returned in, for the crates that render them.

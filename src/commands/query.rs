@@ -1,6 +1,6 @@
 //! `runlens query` and `runlens sessions`: SQL results rendered as tables, CSV or JSON.
 
-use runlens_analysis::{AnalysisError, DatasetReader, run_sql};
+use runlens_analysis::{AnalysisError, DatasetReader, run_query_statement};
 use runlens_ingest::Dataset;
 use runlens_ingest::schema::Table;
 use runlens_reports::{FrameFormat, render_frame};
@@ -12,7 +12,7 @@ use crate::result_cache::{ResultCache, StoredResult};
 /// Runs the command.
 pub fn run(dataset: &Dataset, args: QueryArgs) -> anyhow::Result<Outcome> {
     let reader = DatasetReader::open(dataset.clone());
-    let mut frame = match run_sql(&reader, &args.sql) {
+    let mut frame = match run_query_statement(&reader, &args.sql) {
         Ok(frame) => frame,
         // A query polars cannot plan is the caller's mistake, not a failure of runlens.
         Err(AnalysisError::Polars { context, error }) => {
