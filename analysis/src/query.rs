@@ -11,8 +11,9 @@ use crate::labels::label_column;
 use crate::scan::DatasetReader;
 
 /// Runs one SQL statement over the dataset's tables and collects the result with polars'
-/// in-memory engine: the same figures, to the last digit, every time (what the reports
-/// built on SQL need).
+/// in-memory engine (the reports built on SQL: `sessions`, `report`). The daily report's
+/// costs, summed over frames held in memory, come out the same to the last digit every
+/// time; on the streaming engine they did not.
 pub fn run_sql(reader: &DatasetReader, sql: &str) -> Result<DataFrame> {
     run_sql_with(reader, Vec::new(), sql)
 }
@@ -29,8 +30,8 @@ pub fn run_sql_with(
 }
 
 /// Runs a user's SQL statement (`runlens query`) on polars' streaming engine, which reads
-/// the files in morsels instead of whole: `ORDER BY ... LIMIT` over 5 M calls held 4.2 GiB
-/// and took 5.3 s in memory, 0.17 GiB and 1.0 s streaming; a group-by on a label (one scan
+/// the files in morsels instead of whole: `ORDER BY ... LIMIT` over 5 M calls held 4.3 GiB
+/// and took 5.0 s in memory, 176 MiB and 0.9 s streaming; a group-by on a label (one scan
 /// per recorded value) 436 MiB against 70 MiB (docs/benchmarks.md). Sums and means may
 /// differ from [`run_sql`]'s in the last digits (the morsels are summed in the order they
 /// finish, as polars' in-memory group-by already did for such a statement). Should that
