@@ -14,7 +14,7 @@ use crate::labels::label_column;
 use crate::prices::PriceTable;
 use crate::query::{referenced_label_columns, run_sql_with, table_for_sql};
 use crate::scan::DatasetReader;
-use runlens_ingest::schema::Table;
+use runlens_ingest::schema::{TRANSCRIPT_SOURCE, Table};
 
 mod spark;
 pub use spark::{listing_on_spark, totals_on_spark};
@@ -151,7 +151,7 @@ fn priced_in_memory(calls: DataFrame, prices: &PriceTable) -> Result<DataFrame> 
     keys.push(model_shown());
     let calls = calls
         .lazy()
-        .filter(col("source").eq(lit("transcript")))
+        .filter(col("source").eq(lit(TRANSCRIPT_SOURCE)))
         .with_columns(keys)
         .collect()
         .map_err(err())?;
@@ -215,7 +215,7 @@ fn priced_by_scan(reader: &DatasetReader, prices: &PriceTable) -> Result<CallCos
     select.push(no_usage().not().alias("__used"));
     let keys = reader
         .scan(Table::LlmCalls)?
-        .filter(col("source").eq(lit("transcript")))
+        .filter(col("source").eq(lit(TRANSCRIPT_SOURCE)))
         .select(select)
         .group_by([col(PROVIDER_KEY), col(MODEL_KEY), col(MODEL_SHOWN)])
         .agg([col("__used")
@@ -269,7 +269,7 @@ impl CallCosts {
             return Ok(vec![("priced_calls", calls.clone().lazy())]);
         }
         let calls = table_for_sql(reader, Table::LlmCalls, sql)?
-            .filter(col("source").eq(lit("transcript")))
+            .filter(col("source").eq(lit(TRANSCRIPT_SOURCE)))
             .with_columns(price_keys());
         let priced = with_rates(calls, self.rates.clone()).with_columns([
             col(COST).alias("cost_usd"),

@@ -2,7 +2,7 @@
 
 use runlens_analysis::{AnalysisError, DatasetReader, run_query_statement};
 use runlens_ingest::Dataset;
-use runlens_ingest::schema::Table;
+use runlens_ingest::schema::{TRANSCRIPT_SOURCE, Table};
 use runlens_reports::{FrameFormat, render_frame};
 
 use super::{Outcome, UsageError, print_stdout};
@@ -101,7 +101,7 @@ pub fn sessions(dataset: &Dataset, args: SessionsArgs) -> anyhow::Result<Outcome
     }
     // Every sessions report reads the transcripts' calls only: `llm_calls` files whose
     // commits recorded other sources alone (a latency CSV's calls) are not opened.
-    let reader = reader.narrowed_to_source(Table::LlmCalls, "transcript")?;
+    let reader = reader.narrowed_to_source(Table::LlmCalls, TRANSCRIPT_SOURCE)?;
     let prices = super::price_file(args.prices.as_deref())?
         .unwrap_or_else(runlens_analysis::prices::PriceTable::bundled);
     let spark = super::spark_engine(&args.engine, false)?;

@@ -16,7 +16,7 @@ use crate::error::{AnalysisError, Result};
 use crate::prices::PriceTable;
 use crate::scan::DatasetReader;
 use crate::spark::{Row, Spark};
-use runlens_ingest::schema::Table;
+use runlens_ingest::schema::{TRANSCRIPT_SOURCE, Table};
 
 use super::{Grouping, TotalsPlan, Window};
 
@@ -136,7 +136,7 @@ fn priced_calls(reader: &DatasetReader, prices: &PriceTable, spark: &Spark) -> R
             &format!(
                 "{views}\nSELECT to_json(named_struct('p', p, 'm', m)) FROM \
                  (SELECT DISTINCT {provider} AS p, {model} AS m FROM llm_calls \
-                 WHERE source = 'transcript');\n"
+                 WHERE source = '{TRANSCRIPT_SOURCE}');\n"
             ),
         )?
         .iter()
@@ -149,7 +149,7 @@ fn priced_calls(reader: &DatasetReader, prices: &PriceTable, spark: &Spark) -> R
          SELECT llm_calls.*, {cost} AS cost_usd, CASE WHEN {unpriced} THEN 1 ELSE 0 END AS missing_price, \
          COALESCE({model_name}, '(no model)') AS __model\n\
          FROM llm_calls LEFT JOIN __runlens_rates ON {provider} = __kp AND {model} = __km\n\
-         WHERE source = 'transcript';\n\n\
+         WHERE source = '{TRANSCRIPT_SOURCE}';\n\n\
          SELECT to_json(named_struct('unpriced', __model, 'calls', count(*))) FROM priced_calls \
          WHERE missing_price = 1 GROUP BY __model;\n\n",
         rates = rates_relation_spark(&distinct, prices),

@@ -20,8 +20,7 @@ pub(super) fn fingerprint(id: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(id.as_bytes())
 }
 
-/// `llm_calls.source` of the calls read from transcripts: the calls whose ids are checked.
-pub(super) const TRANSCRIPT_SOURCE: &str = "transcript";
+pub(super) use crate::schema::TRANSCRIPT_SOURCE;
 
 /// Ids of transcript rows (LLM calls, tool calls) seen so far, as fingerprints (their
 /// 128-bit XXH3).

@@ -242,7 +242,7 @@ impl Stream {
                         LlmCallRow {
                             call_id: id.clone(),
                             session_id: Some(session_id.clone()),
-                            source: "transcript".into(),
+                            source: crate::schema::TRANSCRIPT_SOURCE.into(),
                             provider: Some("anthropic".into()),
                             request_model: model.clone(),
                             response_model: model.clone(),
@@ -471,7 +471,7 @@ fn apply_result(
         let mut row = LlmCallRow {
             call_id: format!("{session_id}:{model}"),
             session_id: Some(session_id.to_string()),
-            source: "transcript".into(),
+            source: crate::schema::TRANSCRIPT_SOURCE.into(),
             provider: Some("anthropic".into()),
             request_model: Some(model.clone()),
             response_model: Some(model.clone()),

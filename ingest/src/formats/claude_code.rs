@@ -423,7 +423,7 @@ impl Format for ClaudeCode {
                             call_id: key.clone(),
                             session_id: Some(session_id.to_string()),
                             agent_id: agent.clone(),
-                            source: "transcript".into(),
+                            source: crate::schema::TRANSCRIPT_SOURCE.into(),
                             provider: Some("anthropic".into()),
                             request_model: model.clone(),
                             response_model: model,

@@ -222,7 +222,7 @@ impl Stream {
         let mut row = LlmCallRow {
             call_id: call_id.clone(),
             session_id: Some(f.row.session_id.clone()),
-            source: "transcript".into(),
+            source: crate::schema::TRANSCRIPT_SOURCE.into(),
             provider: Some("openai".into()),
             source_line: Some(line as i64),
             ..LlmCallRow::default()

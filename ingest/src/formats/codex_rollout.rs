@@ -206,7 +206,7 @@ impl Format for CodexRollout {
                         let mut row = LlmCallRow {
                             call_id: call_id.clone(),
                             session_id: Some(f.row.session_id.clone()),
-                            source: "transcript".into(),
+                            source: crate::schema::TRANSCRIPT_SOURCE.into(),
                             provider: Some("openai".into()),
                             request_model: model.clone(),
                             response_model: model.clone(),

@@ -178,7 +178,7 @@ fn emit(
         let mut row = LlmCallRow {
             call_id,
             session_id: Some(session_id.clone()),
-            source: "transcript".into(),
+            source: crate::schema::TRANSCRIPT_SOURCE.into(),
             provider: Some(api.provider().name().into()),
             endpoint: exchange.endpoint.map(str::to_string),
             request_model: exchange.request_model.clone(),

@@ -333,7 +333,7 @@ fn read_span(
             let mut row = LlmCallRow {
                 call_id,
                 session_id: Some(session_id),
-                source: "transcript".into(),
+                source: crate::schema::TRANSCRIPT_SOURCE.into(),
                 provider,
                 request_model: attrs.string("gen_ai.request.model"),
                 response_model: attrs.string("gen_ai.response.model"),

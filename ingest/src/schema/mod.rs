@@ -23,6 +23,11 @@ pub const SCHEMA_VERSION: u32 = 3;
 /// Parquet key-value metadata key holding [`SCHEMA_VERSION`].
 pub const SCHEMA_VERSION_KEY: &str = "runlens.schema_version";
 
+/// `llm_calls.source` of the calls read from agent session transcripts (Claude Code,
+/// Codex, saved exchanges, OpenTelemetry spans...): the calls the `sessions` reports count
+/// and whose ids an ingest checks so that a grown transcript is not stored twice.
+pub const TRANSCRIPT_SOURCE: &str = "transcript";
+
 /// The tables of a runlens dataset; each is a folder of hive-partitioned Parquet files.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Table {
